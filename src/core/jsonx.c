@@ -1,0 +1,119 @@
+/*
+ * Typed access to cJSON trees of untrusted origin.
+ */
+#include "core/jsonx.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/xalloc.h"
+
+const char *
+jx_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+cJSON *
+jx_obj(const cJSON *o, const char *key)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsObject(v) ? v : NULL;
+}
+
+cJSON *
+jx_arr(const cJSON *o, const char *key)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsArray(v) ? v : NULL;
+}
+
+int
+jx_bool(const cJSON *o, const char *key)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+int
+jx_int64(const cJSON *o, const char *key, int64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	char *end;
+	long long n;
+
+	if (cJSON_IsNumber(v)) {
+		/* Doubles are exact to 2^53, far past any Unix time. */
+		if (!isfinite(v->valuedouble) || v->valuedouble < 0 ||
+		    v->valuedouble > 9007199254740992.0)
+			return -1;
+		*out = (int64_t)v->valuedouble;
+		return 0;
+	}
+	if (!cJSON_IsString(v) || v->valuestring[0] < '0' ||
+	    v->valuestring[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtoll(v->valuestring, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = n;
+	return 0;
+}
+
+int
+jx_number(const cJSON *v, double *out)
+{
+	char *end;
+	double d;
+
+	if (cJSON_IsNumber(v)) {
+		*out = v->valuedouble;
+		return isfinite(*out) ? 0 : -1;
+	}
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+		return -1;
+	errno = 0;
+	d = strtod(v->valuestring, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(d))
+		return -1;
+	*out = d;
+	return 0;
+}
+
+void
+jx_add_str(cJSON *o, const char *key, const char *s)
+{
+	if (s != NULL)
+		cJSON_AddStringToObject(o, key, s);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+void
+jx_add_int(cJSON *o, const char *key, int64_t v)
+{
+	char tmp[32];
+
+	/* Integers are emitted raw so values past 2^53 keep every digit. */
+	snprintf(tmp, sizeof tmp, "%" PRId64, v);
+	cJSON_AddItemToObject(o, key, cJSON_CreateRaw(tmp));
+}
+
+char *
+jx_print(const cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+
+	if (s == NULL) {
+		fprintf(stderr, "fatal: out of memory printing JSON\n");
+		abort();
+	}
+	return s;
+}

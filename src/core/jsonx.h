@@ -1,0 +1,28 @@
+/*
+ * Small typed getters over cJSON trees from outside: each returns NULL (or
+ * fails) when the member is missing or of another type, so callers never
+ * trust the shape of input they did not write.
+ */
+#ifndef GLIVI_JSONX_H
+#define GLIVI_JSONX_H
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+const char *jx_str(const cJSON *, const char *key);
+cJSON *jx_obj(const cJSON *, const char *key);
+cJSON *jx_arr(const cJSON *, const char *key);
+int jx_bool(const cJSON *, const char *key);
+/* An integer given as a JSON number or a string of digits. */
+int jx_int64(const cJSON *, const char *key, int64_t *out);
+/* A number given as a JSON number or a numeric string. */
+int jx_number(const cJSON *, double *out);
+
+/* Adds key: string, or key: null when s is NULL. */
+void jx_add_str(cJSON *, const char *key, const char *s);
+void jx_add_int(cJSON *, const char *key, int64_t v);
+/* Prints compactly; caller frees with free(). */
+char *jx_print(const cJSON *);
+
+#endif

@@ -1,0 +1,446 @@
+/*
+ * glivi-relay: the commands table (serve, agent, inspect, sample-config)
+ * and the serve lifecycle. Everything a command does lives in its module;
+ * this file only parses arguments and wires modules together.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "core/secret.h"
+#include "core/xalloc.h"
+#include "relay/agent.h"
+#include "relay/committer.h"
+#include "relay/config.h"
+#include "relay/server.h"
+#include "relay/store.h"
+
+struct command {
+	const char *name;
+	const char *usage;
+	const char *help;
+	int (*fn)(int, char **);
+};
+
+static int cmd_serve(int, char **);
+static int cmd_agent(int, char **);
+static int cmd_inspect(int, char **);
+static int cmd_sample_config(int, char **);
+static int cmd_version(int, char **);
+static int cmd_help(int, char **);
+
+static const struct command commands[] = {
+	{ "serve", "serve -c FILE [--ready-file PATH]",
+	  "Receive webhooks and serve agents until SIGTERM or SIGINT.",
+	  cmd_serve },
+	{ "agent", "agent -c FILE add NAME [--role agent|admin] | list | "
+		   "revoke NAME",
+	  "Manage agent accounts; add prints the new token once.", cmd_agent },
+	{ "inspect", "inspect -c FILE counts | changes [--since SEQ] | "
+		     "entity KIND ID | message WAMID",
+	  "Read the store as the sync API will serve it (JSON lines).",
+	  cmd_inspect },
+	{ "sample-config", "sample-config",
+	  "Print the commented sample glivi-relay.conf.", cmd_sample_config },
+	{ "version", "version", "Print the version.", cmd_version },
+	{ "help", "help", "Print this help.", cmd_help },
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: glivi-relay COMMAND [ARGS]\n\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %s\n      %s\n", commands[i].usage,
+		    commands[i].help);
+}
+
+static int
+die(const char *what, char *cause)
+{
+	fprintf(stderr, "glivi-relay: %s%s%s\n", what, cause ? ": " : "",
+	    cause ? cause : "");
+	free(cause);
+	return 1;
+}
+
+/* Parses "-c FILE" (or --config FILE) at the front of a command's args. */
+static int
+take_config(int *argc, char ***argv, const char **path)
+{
+	*path = NULL;
+	if (*argc >= 2 && (strcmp((*argv)[0], "-c") == 0 ||
+	    strcmp((*argv)[0], "--config") == 0)) {
+		*path = (*argv)[1];
+		*argc -= 2;
+		*argv += 2;
+	}
+	return *path == NULL ? -1 : 0;
+}
+
+static int
+open_store(const struct relay_config *cfg, struct store **st, char **cause)
+{
+	if (store_open(cfg->store_url, STORE_DURABLE, st, cause) != 0)
+		return -1;
+	if (store_begin(*st, cause) != 0)
+		goto fail;
+	for (size_t i = 0; i < cfg->nnumbers; i++) {
+		struct relay_number *n = &cfg->numbers[i];
+
+		if (store_number_ensure(*st, n->name, n->phone_number_id,
+		    n->waba_id, &n->store_id, cause) != 0) {
+			store_rollback(*st);
+			goto fail;
+		}
+	}
+	if (store_commit(*st, cause) != 0)
+		goto fail;
+	return 0;
+fail:
+	store_close(*st);
+	*st = NULL;
+	return -1;
+}
+
+static int
+write_ready_file(const char *path, const char *host, unsigned port)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	int rc = -1;
+
+	if (f != NULL) {
+		fprintf(f, "%s:%u\n", host, port);
+		if (fclose(f) == 0 && rename(tmp, path) == 0)
+			rc = 0;
+	}
+	if (rc != 0)
+		log_error("cannot write %s: %s", path, strerror(errno));
+	free(tmp);
+	return rc;
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "ready-file", required_argument, NULL, 'r' },
+		{ "ack-without-storing", no_argument, NULL, 'A' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct relay_config cfg;
+	struct server srv;
+	struct store *st = NULL;
+	struct committer *committer = NULL;
+	const char *config = NULL, *ready = NULL;
+	char *cause = NULL, *host = NULL;
+	enum log_level level;
+	sigset_t sigs;
+	unsigned port;
+	int opt, sig = 0, discard = 0, loopback, rc = 1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'r':
+			ready = optarg;
+			break;
+		case 'A':
+			discard = 1;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (config == NULL || optind != argc) {
+		fprintf(stderr, "usage: glivi-relay %s\n", commands[0].usage);
+		return 2;
+	}
+	if (relay_config_load(config, &cfg, &cause) != 0)
+		return die("config", cause);
+	if (log_level_parse(cfg.log_level, &level) != 0) {
+		fprintf(stderr, "glivi-relay: %s: [log] level '%s': expected "
+		    "debug, info, warn or error\n", config, cfg.log_level);
+		relay_config_free(&cfg);
+		return 1;
+	}
+	log_set_level(level);
+
+	memset(&srv, 0, sizeof srv);
+	srv.app_secret = secret_read_file(cfg.app_secret_file,
+	    &srv.app_secret_len, &cause);
+	if (srv.app_secret == NULL)
+		goto fail;
+	srv.verify_token = secret_read_file(cfg.verify_token_file,
+	    &srv.verify_token_len, &cause);
+	if (srv.verify_token == NULL)
+		goto fail;
+	if (cfg.access_token_file != NULL) {
+		size_t len;
+		char *t = secret_read_file(cfg.access_token_file, &len, &cause);
+
+		if (t == NULL)
+			goto fail;
+		secret_free(t, len);
+	}
+
+	/* Threads started below inherit a mask with the stop signals
+	 * blocked; only sigwait() below takes them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (open_store(&cfg, &st, &cause) != 0)
+		goto fail;
+	committer = committer_start(st, &cfg, discard, &cause);
+	if (committer == NULL)
+		goto fail;
+	if (server_start(&srv, &cfg, committer, &cause) != 0)
+		goto fail;
+	relay_listen_parse(cfg.listen, &host, &port, &loopback, &cause);
+	log_info("serving %s on %s:%u for %zu number(s)%s",
+	    cfg.plain_http ? "plain HTTP" : "HTTPS", host, srv.port,
+	    cfg.nnumbers, discard ? " WITHOUT STORING (benchmark baseline)" :
+	    "");
+	if (ready != NULL && write_ready_file(ready, host, srv.port) != 0) {
+		server_stop(&srv);
+		goto out;
+	}
+	sigwait(&sigs, &sig);
+	log_info("signal %d: finishing queued webhooks and stopping", sig);
+	server_stop(&srv);
+	rc = 0;
+	log_info("stopped");
+	goto out;
+fail:
+	die("serve", cause);
+	cause = NULL;
+	committer_stop(committer);
+out:
+	committer_free(committer);
+	store_close(st);
+	secret_free(srv.app_secret, srv.app_secret_len);
+	secret_free(srv.verify_token, srv.verify_token_len);
+	free(host);
+	free(cause);
+	relay_config_free(&cfg);
+	return rc;
+}
+
+static int
+print_agent(void *arg, const cJSON *a)
+{
+	const cJSON *revoked = cJSON_GetObjectItemCaseSensitive(a,
+	    "revoked_at");
+
+	printf("%-24s %-6s %s\n", jx_str(a, "name"), jx_str(a, "role"),
+	    cJSON_IsNull(revoked) ? "active" : "revoked");
+	return 0;
+}
+
+static int
+cmd_agent(int argc, char **argv)
+{
+	struct relay_config cfg;
+	struct store *st = NULL;
+	const char *config, *role = "agent";
+	char *cause = NULL, token[64];
+	int rc = 1;
+
+	argc--;
+	argv++;
+	if (take_config(&argc, &argv, &config) != 0 || argc < 1) {
+		fprintf(stderr, "usage: glivi-relay %s\n", commands[1].usage);
+		return 2;
+	}
+	if (relay_config_load(config, &cfg, &cause) != 0)
+		return die("config", cause);
+	if (open_store(&cfg, &st, &cause) != 0) {
+		relay_config_free(&cfg);
+		return die("store", cause);
+	}
+	if (strcmp(argv[0], "add") == 0 && (argc == 2 || (argc == 4 &&
+	    strcmp(argv[2], "--role") == 0))) {
+		if (argc == 4)
+			role = argv[3];
+		if (agent_add(st, argv[1], role, token, &cause) == 0) {
+			printf("%s\n", token);
+			fprintf(stderr, "agent '%s' (%s) added; the token above "
+			    "is shown only now\n", argv[1], role);
+			explicit_bzero(token, sizeof token);
+			rc = 0;
+		}
+	} else if (strcmp(argv[0], "list") == 0 && argc == 1) {
+		rc = store_agent_each(st, print_agent, NULL) == 0 ? 0 : 1;
+	} else if (strcmp(argv[0], "revoke") == 0 && argc == 2) {
+		if (agent_revoke(st, argv[1], &cause) == 0) {
+			fprintf(stderr, "agent '%s' revoked\n", argv[1]);
+			rc = 0;
+		}
+	} else {
+		fprintf(stderr, "usage: glivi-relay %s\n", commands[1].usage);
+		rc = 2;
+	}
+	if (cause != NULL)
+		die("agent", cause);
+	store_close(st);
+	relay_config_free(&cfg);
+	return rc;
+}
+
+static void
+print_json_line(const cJSON *o)
+{
+	char *s = jx_print(o);
+
+	printf("%s\n", s);
+	free(s);
+}
+
+struct dump {
+	struct store *st;
+	int64_t last;
+};
+
+static int
+print_change(void *arg, const char *kind, int64_t id, int64_t seq,
+    int deleted)
+{
+	struct dump *d = arg;
+	cJSON *o = cJSON_CreateObject(), *data;
+
+	cJSON_AddStringToObject(o, "kind", kind);
+	jx_add_int(o, "id", id);
+	jx_add_int(o, "seq", seq);
+	cJSON_AddBoolToObject(o, "deleted", deleted);
+	data = deleted ? NULL : store_entity(d->st, kind, id);
+	cJSON_AddItemToObject(o, "data", data ? data : cJSON_CreateNull());
+	print_json_line(o);
+	cJSON_Delete(o);
+	d->last = seq;
+	return 0;
+}
+
+static int
+cmd_inspect(int argc, char **argv)
+{
+	struct relay_config cfg;
+	struct store *st = NULL;
+	const char *config;
+	char *cause = NULL, *end;
+	cJSON *o = NULL;
+	int64_t id;
+	int rc = 0;
+
+	argc--;
+	argv++;
+	if (take_config(&argc, &argv, &config) != 0 || argc < 1) {
+		fprintf(stderr, "usage: glivi-relay %s\n", commands[2].usage);
+		return 2;
+	}
+	if (relay_config_load(config, &cfg, &cause) != 0)
+		return die("config", cause);
+	if (store_open(cfg.store_url, STORE_RELAXED, &st, &cause) != 0) {
+		relay_config_free(&cfg);
+		return die("store", cause);
+	}
+	if (strcmp(argv[0], "counts") == 0 && argc == 1) {
+		o = store_counts(st);
+	} else if (strcmp(argv[0], "changes") == 0 && (argc == 1 ||
+	    (argc == 3 && strcmp(argv[1], "--since") == 0))) {
+		struct dump d = { st, argc == 3 ? strtoll(argv[2], NULL, 10) :
+			0 };
+		int64_t before;
+
+		do {
+			before = d.last;
+			rc = store_changes(st, d.last, 1000, print_change, &d);
+		} while (rc == 0 && d.last != before);
+		rc = rc == 0 ? 0 : 1;
+	} else if (strcmp(argv[0], "entity") == 0 && argc == 3) {
+		id = strtoll(argv[2], &end, 10);
+		o = *end == '\0' ? store_entity(st, argv[1], id) : NULL;
+		rc = o ? 0 : 1;
+		if (o == NULL)
+			fprintf(stderr, "glivi-relay: no %s %s\n", argv[1],
+			    argv[2]);
+	} else if (strcmp(argv[0], "message") == 0 && argc == 2) {
+		if (store_message_id_by_wamid(st, argv[1], &id) == 0 && id)
+			o = store_entity(st, STORE_MESSAGE, id);
+		rc = o ? 0 : 1;
+		if (o == NULL)
+			fprintf(stderr, "glivi-relay: no message %s\n", argv[1]);
+	} else {
+		fprintf(stderr, "usage: glivi-relay %s\n", commands[2].usage);
+		rc = 2;
+	}
+	if (o != NULL)
+		print_json_line(o);
+	cJSON_Delete(o);
+	store_close(st);
+	relay_config_free(&cfg);
+	return rc;
+}
+
+static int
+cmd_sample_config(int argc, char **argv)
+{
+	struct buf b;
+
+	buf_init(&b);
+	relay_config_sample(&b);
+	fwrite(b.data, 1, b.len, stdout);
+	buf_free(&b);
+	return 0;
+}
+
+static int
+cmd_version(int argc, char **argv)
+{
+	printf("glivi-relay %s\n", GLIVI_VERSION);
+	return 0;
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+	usage(stdout);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return cmd_version(0, NULL);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(0, NULL);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "glivi-relay: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

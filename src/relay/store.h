@@ -1,0 +1,182 @@
+/*
+ * The relay's store: the one record of conversations, contacts, messages,
+ * orders, notes, agents and the raw webhooks they came from. Only the store
+ * implementation speaks SQL; callers see entities, ids and a change log.
+ *
+ * Every change re-stamps the changed entity with a strictly increasing seq
+ * (store_stamp), which the sync API serves in order. Writes happen inside
+ * store_begin/store_commit on the one writer; savepoints let one webhook of a
+ * group commit fail without undoing the others.
+ */
+#ifndef GLIVI_STORE_H
+#define GLIVI_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+struct store;
+
+/* Entity kinds, as named on the wire. */
+#define STORE_CONVERSATION "conversation"
+#define STORE_MESSAGE "message"
+#define STORE_CONTACT "contact"
+#define STORE_ORDER "order"
+#define STORE_NOTE "note"
+#define STORE_AGENT "agent"
+#define STORE_TEMPLATE "template"
+
+enum store_durability {
+	STORE_DURABLE, /* fsync at every commit: for anything acknowledged */
+	STORE_RELAXED, /* for tools that can redo their work */
+};
+
+/* url: "sqlite:PATH". Creates and migrates the database as needed. */
+int store_open(const char *url, enum store_durability, struct store **,
+    char **cause);
+void store_close(struct store *);
+const char *store_epoch(const struct store *);
+int store_schema_version(const struct store *);
+
+int store_begin(struct store *, char **cause);
+int store_commit(struct store *, char **cause);
+void store_rollback(struct store *);
+int store_savepoint(struct store *, char **cause);
+void store_savepoint_release(struct store *);
+void store_savepoint_rollback(struct store *);
+
+/* Stamps an entity with the next seq; within a transaction. */
+int store_stamp(struct store *, const char *kind, int64_t id);
+
+/* Business numbers, from the config; returns the number's store id. */
+int store_number_ensure(struct store *, const char *name,
+    const char *phone_number_id, const char *waba_id, int64_t *id,
+    char **cause);
+
+/*
+ * Raw webhook bodies, kept for audit until store_webhooks_expire. A body
+ * already stored (a retried delivery) sets *duplicate and stores nothing.
+ */
+int store_webhook_add(struct store *, const void *body, size_t len,
+    int64_t now, int64_t *id, int *duplicate);
+int store_webhooks_expire(struct store *, int64_t older_than, int64_t *n);
+
+/* Things that are not conversation entities, kept and visible to ops. */
+int store_event_add(struct store *, int64_t webhook_id, int64_t now,
+    const char *waba_id, int64_t number_id, const char *field,
+    const char *what, const cJSON *value);
+int store_quarantine_add(struct store *, int64_t webhook_id, int64_t now,
+    const char *phone_number_id, const char *field, const cJSON *value);
+
+struct store_contact {
+	int64_t number_id;
+	const char *wa_id;
+	const char *user_id;
+	const char *parent_user_id;
+	const char *username;
+	const char *profile_name;
+};
+
+/* Finds the contact by user id, then wa_id, creating it if new; fills in
+ * ids learnt later and keeps the latest profile name. */
+int store_contact_upsert(struct store *, const struct store_contact *,
+    int64_t now, int64_t *id);
+/* A number change: the contact continues under new_wa_id. */
+int store_contact_renumber(struct store *, int64_t id, const char *new_wa_id,
+    int64_t now);
+
+/* The conversation of a contact, created on first use; activity moves its
+ * last activity (and last inbound time, for the 24-hour window) forward. */
+int store_conversation_for(struct store *, int64_t number_id,
+    int64_t contact_id, int64_t now, int64_t *id);
+int store_conversation_activity(struct store *, int64_t id, int64_t ts,
+    int inbound, int64_t message_id);
+
+struct store_message {
+	int64_t number_id;
+	int64_t conversation_id;
+	const char *wamid;
+	const char *direction; /* "in" or "out" */
+	const char *type;
+	int unknown_type;
+	int64_t ts;
+	int64_t received_at;
+	const char *target_wamid;
+	const char *text;
+	const cJSON *media;
+	const cJSON *wa; /* the message object as received */
+	const char *status;
+	int64_t status_at;
+};
+
+/* Inserts a message; *existed is set (and nothing written) when a message
+ * with this wamid is already stored for the number. */
+int store_message_add(struct store *, const struct store_message *,
+    int64_t *id, int *existed);
+int store_message_find(struct store *, int64_t number_id, const char *wamid,
+    int64_t *id, int64_t *conversation_id);
+
+/* Monotonic status: returns the message's current status rank too. */
+int store_message_status(struct store *, int64_t id, const char **status);
+int store_message_set_status(struct store *, int64_t id, const char *status,
+    int64_t at, const cJSON *failure);
+int store_message_set_failure(struct store *, int64_t id,
+    const cJSON *failure);
+/* A (wamid, status) pair seen before sets *duplicate. */
+int store_status_add(struct store *, int64_t number_id, const char *wamid,
+    const char *status, int64_t ts, int *duplicate);
+
+/* The newest reaction / edit / revoke aimed at a message, recomputed from
+ * the stored reaction, edit and revoke messages so arrival order does not
+ * matter. */
+int store_message_refresh_actions(struct store *, int64_t number_id,
+    int64_t id, const char *wamid);
+int store_message_set_order(struct store *, int64_t id, int64_t order_id);
+
+struct store_order {
+	int64_t number_id;
+	int64_t contact_id;
+	int64_t conversation_id;
+	int64_t message_id;
+	const char *catalog_id;
+	const char *text;
+	const cJSON *items;
+	const char *currency;
+	const char *total;
+	int64_t created_at;
+};
+int store_order_add(struct store *, const struct store_order *, int64_t *id);
+
+struct store_template {
+	const char *waba_id;
+	const char *template_id;
+	const char *name;
+	const char *language;
+	const char *status;
+	const char *reason;
+	const char *category;
+};
+int store_template_upsert(struct store *, const struct store_template *,
+    int64_t now, int64_t *id);
+
+/* Agents. */
+int store_agent_add(struct store *, const char *name, const char *role,
+    const unsigned char hash[32], int64_t now, int64_t *id, char **cause);
+int store_agent_revoke(struct store *, const char *name, int64_t now,
+    char **cause);
+/* Calls fn for each agent; stops on a non-zero return. */
+int store_agent_each(struct store *, int (*fn)(void *, const cJSON *),
+    void *arg);
+
+/* The read path: an entity as the sync API serves it, or NULL. */
+cJSON *store_entity(struct store *, const char *kind, int64_t id);
+/* Changes with seq > since, in seq order; fn gets kind, id, seq, deleted. */
+int store_changes(struct store *, int64_t since, int64_t limit,
+    int (*fn)(void *, const char *, int64_t, int64_t, int), void *arg);
+int store_message_id_by_wamid(struct store *, const char *wamid,
+    int64_t *id);
+/* Row counts of every table, as one JSON object (for ops and tests). */
+cJSON *store_counts(struct store *);
+
+#endif

@@ -1,0 +1,1483 @@
+/*
+ * The SQLite store: WAL, numbered migrations, prepared statements cached per
+ * connection. It owns every SQL string of the relay and nothing else: the
+ * rules of what to store when live in ingest.c.
+ */
+#include "relay/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+#include "core/hmac.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+
+/*
+ * Schema migrations, applied in order inside one transaction each; the
+ * database's user_version is the number applied. Never edit a migration that
+ * has shipped: add another.
+ */
+static const char *migrations[] = {
+	/* 1: the first schema. */
+	"CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE changes(kind TEXT NOT NULL, entity_id INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL UNIQUE, deleted INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY(kind, entity_id)) WITHOUT ROWID;"
+	"CREATE TABLE numbers(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  phone_number_id TEXT NOT NULL UNIQUE, waba_id TEXT);"
+	"CREATE TABLE webhooks(id INTEGER PRIMARY KEY,"
+	"  received_at INTEGER NOT NULL, sha256 BLOB NOT NULL UNIQUE,"
+	"  body BLOB NOT NULL);"
+	"CREATE INDEX webhooks_received ON webhooks(received_at);"
+	"CREATE TABLE events(id INTEGER PRIMARY KEY, webhook_id INTEGER,"
+	"  received_at INTEGER NOT NULL, waba_id TEXT, number_id INTEGER,"
+	"  field TEXT, what TEXT NOT NULL, value TEXT);"
+	"CREATE TABLE quarantine(id INTEGER PRIMARY KEY, webhook_id INTEGER,"
+	"  received_at INTEGER NOT NULL, phone_number_id TEXT, field TEXT,"
+	"  value TEXT);"
+	"CREATE TABLE contacts(id INTEGER PRIMARY KEY,"
+	"  number_id INTEGER NOT NULL, wa_id TEXT, user_id TEXT,"
+	"  parent_user_id TEXT, username TEXT, profile_name TEXT,"
+	"  previous_wa_ids TEXT, created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX contacts_wa ON contacts(number_id, wa_id)"
+	"  WHERE wa_id IS NOT NULL;"
+	"CREATE UNIQUE INDEX contacts_user ON contacts(number_id, user_id)"
+	"  WHERE user_id IS NOT NULL;"
+	"CREATE TABLE conversations(id INTEGER PRIMARY KEY,"
+	"  number_id INTEGER NOT NULL, contact_id INTEGER NOT NULL UNIQUE,"
+	"  status TEXT NOT NULL DEFAULT 'open', snoozed_until INTEGER,"
+	"  assignee_id INTEGER, last_inbound_at INTEGER,"
+	"  last_activity_at INTEGER NOT NULL, last_message_id INTEGER,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE messages(id INTEGER PRIMARY KEY,"
+	"  number_id INTEGER NOT NULL, conversation_id INTEGER, wamid TEXT,"
+	"  direction TEXT NOT NULL, type TEXT NOT NULL,"
+	"  unknown_type INTEGER NOT NULL DEFAULT 0, ts INTEGER NOT NULL,"
+	"  received_at INTEGER NOT NULL, target_wamid TEXT, text TEXT,"
+	"  media TEXT, wa TEXT, status TEXT, status_at INTEGER, failure TEXT,"
+	"  reaction TEXT, edited_text TEXT, revoked INTEGER NOT NULL DEFAULT 0,"
+	"  order_id INTEGER, agent_id INTEGER, client_id TEXT);"
+	"CREATE UNIQUE INDEX messages_wamid ON messages(number_id, wamid)"
+	"  WHERE wamid IS NOT NULL;"
+	"CREATE INDEX messages_conversation ON messages(conversation_id, ts);"
+	"CREATE INDEX messages_target ON messages(number_id, target_wamid)"
+	"  WHERE target_wamid IS NOT NULL;"
+	"CREATE TABLE statuses(number_id INTEGER NOT NULL, wamid TEXT NOT NULL,"
+	"  status TEXT NOT NULL, ts INTEGER NOT NULL,"
+	"  PRIMARY KEY(number_id, wamid, status)) WITHOUT ROWID;"
+	"CREATE TABLE orders(id INTEGER PRIMARY KEY, number_id INTEGER NOT NULL,"
+	"  contact_id INTEGER, conversation_id INTEGER, message_id INTEGER,"
+	"  catalog_id TEXT, text TEXT, items TEXT NOT NULL, currency TEXT,"
+	"  total TEXT, status TEXT NOT NULL DEFAULT 'received',"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE TABLE notes(id INTEGER PRIMARY KEY,"
+	"  conversation_id INTEGER NOT NULL, agent_id INTEGER,"
+	"  body TEXT NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE TABLE agents(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  role TEXT NOT NULL CHECK(role IN ('agent','admin')),"
+	"  token_hash BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL,"
+	"  revoked_at INTEGER);"
+	"CREATE TABLE templates(id INTEGER PRIMARY KEY, waba_id TEXT,"
+	"  template_id TEXT NOT NULL, name TEXT, language TEXT, status TEXT,"
+	"  reason TEXT, category TEXT, updated_at INTEGER NOT NULL,"
+	"  UNIQUE(waba_id, template_id));",
+};
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* Every statement the store runs often, prepared once. */
+enum stmt {
+	S_SEQ_MAX,
+	S_SEQ_SAVE,
+	S_STAMP,
+	S_NUMBER_GET,
+	S_NUMBER_ADD,
+	S_NUMBER_UPDATE,
+	S_WEBHOOK_ADD,
+	S_WEBHOOK_EXPIRE,
+	S_EVENT_ADD,
+	S_QUARANTINE_ADD,
+	S_CONTACT_BY_USER,
+	S_CONTACT_BY_WA,
+	S_CONTACT_GET,
+	S_CONTACT_ADD,
+	S_CONTACT_UPDATE,
+	S_CONV_BY_CONTACT,
+	S_CONV_ADD,
+	S_CONV_ACTIVITY,
+	S_MSG_ADD,
+	S_MSG_FIND,
+	S_MSG_STATUS_GET,
+	S_MSG_STATUS_SET,
+	S_MSG_FAILURE_SET,
+	S_STATUS_ADD,
+	S_MSG_REACTION,
+	S_MSG_EDIT,
+	S_MSG_REVOKE,
+	S_MSG_ACTIONS_SET,
+	S_MSG_ORDER_SET,
+	S_ORDER_ADD,
+	S_TEMPLATE_UPSERT,
+	S_AGENT_ADD,
+	S_AGENT_REVOKE,
+	S_AGENT_LIST,
+	S_CHANGES,
+	S_ENTITY_CONVERSATION,
+	S_ENTITY_MESSAGE,
+	S_ENTITY_CONTACT,
+	S_ENTITY_ORDER,
+	S_ENTITY_NOTE,
+	S_ENTITY_AGENT,
+	S_ENTITY_TEMPLATE,
+	S_MSG_BY_WAMID,
+	NSTMT
+};
+
+static const char *stmt_sql[NSTMT] = {
+	[S_SEQ_MAX] = "SELECT max(coalesce((SELECT max(seq) FROM changes), 0),"
+		      " coalesce((SELECT CAST(v AS INTEGER) FROM meta"
+		      " WHERE k = 'seq'), 0))",
+	[S_SEQ_SAVE] = "INSERT INTO meta(k, v) VALUES('seq', ?1)"
+		       " ON CONFLICT(k) DO UPDATE SET v = excluded.v",
+	[S_STAMP] = "INSERT INTO changes(kind, entity_id, seq) VALUES(?1, ?2,"
+		    " ?3) ON CONFLICT(kind, entity_id) DO UPDATE SET"
+		    " seq = excluded.seq, deleted = 0",
+	[S_NUMBER_GET] = "SELECT id, name, waba_id FROM numbers"
+			 " WHERE phone_number_id = ?1",
+	[S_NUMBER_ADD] = "INSERT INTO numbers(name, phone_number_id, waba_id)"
+			 " VALUES(?1, ?2, ?3)",
+	[S_NUMBER_UPDATE] = "UPDATE numbers SET name = ?2, waba_id = ?3"
+			    " WHERE id = ?1",
+	[S_WEBHOOK_ADD] = "INSERT INTO webhooks(received_at, sha256, body)"
+			  " VALUES(?1, ?2, ?3) ON CONFLICT(sha256) DO NOTHING",
+	[S_WEBHOOK_EXPIRE] = "DELETE FROM webhooks WHERE received_at < ?1",
+	[S_EVENT_ADD] = "INSERT INTO events(webhook_id, received_at, waba_id,"
+			" number_id, field, what, value)"
+			" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_QUARANTINE_ADD] = "INSERT INTO quarantine(webhook_id, received_at,"
+			     " phone_number_id, field, value)"
+			     " VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_CONTACT_BY_USER] = "SELECT id FROM contacts WHERE number_id = ?1"
+			      " AND user_id = ?2",
+	[S_CONTACT_BY_WA] = "SELECT id FROM contacts WHERE number_id = ?1"
+			    " AND wa_id = ?2",
+	[S_CONTACT_GET] = "SELECT wa_id, user_id, parent_user_id, username,"
+			  " profile_name, previous_wa_ids FROM contacts"
+			  " WHERE id = ?1",
+	[S_CONTACT_ADD] = "INSERT INTO contacts(number_id, wa_id, user_id,"
+			  " parent_user_id, username, profile_name,"
+			  " created_at, updated_at)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+	[S_CONTACT_UPDATE] = "UPDATE contacts SET wa_id = ?2, user_id = ?3,"
+			     " parent_user_id = ?4, username = ?5,"
+			     " profile_name = ?6, previous_wa_ids = ?7,"
+			     " updated_at = ?8 WHERE id = ?1",
+	[S_CONV_BY_CONTACT] = "SELECT id FROM conversations"
+			      " WHERE contact_id = ?1",
+	[S_CONV_ADD] = "INSERT INTO conversations(number_id, contact_id,"
+		       " last_activity_at, created_at) VALUES(?1, ?2, ?3, ?3)",
+	[S_CONV_ACTIVITY] =
+	    "UPDATE conversations SET"
+	    " last_inbound_at = CASE WHEN ?3 THEN max(coalesce(last_inbound_at,"
+	    "   0), ?2) ELSE last_inbound_at END,"
+	    " last_message_id = CASE WHEN ?2 >= last_activity_at THEN ?4"
+	    "   ELSE last_message_id END,"
+	    " last_activity_at = max(last_activity_at, ?2)"
+	    " WHERE id = ?1",
+	[S_MSG_ADD] = "INSERT INTO messages(number_id, conversation_id, wamid,"
+		      " direction, type, unknown_type, ts, received_at,"
+		      " target_wamid, text, media, wa, status, status_at)"
+		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		      " ?12, ?13, ?14) ON CONFLICT DO NOTHING",
+	[S_MSG_FIND] = "SELECT id, conversation_id FROM messages"
+		       " WHERE number_id = ?1 AND wamid = ?2",
+	[S_MSG_STATUS_GET] = "SELECT status FROM messages WHERE id = ?1",
+	[S_MSG_STATUS_SET] = "UPDATE messages SET status = ?2, status_at = ?3,"
+			     " failure = coalesce(?4, failure) WHERE id = ?1",
+	[S_MSG_FAILURE_SET] = "UPDATE messages SET failure = ?2 WHERE id = ?1",
+	[S_STATUS_ADD] = "INSERT INTO statuses(number_id, wamid, status, ts)"
+			 " VALUES(?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+	/* Newest action of each kind wins; ties go to the later arrival. */
+	[S_MSG_REACTION] =
+	    "SELECT json_extract(wa, '$.reaction.emoji') FROM messages"
+	    " WHERE number_id = ?1 AND target_wamid = ?2 AND type = 'reaction'"
+	    " ORDER BY ts DESC, id DESC LIMIT 1",
+	[S_MSG_EDIT] = "SELECT text FROM messages WHERE number_id = ?1"
+		       " AND target_wamid = ?2 AND type = 'edit'"
+		       " ORDER BY ts DESC, id DESC LIMIT 1",
+	[S_MSG_REVOKE] = "SELECT count(*) FROM messages WHERE number_id = ?1"
+			 " AND target_wamid = ?2 AND type = 'revoke'",
+	[S_MSG_ACTIONS_SET] =
+	    "UPDATE messages SET reaction = ?2, edited_text = ?3,"
+	    " revoked = ?4,"
+	    " text = CASE WHEN ?4 THEN NULL ELSE text END,"
+	    " media = CASE WHEN ?4 THEN NULL ELSE media END,"
+	    " wa = CASE WHEN ?4 THEN NULL ELSE wa END"
+	    " WHERE id = ?1 AND (reaction IS NOT ?2 OR edited_text IS NOT ?3"
+	    " OR revoked IS NOT ?4)",
+	[S_MSG_ORDER_SET] = "UPDATE messages SET order_id = ?2 WHERE id = ?1",
+	[S_ORDER_ADD] = "INSERT INTO orders(number_id, contact_id,"
+			" conversation_id, message_id, catalog_id, text, items,"
+			" currency, total, created_at, updated_at)"
+			" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+	[S_TEMPLATE_UPSERT] =
+	    "INSERT INTO templates(waba_id, template_id, name, language,"
+	    " status, reason, category, updated_at)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	    " ON CONFLICT(waba_id, template_id) DO UPDATE SET"
+	    " name = coalesce(excluded.name, name),"
+	    " language = coalesce(excluded.language, language),"
+	    " status = excluded.status, reason = excluded.reason,"
+	    " category = coalesce(excluded.category, category),"
+	    " updated_at = excluded.updated_at RETURNING id",
+	[S_AGENT_ADD] = "INSERT INTO agents(name, role, token_hash, created_at)"
+			" VALUES(?1, ?2, ?3, ?4)",
+	[S_AGENT_REVOKE] = "UPDATE agents SET revoked_at = ?2"
+			   " WHERE name = ?1 AND revoked_at IS NULL"
+			   " RETURNING id",
+	[S_AGENT_LIST] = "SELECT id FROM agents ORDER BY name",
+	[S_CHANGES] = "SELECT kind, entity_id, seq, deleted FROM changes"
+		      " WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[S_ENTITY_CONVERSATION] =
+	    "SELECT c.number_id, n.name, c.contact_id, c.status,"
+	    " c.snoozed_until, c.assignee_id, c.last_inbound_at,"
+	    " c.last_activity_at, c.last_message_id, c.created_at"
+	    " FROM conversations c JOIN numbers n ON n.id = c.number_id"
+	    " WHERE c.id = ?1",
+	[S_ENTITY_MESSAGE] =
+	    "SELECT m.conversation_id, n.name, m.wamid, m.direction, m.type,"
+	    " m.unknown_type, m.ts, m.received_at, m.target_wamid, m.text,"
+	    " m.media, m.wa, m.status, m.status_at, m.failure, m.reaction,"
+	    " m.edited_text, m.revoked, m.order_id, m.agent_id, m.client_id"
+	    " FROM messages m JOIN numbers n ON n.id = m.number_id"
+	    " WHERE m.id = ?1",
+	[S_ENTITY_CONTACT] =
+	    "SELECT n.name, k.wa_id, k.user_id, k.parent_user_id, k.username,"
+	    " k.profile_name, k.previous_wa_ids, k.created_at, k.updated_at"
+	    " FROM contacts k JOIN numbers n ON n.id = k.number_id"
+	    " WHERE k.id = ?1",
+	[S_ENTITY_ORDER] =
+	    "SELECT n.name, o.contact_id, o.conversation_id, o.message_id,"
+	    " o.catalog_id, o.text, o.items, o.currency, o.total, o.status,"
+	    " o.created_at, o.updated_at"
+	    " FROM orders o JOIN numbers n ON n.id = o.number_id"
+	    " WHERE o.id = ?1",
+	[S_ENTITY_NOTE] = "SELECT conversation_id, agent_id, body, created_at"
+			  " FROM notes WHERE id = ?1",
+	[S_ENTITY_AGENT] = "SELECT name, role, created_at, revoked_at"
+			   " FROM agents WHERE id = ?1",
+	[S_ENTITY_TEMPLATE] = "SELECT waba_id, template_id, name, language,"
+			      " status, reason, category, updated_at"
+			      " FROM templates WHERE id = ?1",
+	[S_MSG_BY_WAMID] = "SELECT id FROM messages WHERE wamid = ?1"
+			   " ORDER BY id LIMIT 1",
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[NSTMT];
+	char epoch[33];
+	int64_t seq;	       /* last seq handed out in this transaction */
+	int64_t seq_savepoint; /* seq when the savepoint was taken */
+	int in_txn;
+};
+
+static sqlite3_stmt *
+st_get(struct store *st, enum stmt which)
+{
+	sqlite3_stmt *s = st->stmt[which];
+
+	if (s == NULL) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[which], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+			/* Every statement is ours: failing to prepare one is
+			 * a bug, not bad input. */
+			log_error("store: cannot prepare statement %d: %s",
+			    (int)which, sqlite3_errmsg(st->db));
+			abort();
+		}
+		st->stmt[which] = s;
+	}
+	return s;
+}
+
+/* Binding helpers: NULL strings become SQL NULL. */
+static void
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void
+bind_json(sqlite3_stmt *s, int i, const cJSON *v)
+{
+	char *p;
+
+	if (v == NULL) {
+		sqlite3_bind_null(s, i);
+		return;
+	}
+	p = jx_print(v);
+	sqlite3_bind_text(s, i, p, -1, free);
+}
+
+static void
+bind_id(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v == 0)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, v);
+}
+
+static const char *
+col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+/* Runs a statement that returns no rows we need; resets it. */
+static int
+st_done(struct store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	log_error("store: %s", sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/* Steps once; 1 with a row (caller resets), 0 with none, -1 on error. */
+static int
+st_row(struct store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	log_error("store: %s", sqlite3_errmsg(st->db));
+	return -1;
+}
+
+static void
+st_reset(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static int
+exec(struct store *st, const char *sql, char **cause)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		if (cause != NULL)
+			*cause = xasprintf("%s: %s", st->path,
+			    err ? err : sqlite3_errmsg(st->db));
+		else
+			log_error("store: %s", err ? err :
+			    sqlite3_errmsg(st->db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+migrate(struct store *st, char **cause)
+{
+	sqlite3_stmt *s;
+	int version = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
+	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version > NMIGRATIONS) {
+		*cause = xasprintf("%s: schema version %d is newer than this "
+		    "glivi-relay knows (%d); upgrade glivi-relay", st->path,
+		    version, NMIGRATIONS);
+		return -1;
+	}
+	for (int v = version; v < NMIGRATIONS; v++) {
+		char pragma[64];
+
+		if (exec(st, "BEGIN IMMEDIATE", cause) != 0)
+			return -1;
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d",
+		    v + 1);
+		if (exec(st, migrations[v], cause) != 0 ||
+		    exec(st, pragma, cause) != 0) {
+			exec(st, "ROLLBACK", NULL);
+			return -1;
+		}
+		if (exec(st, "COMMIT", cause) != 0)
+			return -1;
+		log_info("store: migrated %s to schema %d", st->path, v + 1);
+	}
+	return 0;
+}
+
+static int
+load_epoch(struct store *st, char **cause)
+{
+	sqlite3_stmt *s;
+	unsigned char rnd[16];
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT v FROM meta WHERE k = 'epoch'",
+	    -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		snprintf(st->epoch, sizeof st->epoch, "%s",
+		    (const char *)sqlite3_column_text(s, 0));
+		sqlite3_finalize(s);
+		return 0;
+	}
+	sqlite3_finalize(s);
+	/* A new store gets a new epoch: cursors of any other store fail. */
+	if (RAND_bytes(rnd, sizeof rnd) != 1) {
+		*cause = xstrdup("cannot get random bytes for the epoch");
+		return -1;
+	}
+	hex_encode(rnd, 8, st->epoch);
+	if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO meta(k, v) "
+	    "VALUES('epoch', ?1)", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, st->epoch, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	return 0;
+fail:
+	*cause = xasprintf("%s: %s", st->path, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+int
+store_open(const char *url, enum store_durability durability,
+    struct store **out, char **cause)
+{
+	struct store *st;
+	const char *path;
+	int fd;
+
+	if (strncmp(url, "sqlite:", 7) != 0 || url[7] == '\0') {
+		*cause = xasprintf("store url '%s': expected sqlite:PATH", url);
+		return -1;
+	}
+	path = url + 7;
+	/* Create the file private before SQLite does, with umask's help. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+
+	st = xcalloc(1, sizeof *st);
+	st->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		*cause = xasprintf("%s: %s", path, sqlite3_errmsg(st->db));
+		store_close(st);
+		return -1;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	if (exec(st, "PRAGMA journal_mode = WAL", cause) != 0 ||
+	    exec(st, durability == STORE_DURABLE ?
+	    "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+	    cause) != 0 ||
+	    exec(st, "PRAGMA foreign_keys = OFF", cause) != 0 ||
+	    migrate(st, cause) != 0 || load_epoch(st, cause) != 0) {
+		store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < NSTMT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		log_warn("store: close: %s", sqlite3_errmsg(st->db));
+	free(st->path);
+	free(st);
+}
+
+const char *
+store_epoch(const struct store *st)
+{
+	return st->epoch;
+}
+
+int
+store_schema_version(const struct store *st)
+{
+	(void)st;
+	return NMIGRATIONS;
+}
+
+int
+store_begin(struct store *st, char **cause)
+{
+	sqlite3_stmt *s;
+
+	/* IMMEDIATE takes the write lock now, so the seq read below is ours
+	 * until commit even when an admin command writes concurrently. */
+	if (exec(st, "BEGIN IMMEDIATE", cause) != 0)
+		return -1;
+	s = st_get(st, S_SEQ_MAX);
+	if (st_row(st, s) != 1) {
+		exec(st, "ROLLBACK", NULL);
+		if (cause != NULL)
+			*cause = xasprintf("%s: cannot read seq", st->path);
+		return -1;
+	}
+	st->seq = sqlite3_column_int64(s, 0);
+	st_reset(s);
+	st->in_txn = 1;
+	return 0;
+}
+
+int
+store_commit(struct store *st, char **cause)
+{
+	sqlite3_stmt *s = st_get(st, S_SEQ_SAVE);
+
+	sqlite3_bind_int64(s, 1, st->seq);
+	if (st_done(st, s) != 0 || exec(st, "COMMIT", cause) != 0) {
+		store_rollback(st);
+		return -1;
+	}
+	st->in_txn = 0;
+	return 0;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db) == 0)
+		exec(st, "ROLLBACK", NULL);
+	st->in_txn = 0;
+}
+
+int
+store_savepoint(struct store *st, char **cause)
+{
+	st->seq_savepoint = st->seq;
+	return exec(st, "SAVEPOINT one", cause);
+}
+
+void
+store_savepoint_release(struct store *st)
+{
+	exec(st, "RELEASE one", NULL);
+}
+
+void
+store_savepoint_rollback(struct store *st)
+{
+	exec(st, "ROLLBACK TO one", NULL);
+	exec(st, "RELEASE one", NULL);
+	st->seq = st->seq_savepoint;
+}
+
+int
+store_stamp(struct store *st, const char *kind, int64_t id)
+{
+	sqlite3_stmt *s = st_get(st, S_STAMP);
+
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, id);
+	sqlite3_bind_int64(s, 3, ++st->seq);
+	return st_done(st, s);
+}
+
+int
+store_number_ensure(struct store *st, const char *name,
+    const char *phone_number_id, const char *waba_id, int64_t *id,
+    char **cause)
+{
+	sqlite3_stmt *s = st_get(st, S_NUMBER_GET);
+	int rc;
+
+	bind_text(s, 1, phone_number_id);
+	rc = st_row(st, s);
+	if (rc < 0)
+		goto fail;
+	if (rc == 1) {
+		*id = sqlite3_column_int64(s, 0);
+		rc = strcmp(col_text(s, 1), name) != 0 ||
+		    (col_text(s, 2) == NULL) != (waba_id == NULL) ||
+		    (waba_id != NULL && strcmp(col_text(s, 2), waba_id) != 0);
+		st_reset(s);
+		if (!rc)
+			return 0;
+		s = st_get(st, S_NUMBER_UPDATE);
+		sqlite3_bind_int64(s, 1, *id);
+		bind_text(s, 2, name);
+		bind_text(s, 3, waba_id);
+		if (st_done(st, s) != 0)
+			goto fail;
+		return 0;
+	}
+	s = st_get(st, S_NUMBER_ADD);
+	bind_text(s, 1, name);
+	bind_text(s, 2, phone_number_id);
+	bind_text(s, 3, waba_id);
+	if (st_done(st, s) != 0)
+		goto fail;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+fail:
+	*cause = xasprintf("number %s: %s", name, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+int
+store_webhook_add(struct store *st, const void *body, size_t len,
+    int64_t now, int64_t *id, int *duplicate)
+{
+	sqlite3_stmt *s = st_get(st, S_WEBHOOK_ADD);
+	unsigned char digest[32];
+
+	sha256(body, len, digest);
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_blob(s, 2, digest, sizeof digest, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 3, body, (int)len, SQLITE_STATIC);
+	if (st_done(st, s) != 0)
+		return -1;
+	*duplicate = sqlite3_changes(st->db) == 0;
+	*id = *duplicate ? 0 : sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_webhooks_expire(struct store *st, int64_t older_than, int64_t *n)
+{
+	sqlite3_stmt *s = st_get(st, S_WEBHOOK_EXPIRE);
+
+	sqlite3_bind_int64(s, 1, older_than);
+	if (st_done(st, s) != 0)
+		return -1;
+	*n = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_event_add(struct store *st, int64_t webhook_id, int64_t now,
+    const char *waba_id, int64_t number_id, const char *field,
+    const char *what, const cJSON *value)
+{
+	sqlite3_stmt *s = st_get(st, S_EVENT_ADD);
+
+	bind_id(s, 1, webhook_id);
+	sqlite3_bind_int64(s, 2, now);
+	bind_text(s, 3, waba_id);
+	bind_id(s, 4, number_id);
+	bind_text(s, 5, field);
+	bind_text(s, 6, what);
+	bind_json(s, 7, value);
+	return st_done(st, s);
+}
+
+int
+store_quarantine_add(struct store *st, int64_t webhook_id, int64_t now,
+    const char *phone_number_id, const char *field, const cJSON *value)
+{
+	sqlite3_stmt *s = st_get(st, S_QUARANTINE_ADD);
+
+	bind_id(s, 1, webhook_id);
+	sqlite3_bind_int64(s, 2, now);
+	bind_text(s, 3, phone_number_id);
+	bind_text(s, 4, field);
+	bind_json(s, 5, value);
+	return st_done(st, s);
+}
+
+static int
+find_id(struct store *st, enum stmt which, int64_t a, const char *b,
+    int64_t *id)
+{
+	sqlite3_stmt *s = st_get(st, which);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, a);
+	bind_text(s, 2, b);
+	rc = st_row(st, s);
+	if (rc == 1) {
+		*id = sqlite3_column_int64(s, 0);
+		st_reset(s);
+	}
+	return rc;
+}
+
+static int
+streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Keeps what we knew unless the new value says more. */
+static const char *
+newer(const char *old, const char *new)
+{
+	return new != NULL ? new : old;
+}
+
+int
+store_contact_upsert(struct store *st, const struct store_contact *c,
+    int64_t now, int64_t *id)
+{
+	sqlite3_stmt *s;
+	char *old[6] = { 0 };
+	const char *nv[5];
+	int rc = 0, changed = 0;
+
+	*id = 0;
+	if (c->user_id != NULL &&
+	    (rc = find_id(st, S_CONTACT_BY_USER, c->number_id, c->user_id,
+	    id)) < 0)
+		return -1;
+	if (*id == 0 && c->wa_id != NULL &&
+	    (rc = find_id(st, S_CONTACT_BY_WA, c->number_id, c->wa_id, id)) <
+	    0)
+		return -1;
+	if (*id == 0) {
+		s = st_get(st, S_CONTACT_ADD);
+		sqlite3_bind_int64(s, 1, c->number_id);
+		bind_text(s, 2, c->wa_id);
+		bind_text(s, 3, c->user_id);
+		bind_text(s, 4, c->parent_user_id);
+		bind_text(s, 5, c->username);
+		bind_text(s, 6, c->profile_name);
+		sqlite3_bind_int64(s, 7, now);
+		if (st_done(st, s) != 0)
+			return -1;
+		*id = sqlite3_last_insert_rowid(st->db);
+		return store_stamp(st, STORE_CONTACT, *id);
+	}
+
+	s = st_get(st, S_CONTACT_GET);
+	sqlite3_bind_int64(s, 1, *id);
+	if (st_row(st, s) != 1)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		old[i] = col_text(s, i) ? xstrdup(col_text(s, i)) : NULL;
+	st_reset(s);
+	nv[0] = old[0] != NULL ? old[0] : c->wa_id; /* renumber changes it */
+	nv[1] = newer(old[1], c->user_id);
+	nv[2] = newer(old[2], c->parent_user_id);
+	nv[3] = newer(old[3], c->username);
+	nv[4] = newer(old[4], c->profile_name);
+	for (int i = 0; i < 5; i++)
+		changed |= !streq(old[i], nv[i]);
+	if (changed) {
+		s = st_get(st, S_CONTACT_UPDATE);
+		sqlite3_bind_int64(s, 1, *id);
+		for (int i = 0; i < 5; i++)
+			bind_text(s, 2 + i, nv[i]);
+		bind_text(s, 7, old[5]);
+		sqlite3_bind_int64(s, 8, now);
+		rc = st_done(st, s);
+		if (rc == 0)
+			rc = store_stamp(st, STORE_CONTACT, *id);
+	}
+	for (int i = 0; i < 6; i++)
+		free(old[i]);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+store_contact_renumber(struct store *st, int64_t id, const char *new_wa_id,
+    int64_t now)
+{
+	sqlite3_stmt *s = st_get(st, S_CONTACT_GET);
+	char *old[6] = { 0 };
+	cJSON *prev;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	if (st_row(st, s) != 1)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		old[i] = col_text(s, i) ? xstrdup(col_text(s, i)) : NULL;
+	st_reset(s);
+	rc = 0;
+	if (!streq(old[0], new_wa_id)) {
+		prev = old[5] ? cJSON_Parse(old[5]) : NULL;
+		if (!cJSON_IsArray(prev)) {
+			cJSON_Delete(prev);
+			prev = cJSON_CreateArray();
+		}
+		if (old[0] != NULL)
+			cJSON_AddItemToArray(prev, cJSON_CreateString(old[0]));
+		s = st_get(st, S_CONTACT_UPDATE);
+		sqlite3_bind_int64(s, 1, id);
+		bind_text(s, 2, new_wa_id);
+		for (int i = 1; i < 5; i++)
+			bind_text(s, 2 + i, old[i]);
+		bind_json(s, 7, prev);
+		sqlite3_bind_int64(s, 8, now);
+		cJSON_Delete(prev);
+		rc = st_done(st, s);
+		if (rc == 0)
+			rc = store_stamp(st, STORE_CONTACT, id);
+		else
+			log_warn("store: contact %" PRId64 " not renumbered "
+			    "(the new number has a contact already)", id);
+	}
+	for (int i = 0; i < 6; i++)
+		free(old[i]);
+	return rc;
+}
+
+int
+store_conversation_for(struct store *st, int64_t number_id,
+    int64_t contact_id, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *s = st_get(st, S_CONV_BY_CONTACT);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, contact_id);
+	rc = st_row(st, s);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		*id = sqlite3_column_int64(s, 0);
+		st_reset(s);
+		return 0;
+	}
+	s = st_get(st, S_CONV_ADD);
+	sqlite3_bind_int64(s, 1, number_id);
+	sqlite3_bind_int64(s, 2, contact_id);
+	sqlite3_bind_int64(s, 3, now);
+	if (st_done(st, s) != 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return store_stamp(st, STORE_CONVERSATION, *id);
+}
+
+int
+store_conversation_activity(struct store *st, int64_t id, int64_t ts,
+    int inbound, int64_t message_id)
+{
+	sqlite3_stmt *s = st_get(st, S_CONV_ACTIVITY);
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, ts);
+	sqlite3_bind_int(s, 3, inbound);
+	bind_id(s, 4, message_id);
+	if (st_done(st, s) != 0)
+		return -1;
+	return store_stamp(st, STORE_CONVERSATION, id);
+}
+
+int
+store_message_add(struct store *st, const struct store_message *m,
+    int64_t *id, int *existed)
+{
+	sqlite3_stmt *s = st_get(st, S_MSG_ADD);
+
+	sqlite3_bind_int64(s, 1, m->number_id);
+	bind_id(s, 2, m->conversation_id);
+	bind_text(s, 3, m->wamid);
+	bind_text(s, 4, m->direction);
+	bind_text(s, 5, m->type);
+	sqlite3_bind_int(s, 6, m->unknown_type);
+	sqlite3_bind_int64(s, 7, m->ts);
+	sqlite3_bind_int64(s, 8, m->received_at);
+	bind_text(s, 9, m->target_wamid);
+	bind_text(s, 10, m->text);
+	bind_json(s, 11, m->media);
+	bind_json(s, 12, m->wa);
+	bind_text(s, 13, m->status);
+	bind_id(s, 14, m->status_at);
+	if (st_done(st, s) != 0)
+		return -1;
+	*existed = sqlite3_changes(st->db) == 0;
+	if (*existed)
+		return store_message_find(st, m->number_id, m->wamid, id, NULL);
+	*id = sqlite3_last_insert_rowid(st->db);
+	return store_stamp(st, STORE_MESSAGE, *id);
+}
+
+int
+store_message_find(struct store *st, int64_t number_id, const char *wamid,
+    int64_t *id, int64_t *conversation_id)
+{
+	sqlite3_stmt *s = st_get(st, S_MSG_FIND);
+	int rc;
+
+	*id = 0;
+	sqlite3_bind_int64(s, 1, number_id);
+	bind_text(s, 2, wamid);
+	rc = st_row(st, s);
+	if (rc == 1) {
+		*id = sqlite3_column_int64(s, 0);
+		if (conversation_id != NULL)
+			*conversation_id = sqlite3_column_int64(s, 1);
+		st_reset(s);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+int
+store_message_status(struct store *st, int64_t id, const char **status)
+{
+	sqlite3_stmt *s = st_get(st, S_MSG_STATUS_GET);
+	static const char *names[] = { "queued", "sent", "failed", "delivered",
+		"read", "played", "received", "sending", NULL };
+	const char *v;
+	int rc;
+
+	*status = NULL;
+	sqlite3_bind_int64(s, 1, id);
+	rc = st_row(st, s);
+	if (rc != 1)
+		return rc;
+	/* Hand back a static string: the row's text dies at reset. */
+	v = col_text(s, 0);
+	for (size_t i = 0; v != NULL && names[i] != NULL; i++) {
+		if (strcmp(v, names[i]) == 0)
+			*status = names[i];
+	}
+	st_reset(s);
+	return 0;
+}
+
+int
+store_message_set_status(struct store *st, int64_t id, const char *status,
+    int64_t at, const cJSON *failure)
+{
+	sqlite3_stmt *s = st_get(st, S_MSG_STATUS_SET);
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, status);
+	sqlite3_bind_int64(s, 3, at);
+	bind_json(s, 4, failure);
+	if (st_done(st, s) != 0)
+		return -1;
+	return store_stamp(st, STORE_MESSAGE, id);
+}
+
+int
+store_message_set_failure(struct store *st, int64_t id, const cJSON *failure)
+{
+	sqlite3_stmt *s = st_get(st, S_MSG_FAILURE_SET);
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_json(s, 2, failure);
+	if (st_done(st, s) != 0)
+		return -1;
+	return store_stamp(st, STORE_MESSAGE, id);
+}
+
+int
+store_status_add(struct store *st, int64_t number_id, const char *wamid,
+    const char *status, int64_t ts, int *duplicate)
+{
+	sqlite3_stmt *s = st_get(st, S_STATUS_ADD);
+
+	sqlite3_bind_int64(s, 1, number_id);
+	bind_text(s, 2, wamid);
+	bind_text(s, 3, status);
+	sqlite3_bind_int64(s, 4, ts);
+	if (st_done(st, s) != 0)
+		return -1;
+	*duplicate = sqlite3_changes(st->db) == 0;
+	return 0;
+}
+
+/* Reads one text column of the newest action row; NULL when none. */
+static int
+newest_action(struct store *st, enum stmt which, int64_t number_id,
+    const char *wamid, char **out, int *found)
+{
+	sqlite3_stmt *s = st_get(st, which);
+	int rc;
+
+	*out = NULL;
+	*found = 0;
+	sqlite3_bind_int64(s, 1, number_id);
+	bind_text(s, 2, wamid);
+	rc = st_row(st, s);
+	if (rc == 1) {
+		*found = 1;
+		if (col_text(s, 0) != NULL)
+			*out = xstrdup(col_text(s, 0));
+		st_reset(s);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+int
+store_message_refresh_actions(struct store *st, int64_t number_id,
+    int64_t id, const char *wamid)
+{
+	sqlite3_stmt *s;
+	char *reaction = NULL, *edited = NULL, *dummy = NULL;
+	int found, revoked = 0, rc = -1;
+
+	if (newest_action(st, S_MSG_REACTION, number_id, wamid, &reaction,
+	    &found) != 0 || newest_action(st, S_MSG_EDIT, number_id, wamid,
+	    &edited, &found) != 0)
+		goto out;
+	if (reaction != NULL && *reaction == '\0') {
+		/* An empty emoji removes the reaction. */
+		free(reaction);
+		reaction = NULL;
+	}
+	s = st_get(st, S_MSG_REVOKE);
+	sqlite3_bind_int64(s, 1, number_id);
+	bind_text(s, 2, wamid);
+	if (st_row(st, s) == 1) {
+		revoked = sqlite3_column_int(s, 0) > 0;
+		st_reset(s);
+	}
+	s = st_get(st, S_MSG_ACTIONS_SET);
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, reaction);
+	bind_text(s, 3, revoked ? NULL : edited);
+	sqlite3_bind_int(s, 4, revoked);
+	if (st_done(st, s) != 0)
+		goto out;
+	rc = sqlite3_changes(st->db) > 0 ?
+	    store_stamp(st, STORE_MESSAGE, id) : 0;
+out:
+	free(reaction);
+	free(edited);
+	free(dummy);
+	return rc;
+}
+
+int
+store_message_set_order(struct store *st, int64_t id, int64_t order_id)
+{
+	sqlite3_stmt *s = st_get(st, S_MSG_ORDER_SET);
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, order_id);
+	if (st_done(st, s) != 0)
+		return -1;
+	return store_stamp(st, STORE_MESSAGE, id);
+}
+
+int
+store_order_add(struct store *st, const struct store_order *o, int64_t *id)
+{
+	sqlite3_stmt *s = st_get(st, S_ORDER_ADD);
+
+	sqlite3_bind_int64(s, 1, o->number_id);
+	bind_id(s, 2, o->contact_id);
+	bind_id(s, 3, o->conversation_id);
+	bind_id(s, 4, o->message_id);
+	bind_text(s, 5, o->catalog_id);
+	bind_text(s, 6, o->text);
+	bind_json(s, 7, o->items);
+	bind_text(s, 8, o->currency);
+	bind_text(s, 9, o->total);
+	sqlite3_bind_int64(s, 10, o->created_at);
+	if (st_done(st, s) != 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return store_stamp(st, STORE_ORDER, *id);
+}
+
+int
+store_template_upsert(struct store *st, const struct store_template *t,
+    int64_t now, int64_t *id)
+{
+	sqlite3_stmt *s = st_get(st, S_TEMPLATE_UPSERT);
+
+	bind_text(s, 1, t->waba_id);
+	bind_text(s, 2, t->template_id);
+	bind_text(s, 3, t->name);
+	bind_text(s, 4, t->language);
+	bind_text(s, 5, t->status);
+	bind_text(s, 6, t->reason);
+	bind_text(s, 7, t->category);
+	sqlite3_bind_int64(s, 8, now);
+	if (st_row(st, s) != 1)
+		return -1;
+	*id = sqlite3_column_int64(s, 0);
+	st_reset(s);
+	return store_stamp(st, STORE_TEMPLATE, *id);
+}
+
+int
+store_agent_add(struct store *st, const char *name, const char *role,
+    const unsigned char hash[32], int64_t now, int64_t *id, char **cause)
+{
+	sqlite3_stmt *s = st_get(st, S_AGENT_ADD);
+	int rc;
+
+	bind_text(s, 1, name);
+	bind_text(s, 2, role);
+	sqlite3_bind_blob(s, 3, hash, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 4, now);
+	rc = sqlite3_step(s);
+	st_reset(s);
+	if (rc == SQLITE_CONSTRAINT) {
+		*cause = xasprintf("an agent named '%s' exists already", name);
+		return -1;
+	}
+	if (rc != SQLITE_DONE) {
+		*cause = xasprintf("%s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	*id = sqlite3_last_insert_rowid(st->db);
+	return store_stamp(st, STORE_AGENT, *id);
+}
+
+int
+store_agent_revoke(struct store *st, const char *name, int64_t now,
+    char **cause)
+{
+	sqlite3_stmt *s = st_get(st, S_AGENT_REVOKE);
+	int64_t id;
+	int rc;
+
+	bind_text(s, 1, name);
+	sqlite3_bind_int64(s, 2, now);
+	rc = st_row(st, s);
+	if (rc != 1) {
+		*cause = rc == 0 ? xasprintf("no active agent named '%s'", name)
+				 : xstrdup(sqlite3_errmsg(st->db));
+		return -1;
+	}
+	id = sqlite3_column_int64(s, 0);
+	st_reset(s);
+	return store_stamp(st, STORE_AGENT, id);
+}
+
+int
+store_agent_each(struct store *st, int (*fn)(void *, const cJSON *),
+    void *arg)
+{
+	sqlite3_stmt *s = st_get(st, S_AGENT_LIST);
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	/* Collect ids first: building an entity reuses other statements. */
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			ids = xrealloc(ids, cap * sizeof *ids);
+		}
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	st_reset(s);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		cJSON *a = store_entity(st, STORE_AGENT, ids[i]);
+
+		if (a != NULL)
+			rc = fn(arg, a);
+		cJSON_Delete(a);
+	}
+	free(ids);
+	return rc;
+}
+
+/* Column readers for entity JSON. */
+static void
+add_col_str(cJSON *o, const char *key, sqlite3_stmt *s, int i)
+{
+	jx_add_str(o, key, col_text(s, i));
+}
+
+static void
+add_col_int(cJSON *o, const char *key, sqlite3_stmt *s, int i)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		cJSON_AddNullToObject(o, key);
+	else
+		jx_add_int(o, key, sqlite3_column_int64(s, i));
+}
+
+static void
+add_col_json(cJSON *o, const char *key, sqlite3_stmt *s, int i)
+{
+	const char *t = col_text(s, i);
+	cJSON *v = t ? cJSON_Parse(t) : NULL;
+
+	if (v == NULL)
+		v = cJSON_CreateNull();
+	cJSON_AddItemToObject(o, key, v);
+}
+
+static cJSON *
+entity_message(sqlite3_stmt *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	add_col_int(o, "conversation_id", s, 0);
+	add_col_str(o, "number", s, 1);
+	add_col_str(o, "wamid", s, 2);
+	add_col_str(o, "direction", s, 3);
+	add_col_str(o, "type", s, 4);
+	cJSON_AddBoolToObject(o, "unknown_type", sqlite3_column_int(s, 5));
+	add_col_int(o, "timestamp", s, 6);
+	add_col_int(o, "received_at", s, 7);
+	add_col_str(o, "target_wamid", s, 8);
+	add_col_str(o, "text", s, 9);
+	add_col_json(o, "media", s, 10);
+	add_col_json(o, "wa", s, 11);
+	add_col_str(o, "status", s, 12);
+	add_col_int(o, "status_at", s, 13);
+	add_col_json(o, "failure", s, 14);
+	add_col_str(o, "reaction", s, 15);
+	add_col_str(o, "edited_text", s, 16);
+	cJSON_AddBoolToObject(o, "revoked", sqlite3_column_int(s, 17));
+	add_col_int(o, "order_id", s, 18);
+	add_col_int(o, "agent_id", s, 19);
+	add_col_str(o, "client_id", s, 20);
+	return o;
+}
+
+static cJSON *
+entity_conversation(sqlite3_stmt *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	add_col_str(o, "number", s, 1);
+	add_col_int(o, "contact_id", s, 2);
+	add_col_str(o, "status", s, 3);
+	add_col_int(o, "snoozed_until", s, 4);
+	add_col_int(o, "assignee_id", s, 5);
+	add_col_int(o, "last_inbound_at", s, 6);
+	add_col_int(o, "last_activity_at", s, 7);
+	add_col_int(o, "last_message_id", s, 8);
+	add_col_int(o, "created_at", s, 9);
+	return o;
+}
+
+static cJSON *
+entity_contact(sqlite3_stmt *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	add_col_str(o, "number", s, 0);
+	add_col_str(o, "wa_id", s, 1);
+	add_col_str(o, "user_id", s, 2);
+	add_col_str(o, "parent_user_id", s, 3);
+	add_col_str(o, "username", s, 4);
+	add_col_str(o, "profile_name", s, 5);
+	add_col_json(o, "previous_wa_ids", s, 6);
+	add_col_int(o, "created_at", s, 7);
+	add_col_int(o, "updated_at", s, 8);
+	return o;
+}
+
+static cJSON *
+entity_order(sqlite3_stmt *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	add_col_str(o, "number", s, 0);
+	add_col_int(o, "contact_id", s, 1);
+	add_col_int(o, "conversation_id", s, 2);
+	add_col_int(o, "message_id", s, 3);
+	add_col_str(o, "catalog_id", s, 4);
+	add_col_str(o, "text", s, 5);
+	add_col_json(o, "items", s, 6);
+	add_col_str(o, "currency", s, 7);
+	add_col_str(o, "total", s, 8);
+	add_col_str(o, "status", s, 9);
+	add_col_int(o, "created_at", s, 10);
+	add_col_int(o, "updated_at", s, 11);
+	return o;
+}
+
+static cJSON *
+entity_note(sqlite3_stmt *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	add_col_int(o, "conversation_id", s, 0);
+	add_col_int(o, "agent_id", s, 1);
+	add_col_str(o, "body", s, 2);
+	add_col_int(o, "created_at", s, 3);
+	return o;
+}
+
+static cJSON *
+entity_agent(sqlite3_stmt *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	add_col_str(o, "name", s, 0);
+	add_col_str(o, "role", s, 1);
+	add_col_int(o, "created_at", s, 2);
+	add_col_int(o, "revoked_at", s, 3);
+	return o;
+}
+
+static cJSON *
+entity_template(sqlite3_stmt *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	add_col_str(o, "waba_id", s, 0);
+	add_col_str(o, "template_id", s, 1);
+	add_col_str(o, "name", s, 2);
+	add_col_str(o, "language", s, 3);
+	add_col_str(o, "status", s, 4);
+	add_col_str(o, "reason", s, 5);
+	add_col_str(o, "category", s, 6);
+	add_col_int(o, "updated_at", s, 7);
+	return o;
+}
+
+static const struct {
+	const char *kind;
+	enum stmt stmt;
+	cJSON *(*build)(sqlite3_stmt *);
+} entity_kinds[] = {
+	{ STORE_CONVERSATION, S_ENTITY_CONVERSATION, entity_conversation },
+	{ STORE_MESSAGE, S_ENTITY_MESSAGE, entity_message },
+	{ STORE_CONTACT, S_ENTITY_CONTACT, entity_contact },
+	{ STORE_ORDER, S_ENTITY_ORDER, entity_order },
+	{ STORE_NOTE, S_ENTITY_NOTE, entity_note },
+	{ STORE_AGENT, S_ENTITY_AGENT, entity_agent },
+	{ STORE_TEMPLATE, S_ENTITY_TEMPLATE, entity_template },
+};
+
+cJSON *
+store_entity(struct store *st, const char *kind, int64_t id)
+{
+	sqlite3_stmt *s;
+	cJSON *o, *out;
+
+	for (size_t i = 0; i < sizeof entity_kinds / sizeof entity_kinds[0];
+	    i++) {
+		if (strcmp(entity_kinds[i].kind, kind) != 0)
+			continue;
+		s = st_get(st, entity_kinds[i].stmt);
+		sqlite3_bind_int64(s, 1, id);
+		if (st_row(st, s) != 1)
+			return NULL;
+		o = entity_kinds[i].build(s);
+		st_reset(s);
+		/* Kind and id first, so every entity reads the same way. */
+		out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "kind", kind);
+		jx_add_int(out, "id", id);
+		while (o->child != NULL) {
+			cJSON *item = cJSON_DetachItemViaPointer(o, o->child);
+
+			cJSON_AddItemToObject(out, item->string,
+			    cJSON_Duplicate(item, 1));
+			cJSON_Delete(item);
+		}
+		cJSON_Delete(o);
+		return out;
+	}
+	return NULL;
+}
+
+int
+store_changes(struct store *st, int64_t since, int64_t limit,
+    int (*fn)(void *, const char *, int64_t, int64_t, int), void *arg)
+{
+	sqlite3_stmt *s = st_get(st, S_CHANGES);
+	struct change {
+		char kind[16];
+		int64_t id, seq;
+		int deleted;
+	} *rows = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			rows = xrealloc(rows, cap * sizeof *rows);
+		}
+		snprintf(rows[n].kind, sizeof rows[n].kind, "%s",
+		    col_text(s, 0));
+		rows[n].id = sqlite3_column_int64(s, 1);
+		rows[n].seq = sqlite3_column_int64(s, 2);
+		rows[n].deleted = sqlite3_column_int(s, 3);
+		n++;
+	}
+	st_reset(s);
+	rc = rc == SQLITE_DONE ? 0 : -1;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = fn(arg, rows[i].kind, rows[i].id, rows[i].seq,
+		    rows[i].deleted);
+	free(rows);
+	return rc;
+}
+
+int
+store_message_id_by_wamid(struct store *st, const char *wamid, int64_t *id)
+{
+	sqlite3_stmt *s = st_get(st, S_MSG_BY_WAMID);
+	int rc;
+
+	*id = 0;
+	bind_text(s, 1, wamid);
+	rc = st_row(st, s);
+	if (rc == 1) {
+		*id = sqlite3_column_int64(s, 0);
+		st_reset(s);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+cJSON *
+store_counts(struct store *st)
+{
+	static const char *tables[] = { "webhooks", "events", "quarantine",
+		"contacts", "conversations", "messages", "statuses", "orders",
+		"notes", "agents", "templates", "changes", NULL };
+	cJSON *o = cJSON_CreateObject();
+
+	for (size_t i = 0; tables[i] != NULL; i++) {
+		char sql[64];
+		sqlite3_stmt *s;
+
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[i]);
+		if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+		    sqlite3_step(s) == SQLITE_ROW)
+			jx_add_int(o, tables[i], sqlite3_column_int64(s, 0));
+		sqlite3_finalize(s);
+	}
+	return o;
+}
