@@ -101,7 +101,12 @@ jx_add_int(cJSON *o, const char *key, int64_t v)
 {
 	char tmp[32];
 
-	/* Integers are emitted raw so values past 2^53 keep every digit. */
+	/* Doubles hold integers exactly up to 2^53; past that the digits are
+	 * emitted raw so none is lost on the wire. */
+	if (v >= -9007199254740992LL && v <= 9007199254740992LL) {
+		cJSON_AddNumberToObject(o, key, (double)v);
+		return;
+	}
 	snprintf(tmp, sizeof tmp, "%" PRId64, v);
 	cJSON_AddItemToObject(o, key, cJSON_CreateRaw(tmp));
 }

@@ -159,7 +159,8 @@ options_defaults(const struct option_def *tab, void *cfg)
 	char *cause = NULL;
 
 	for (; tab->key != NULL; tab++) {
-		if (tab->def == NULL || (tab->flags & OPT_REQUIRED))
+		if (tab->def == NULL ||
+		    (tab->flags & (OPT_REQUIRED | OPT_EXAMPLE)))
 			continue;
 		if (options_set(tab, cfg, tab->def, &cause) != 0)
 			abort(); /* a bad default is a bug in the table */
@@ -215,7 +216,8 @@ options_sample(const struct option_def *tab, const char *section,
 			buf_adds(out, "; Required.\n");
 		if (tab->def != NULL)
 			buf_printf(out, "%s%s = %s\n",
-			    (tab->flags & OPT_REQUIRED) ? "" : ";", tab->key,
+			    (tab->flags & (OPT_REQUIRED | OPT_EXAMPLE)) ? "" :
+			    ";", tab->key,
 			    tab->def);
 		else
 			buf_printf(out, ";%s =\n", tab->key);

@@ -20,6 +20,7 @@ enum opt_type {
 
 #define OPT_REQUIRED 0x1 /* must be set in the file */
 #define OPT_SECRET 0x2	 /* never printed by a config dump */
+#define OPT_EXAMPLE 0x4	 /* def is an example for the sample, not a default */
 
 struct option_def {
 	const char *section; /* "server", or "number.*" for a repeated one */

@@ -23,10 +23,12 @@ static const struct option_def relay_options[] = {
 	{ "server", "listen", OPT_STRING, "127.0.0.1:8443", 0, 0, 0, C(listen),
 	  "Address and port to listen on: host:port, or [v6-address]:port.\n"
 	  "Port 0 picks a free port (see serve --ready-file)." },
-	{ "server", "tls_cert", OPT_STRING, NULL, 0, 0, 0, C(tls_cert),
+	{ "server", "tls_cert", OPT_STRING, "/etc/glivi-relay/cert.pem", 0, 0,
+	  OPT_EXAMPLE, C(tls_cert),
 	  "PEM certificate chain served to Meta and to agents.\n"
 	  "Required unless plain_http = true." },
-	{ "server", "tls_key", OPT_STRING, NULL, 0, 0, 0, C(tls_key),
+	{ "server", "tls_key", OPT_STRING, "/etc/glivi-relay/key.pem", 0, 0,
+	  OPT_EXAMPLE, C(tls_key),
 	  "PEM private key of tls_cert." },
 	{ "server", "plain_http", OPT_BOOL, "false", 0, 0, 0, C(plain_http),
 	  "Serve plain HTTP instead of HTTPS, for running behind a TLS\n"
@@ -103,7 +105,6 @@ static const struct option_def number_options[] = {
 struct load_state {
 	struct relay_config *cfg;
 	unsigned char seen[NRELAY_OPTIONS];
-	unsigned char number_seen[8];
 	struct relay_number *number; /* section being read, or NULL */
 	char section[160];
 };
@@ -116,15 +117,6 @@ finish_number(struct load_state *ls, char **cause)
 	if (ls->number->phone_number_id == NULL) {
 		*cause = xasprintf("[%s] needs 'phone_number_id'", ls->section);
 		return -1;
-	}
-	for (size_t i = 0; i + 1 < ls->cfg->nnumbers; i++) {
-		if (strcmp(ls->cfg->numbers[i].phone_number_id,
-		    ls->number->phone_number_id) == 0) {
-			*cause = xasprintf("phone_number_id %s is served by "
-			    "[number.%s] already", ls->number->phone_number_id,
-			    ls->cfg->numbers[i].name);
-			return -1;
-		}
 	}
 	ls->number = NULL;
 	return 0;
@@ -175,6 +167,13 @@ on_key(void *ctx, const char *section, const char *key, const char *value,
 		if (o == NULL) {
 			*cause = xasprintf("unknown key '%s' in [%s]", key,
 			    section);
+			return -1;
+		}
+		if (strcmp(key, "phone_number_id") == 0 &&
+		    relay_config_number(cfg, value) != NULL) {
+			*cause = xasprintf("phone_number_id %s is served by "
+			    "[number.%s] already", value,
+			    relay_config_number(cfg, value)->name);
 			return -1;
 		}
 		return options_set(o, ls->number, value, cause);
@@ -320,7 +319,8 @@ relay_config_number(const struct relay_config *cfg,
 	if (phone_number_id == NULL)
 		return NULL;
 	for (size_t i = 0; i < cfg->nnumbers; i++) {
-		if (strcmp(cfg->numbers[i].phone_number_id,
+		if (cfg->numbers[i].phone_number_id != NULL &&
+		    strcmp(cfg->numbers[i].phone_number_id,
 		    phone_number_id) == 0)
 			return &cfg->numbers[i];
 	}
