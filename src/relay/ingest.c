@@ -202,6 +202,12 @@ ingest_message(struct ingest *in, const struct wa_change *c,
 	/* An echo is the business's own message; the customer is "to". */
 	wa_id = c->echoes ? m->to : m->from;
 	user_id = c->echoes ? m->to_user_id : m->from_user_id;
+	if (wa_id == NULL && user_id == NULL && !c->echoes &&
+	    c->ncontacts == 1) {
+		/* Some senders leave "from" out; a lone contact is the sender. */
+		wa_id = c->contacts[0].wa_id;
+		user_id = c->contacts[0].user_id;
+	}
 	if (wa_id == NULL && user_id == NULL)
 		return event(in, c, number_id, "message without a sender",
 		    m->json);

@@ -82,9 +82,10 @@ class Relay:
     """One glivi-relay process with its own files."""
 
     def __init__(self, numbers=None, extra="", server_extra="",
-                 plain_http=False):
+                 plain_http=False, certs=None):
+        """certs: (ca, cert, key) to share between relays; made if None."""
         self.dir = tempfile.mkdtemp(prefix="glivi-relay-test-")
-        self.ca, self.cert, self.key = make_certs(self.dir)
+        self.ca, self.cert, self.key = certs or make_certs(self.dir)
         self.app_secret_file = os.path.join(self.dir, "app_secret")
         self.verify_token_file = os.path.join(self.dir, "verify_token")
         write_secret(self.app_secret_file, APP_SECRET)
