@@ -36,6 +36,8 @@ enum store_durability {
 int store_open(const char *url, enum store_durability, struct store **,
     char **cause);
 void store_close(struct store *);
+/* Moves WAL checkpoints off the writer onto a thread of their own. */
+int store_background_checkpoints(struct store *, char **cause);
 const char *store_epoch(const struct store *);
 int store_schema_version(const struct store *);
 

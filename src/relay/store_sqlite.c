@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "core/hmac.h"
@@ -140,6 +141,9 @@ enum stmt {
 	S_ENTITY_AGENT,
 	S_ENTITY_TEMPLATE,
 	S_MSG_BY_WAMID,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
 	NSTMT
 };
 
@@ -281,11 +285,32 @@ static const char *stmt_sql[NSTMT] = {
 			      " FROM templates WHERE id = ?1",
 	[S_MSG_BY_WAMID] = "SELECT id FROM messages WHERE wamid = ?1"
 			   " ORDER BY id LIMIT 1",
+	[S_SAVEPOINT] = "SAVEPOINT one",
+	[S_RELEASE] = "RELEASE one",
+	[S_ROLLBACK_TO] = "ROLLBACK TO one",
+};
+
+/*
+ * Checkpoints copy the WAL back into the database and fsync it. Done on the
+ * writer, they stall every commit queued behind them; so a durable store
+ * runs them on a thread of their own, with its own connection, woken when
+ * the WAL grows past CHECKPOINT_PAGES. PASSIVE never blocks the writer.
+ */
+#define CHECKPOINT_PAGES 2000
+
+struct checkpointer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int pending;
+	int stopping;
+	sqlite3 *db;
 };
 
 struct store {
 	sqlite3 *db;
 	char *path;
+	struct checkpointer *ckpt;
 	sqlite3_stmt *stmt[NSTMT];
 	char epoch[33];
 	int64_t seq;	       /* last seq handed out in this transaction */
@@ -521,11 +546,98 @@ store_open(const char *url, enum store_durability durability,
 	return 0;
 }
 
+static void *
+checkpointer_main(void *arg)
+{
+	struct checkpointer *c = arg;
+	int log_pages, done_pages;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		while (!c->pending && !c->stopping)
+			pthread_cond_wait(&c->wake, &c->lock);
+		if (c->stopping)
+			break;
+		c->pending = 0;
+		pthread_mutex_unlock(&c->lock);
+		if (sqlite3_wal_checkpoint_v2(c->db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, &log_pages, &done_pages) !=
+		    SQLITE_OK && sqlite3_errcode(c->db) != SQLITE_BUSY)
+			log_warn("store: checkpoint: %s", sqlite3_errmsg(c->db));
+		pthread_mutex_lock(&c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+static int
+on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct checkpointer *c = arg;
+
+	if (pages >= CHECKPOINT_PAGES) {
+		pthread_mutex_lock(&c->lock);
+		c->pending = 1;
+		pthread_cond_signal(&c->wake);
+		pthread_mutex_unlock(&c->lock);
+	}
+	return SQLITE_OK;
+}
+
+int
+store_background_checkpoints(struct store *st, char **cause)
+{
+	struct checkpointer *c = xcalloc(1, sizeof *c);
+
+	if (sqlite3_open_v2(st->path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		*cause = xasprintf("%s: %s", st->path, sqlite3_errmsg(c->db));
+		sqlite3_close(c->db);
+		free(c);
+		return -1;
+	}
+	sqlite3_busy_timeout(c->db, 1000);
+	sqlite3_exec(c->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->wake, NULL);
+	if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
+		*cause = xstrdup("cannot start the checkpoint thread");
+		sqlite3_close(c->db);
+		free(c);
+		return -1;
+	}
+	st->ckpt = c;
+	/* Replaces SQLite's own auto-checkpoint on the writer. */
+	sqlite3_wal_hook(st->db, on_wal_commit, c);
+	return 0;
+}
+
+static void
+checkpointer_stop(struct store *st)
+{
+	struct checkpointer *c = st->ckpt;
+
+	if (c == NULL)
+		return;
+	sqlite3_wal_hook(st->db, NULL, NULL);
+	pthread_mutex_lock(&c->lock);
+	c->stopping = 1;
+	pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	sqlite3_close(c->db);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->wake);
+	free(c);
+	st->ckpt = NULL;
+}
+
 void
 store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	checkpointer_stop(st);
 	for (int i = 0; i < NSTMT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
@@ -595,20 +707,26 @@ int
 store_savepoint(struct store *st, char **cause)
 {
 	st->seq_savepoint = st->seq;
-	return exec(st, "SAVEPOINT one", cause);
+	if (st_done(st, st_get(st, S_SAVEPOINT)) != 0) {
+		if (cause != NULL)
+			*cause = xasprintf("%s: %s", st->path,
+			    sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
 }
 
 void
 store_savepoint_release(struct store *st)
 {
-	exec(st, "RELEASE one", NULL);
+	st_done(st, st_get(st, S_RELEASE));
 }
 
 void
 store_savepoint_rollback(struct store *st)
 {
-	exec(st, "ROLLBACK TO one", NULL);
-	exec(st, "RELEASE one", NULL);
+	st_done(st, st_get(st, S_ROLLBACK_TO));
+	st_done(st, st_get(st, S_RELEASE));
 	st->seq = st->seq_savepoint;
 }
 
