@@ -98,6 +98,23 @@ options_parse_bool(const char *s, int *out)
 	return -1;
 }
 
+static int
+enum_has(const char *choices, const char *value)
+{
+	size_t n = strlen(value);
+	const char *p = choices, *bar;
+
+	for (;;) {
+		bar = strchr(p, '|');
+		if ((size_t)((bar ? bar : p + strlen(p)) - p) == n &&
+		    strncmp(p, value, n) == 0)
+			return 1;
+		if (bar == NULL)
+			return 0;
+		p = bar + 1;
+	}
+}
+
 int
 options_set(const struct option_def *o, void *cfg, const char *value,
     char **cause)
@@ -106,6 +123,13 @@ options_set(const struct option_def *o, void *cfg, const char *value,
 	int b, rc = 0;
 
 	switch (o->type) {
+	case OPT_ENUM:
+		if (!enum_has(o->choices, value)) {
+			*cause = xasprintf("%s: expected one of %s, got '%s'",
+			    o->key, o->choices, value);
+			return -1;
+		}
+		/* FALLTHROUGH */
 	case OPT_STRING:
 		free(*FIELD(cfg, o, char *));
 		*FIELD(cfg, o, char *) = xstrdup(value);
@@ -138,7 +162,7 @@ options_set(const struct option_def *o, void *cfg, const char *value,
 	if (rc != 0) {
 		static const char *what[] = { "", "", "a whole number",
 			"a size like 512k or 4M", "a duration like 30s, 15m, "
-			"12h or 30d" };
+			"12h or 30d", "" };
 
 		*cause = xasprintf("%s: expected %s, got '%s'", o->key,
 		    what[o->type], value);
@@ -187,7 +211,7 @@ void
 options_free(const struct option_def *tab, void *cfg)
 {
 	for (; tab->key != NULL; tab++) {
-		if (tab->type == OPT_STRING) {
+		if (tab->type == OPT_STRING || tab->type == OPT_ENUM) {
 			free(*FIELD(cfg, tab, char *));
 			*FIELD(cfg, tab, char *) = NULL;
 		}

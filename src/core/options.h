@@ -16,6 +16,7 @@ enum opt_type {
 	OPT_INT,      /* long long within [min, max] */
 	OPT_SIZE,     /* long long bytes; suffixes k, M, G (powers of 1024) */
 	OPT_DURATION, /* long long seconds; suffixes s, m, h, d */
+	OPT_ENUM,     /* char *, one of the '|'-separated choices */
 };
 
 #define OPT_REQUIRED 0x1 /* must be set in the file */
@@ -32,6 +33,7 @@ struct option_def {
 	int flags;
 	size_t offset; /* where the value lives in the config struct */
 	const char *help;
+	const char *choices; /* OPT_ENUM: "a|b|c" */
 };
 
 const struct option_def *options_find(const struct option_def *,

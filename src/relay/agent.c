@@ -21,6 +21,12 @@ agent_name_valid(const char *name)
 
 	if (n == 0 || n > AGENT_NAME_MAX)
 		return 0;
+	/* A name starts with a letter or digit: never "-x" (a mistyped
+	 * option), "." or "..". */
+	if (!((name[0] >= 'a' && name[0] <= 'z') ||
+	    (name[0] >= 'A' && name[0] <= 'Z') ||
+	    (name[0] >= '0' && name[0] <= '9')))
+		return 0;
 	for (const char *p = name; *p != '\0'; p++) {
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
@@ -66,7 +72,8 @@ agent_add(struct store *st, const char *name, const char *role,
 
 	if (!agent_name_valid(name)) {
 		*cause = xasprintf("bad agent name '%.80s': use 1 to 64 letters, "
-		    "digits, '.', '_' or '-'", name);
+		    "digits, '.', '_' or '-', starting with a letter or digit",
+		    name);
 		return -1;
 	}
 	if (strcmp(role, "agent") != 0 && strcmp(role, "admin") != 0) {

@@ -12,7 +12,8 @@
 #define AGENT_TOKEN_PREFIX "glv_"
 #define AGENT_NAME_MAX 64
 
-/* Valid agent names: 1 to 64 of letters, digits, '.', '_', '-'. */
+/* Valid agent names: 1 to 64 of letters, digits, '.', '_', '-', the first
+ * a letter or digit. */
 int agent_name_valid(const char *);
 /* Writes a new random token (prefix + 43 base64url chars) into out. */
 int agent_token_new(char out[64]);

@@ -81,9 +81,9 @@ static const struct option_def relay_options[] = {
 	{ "meta", "graph_version", OPT_STRING, "v25.0", 0, 0, 0,
 	  C(graph_version), "Graph API version pinned for calls to Meta." },
 
-	{ "log", "level", OPT_STRING, "info", 0, 0, 0, C(log_level),
+	{ "log", "level", OPT_ENUM, "info", 0, 0, 0, C(log_level),
 	  "debug, info, warn or error. Logs never hold message text or\n"
-	  "secrets." },
+	  "secrets.", "debug|info|warn|error" },
 	{ NULL, NULL, 0, NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -102,9 +102,12 @@ static const struct option_def number_options[] = {
 
 #define NRELAY_OPTIONS (sizeof relay_options / sizeof relay_options[0])
 
+#define NNUMBER_OPTIONS (sizeof number_options / sizeof number_options[0])
+
 struct load_state {
 	struct relay_config *cfg;
 	unsigned char seen[NRELAY_OPTIONS];
+	unsigned char number_seen[NNUMBER_OPTIONS];
 	struct relay_number *number; /* section being read, or NULL */
 	char section[160];
 };
@@ -136,6 +139,12 @@ on_key(void *ctx, const char *section, const char *key, const char *value,
 			return -1;
 		snprintf(ls->section, sizeof ls->section, "%s", section);
 		if (strncmp(section, "number.", 7) == 0) {
+			if (section[7] == '\0') {
+				*cause = xstrdup("[number.] needs a name, as in "
+				    "[number.main]");
+				return -1;
+			}
+			memset(ls->number_seen, 0, sizeof ls->number_seen);
 			for (size_t i = 0; i < cfg->nnumbers; i++) {
 				if (strcmp(cfg->numbers[i].name,
 				    section + 7) == 0) {
@@ -169,6 +178,12 @@ on_key(void *ctx, const char *section, const char *key, const char *value,
 			    section);
 			return -1;
 		}
+		if (ls->number_seen[o - number_options]) {
+			*cause = xasprintf("'%s' is set twice in [%s]", key,
+			    section);
+			return -1;
+		}
+		ls->number_seen[o - number_options] = 1;
 		if (strcmp(key, "phone_number_id") == 0 &&
 		    relay_config_number(cfg, value) != NULL) {
 			*cause = xasprintf("phone_number_id %s is served by "

@@ -174,13 +174,9 @@ cmd_serve(int argc, char **argv)
 	}
 	if (relay_config_load(config, &cfg, &cause) != 0)
 		return die("config", cause);
-	if (log_level_parse(cfg.log_level, &level) != 0) {
-		fprintf(stderr, "glivi-relay: %s: [log] level '%s': expected "
-		    "debug, info, warn or error\n", config, cfg.log_level);
-		relay_config_free(&cfg);
-		return 1;
-	}
-	log_set_level(level);
+	/* The options table admits only names log_level_parse knows. */
+	if (log_level_parse(cfg.log_level, &level) == 0)
+		log_set_level(level);
 
 	memset(&srv, 0, sizeof srv);
 	srv.app_secret = secret_read_file(cfg.app_secret_file,

@@ -244,11 +244,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (r->too_large) {
-		atomic_fetch_add(&srv->counters.too_large, 1);
 		buf_free(&r->body);
 		if (!r->route->takes_body)
 			return server_error(r, MHD_HTTP_BAD_REQUEST,
 			    "unexpected_body", "this request takes no body");
+		atomic_fetch_add(&srv->counters.too_large, 1);
 		return server_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "too_large", "request body is over the limit");
 	}

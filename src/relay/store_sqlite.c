@@ -103,6 +103,7 @@ enum stmt {
 	S_STAMP,
 	S_NUMBER_GET,
 	S_NUMBER_ADD,
+	S_NUMBER_BY_NAME,
 	S_NUMBER_UPDATE,
 	S_WEBHOOK_ADD,
 	S_WEBHOOK_EXPIRE,
@@ -158,6 +159,8 @@ static const char *stmt_sql[NSTMT] = {
 		    " seq = excluded.seq, deleted = 0",
 	[S_NUMBER_GET] = "SELECT id, name, waba_id FROM numbers"
 			 " WHERE phone_number_id = ?1",
+	[S_NUMBER_BY_NAME] = "SELECT phone_number_id FROM numbers"
+			     " WHERE name = ?1",
 	[S_NUMBER_ADD] = "INSERT INTO numbers(name, phone_number_id, waba_id)"
 			 " VALUES(?1, ?2, ?3)",
 	[S_NUMBER_UPDATE] = "UPDATE numbers SET name = ?2, waba_id = ?3"
@@ -768,6 +771,21 @@ store_number_ensure(struct store *st, const char *name,
 		if (st_done(st, s) != 0)
 			goto fail;
 		return 0;
+	}
+	/* A known inbox name with another id is a config change that would
+	 * split one inbox in two: say so rather than guess. */
+	s = st_get(st, S_NUMBER_BY_NAME);
+	bind_text(s, 1, name);
+	rc = st_row(st, s);
+	if (rc < 0)
+		goto fail;
+	if (rc == 1) {
+		*cause = xasprintf("[number.%s] has phone_number_id %s, but this "
+		    "store keeps the inbox '%s' for phone_number_id %s. Restore "
+		    "the old id, or give the new number a section of its own",
+		    name, phone_number_id, name, col_text(s, 0));
+		st_reset(s);
+		return -1;
 	}
 	s = st_get(st, S_NUMBER_ADD);
 	bind_text(s, 1, name);

@@ -32,7 +32,8 @@ webhook_verify(struct server *srv, struct request *r)
 	challenge = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
 	    "hub.challenge");
 	if (mode == NULL || strcmp(mode, "subscribe") != 0 || token == NULL ||
-	    challenge == NULL || strlen(challenge) > MAX_CHALLENGE) {
+	    challenge == NULL || *challenge == '\0' ||
+	    strlen(challenge) > MAX_CHALLENGE) {
 		log_warn("webhook: refused a handshake from %s: missing or bad "
 		    "hub.mode, hub.verify_token or hub.challenge",
 		    server_client_address(r, addr, sizeof addr));
