@@ -68,12 +68,22 @@ enum MHD_Result
 server_error(struct request *r, unsigned status, const char *code,
     const char *message)
 {
-	cJSON *o = cJSON_CreateObject();
+	return server_error_field(r, status, code, message, NULL);
+}
+
+enum MHD_Result
+server_error_field(struct request *r, unsigned status, const char *code,
+    const char *message, const char *field)
+{
+	cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateObject();
 	char *s;
 	enum MHD_Result rc;
 
-	cJSON_AddStringToObject(o, "error", code);
-	cJSON_AddStringToObject(o, "message", message);
+	cJSON_AddStringToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "message", message);
+	if (field != NULL)
+		cJSON_AddStringToObject(e, "field", field);
+	cJSON_AddItemToObject(o, "error", e);
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	rc = server_respond(r, status, "application/json", s,

@@ -69,9 +69,11 @@ void server_stop(struct server *);
 /* Queues a complete response; body may be NULL. */
 enum MHD_Result server_respond(struct request *, unsigned status,
     const char *content_type, const char *body, size_t len);
-/* {"error": code, "message": message} with the given status. */
+/* {"error": {"code": …, "message": …[, "field": …]}} with the status. */
 enum MHD_Result server_error(struct request *, unsigned status,
     const char *code, const char *message);
+enum MHD_Result server_error_field(struct request *, unsigned status,
+    const char *code, const char *message, const char *field);
 const char *server_client_address(struct request *, char *buf, size_t);
 
 #endif

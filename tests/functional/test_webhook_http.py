@@ -214,7 +214,7 @@ class RelayTestCase(unittest.TestCase):
         self.assertEqual(st, status, body)
         self.assertTrue(headers.get("Content-Type", "").startswith(
             "application/json"), headers)
-        self.assertEqual(json.loads(body)["error"], code, body)
+        self.assertEqual(json.loads(body)["error"]["code"], code, body)
 
     def metrics(self):
         status, headers, body = self.relay.request("GET", "/metrics")
@@ -464,7 +464,7 @@ class RequestLimits(RelayTestCase):
         self.assertEqual(status, 413, out)
         self.assertTrue(headers["content-type"].startswith(
             "application/json"), headers)
-        self.assertEqual(json.loads(out)["error"], "too_large")
+        self.assertEqual(json.loads(out)["error"]["code"], "too_large")
 
     def test_body_at_max_body_is_accepted(self):
         body, wamid = padded_webhook(self.MAX_BODY)
