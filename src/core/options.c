@@ -4,6 +4,7 @@
  */
 #include "core/options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -46,7 +47,8 @@ parse_scaled(const char *s, long long *out, const char *units,
 	const char *u;
 
 	errno = 0;
-	if (*s == '\0' || *s == '-' || *s == '+')
+	/* strtoll would skip white space and take a sign: neither belongs. */
+	if (!isdigit((unsigned char)*s))
 		return -1;
 	v = strtoll(s, &end, 10);
 	if (errno != 0 || end == s)
@@ -129,7 +131,7 @@ options_set(const struct option_def *o, void *cfg, const char *value,
 			    o->key, o->choices, value);
 			return -1;
 		}
-		/* FALLTHROUGH */
+		__attribute__((fallthrough));
 	case OPT_STRING:
 		free(*FIELD(cfg, o, char *));
 		*FIELD(cfg, o, char *) = xstrdup(value);
@@ -160,9 +162,14 @@ options_set(const struct option_def *o, void *cfg, const char *value,
 		break;
 	}
 	if (rc != 0) {
-		static const char *what[] = { "", "", "a whole number",
-			"a size like 512k or 4M", "a duration like 30s, 15m, "
-			"12h or 30d", "" };
+		static const char *what[] = {
+			"",
+			"",
+			"a whole number",
+			"a size like 512k or 4M",
+			"a duration like 30s, 15m, 12h or 30d",
+			"",
+		};
 
 		*cause = xasprintf("%s: expected %s, got '%s'", o->key,
 		    what[o->type], value);

@@ -77,7 +77,10 @@ id_member(cJSON *o, const char *key)
 	if (!cJSON_IsNumber(v))
 		return NULL;
 	d = v->valuedouble;
-	if (!isfinite(d) || d < 0 || d > 9007199254740992.0 || floor(d) != d)
+	/* Past 2^53 a double no longer holds every integer: the id would be
+	 * silently another one. */
+	if (!isfinite(d) || d < 0 || signbit(d) || d >= 9007199254740992.0 ||
+	    floor(d) != d)
 		return NULL;
 	snprintf(tmp, sizeof tmp, "%.0f", d);
 	cJSON_ReplaceItemInObjectCaseSensitive(o, key, cJSON_CreateString(tmp));
@@ -98,6 +101,7 @@ parse_message(cJSON *json, struct wa_message *m)
 
 	memset(m, 0, sizeof *m);
 	m->json = json;
+	m->type = "unknown";
 	if (!cJSON_IsObject(json))
 		return;
 	m->id = nonempty(id_member(json, "id"));
@@ -370,7 +374,8 @@ wa_message_media(const struct wa_message *m)
 		"caption", "url", NULL };
 	cJSON *sub, *out, *v;
 
-	if (!is_media(m->type) || (sub = jx_obj(m->json, m->type)) == NULL)
+	if (!cJSON_IsObject(m->json) || m->type == NULL || !is_media(m->type) ||
+	    (sub = jx_obj(m->json, m->type)) == NULL)
 		return NULL;
 	out = cJSON_CreateObject();
 	for (size_t i = 0; keys[i] != NULL; i++) {
@@ -383,7 +388,7 @@ wa_message_media(const struct wa_message *m)
 	if ((v = cJSON_GetObjectItemCaseSensitive(sub, "file_size")) != NULL) {
 		double d;
 
-		if (jx_number(v, &d) == 0 && d >= 0)
+		if (jx_number(v, &d) == 0 && d >= 0 && d <= 9007199254740992.0)
 			jx_add_int(out, "file_size", (int64_t)d);
 	}
 	if (cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(sub, "voice")))

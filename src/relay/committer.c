@@ -31,19 +31,32 @@ struct committer {
 	int stopping;
 	struct committer_stats stats;
 	time_t last_sweep;
+	void (*on_commit)(void *);
+	void *on_commit_arg;
 };
+
+void
+committer_on_commit(struct committer *c, void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&c->lock);
+	c->on_commit = fn;
+	c->on_commit_arg = arg;
+	pthread_mutex_unlock(&c->lock);
+}
 
 static void
 sweep(struct committer *c)
 {
-	int64_t n = 0;
+	int64_t n = 0, m = 0;
 	time_t now = time(NULL);
 
 	c->last_sweep = now;
 	if (c->discard || store_begin(c->st, NULL) != 0)
 		return;
 	if (store_webhooks_expire(c->st, (int64_t)now - c->cfg->raw_retention,
-	    &n) != 0 || store_commit(c->st, NULL) != 0) {
+	    &n) != 0 || store_idempotency_expire(c->st, (int64_t)now -
+	    c->cfg->idempotency_retention, &m) != 0 ||
+	    store_commit(c->st, NULL) != 0) {
 		store_rollback(c->st);
 		log_warn("committer: sweeping old webhook bodies failed");
 		return;
@@ -62,8 +75,12 @@ run_batch(struct committer *c, struct commit_job *jobs, size_t n)
 	int failed = 0;
 
 	if (c->discard) {
-		for (j = jobs; j != NULL; j = j->next)
-			j->status = 200;
+		for (j = jobs; j != NULL; j = j->next) {
+			if (j->apply == NULL)
+				j->status = 200;
+			else
+				j->status = 503;
+		}
 		goto answer;
 	}
 	if (store_begin(c->st, &cause) != 0) {
@@ -75,6 +92,17 @@ run_batch(struct committer *c, struct commit_job *jobs, size_t n)
 		if (store_savepoint(c->st, NULL) != 0) {
 			failed = 1;
 			break;
+		}
+		if (j->apply != NULL) {
+			if (j->apply(j, c->st, c->cfg) != 0) {
+				store_savepoint_rollback(c->st);
+				log_error("committer: a write failed; "
+				    "answering 500");
+				j->status = 500;
+				continue;
+			}
+			store_savepoint_release(c->st);
+			continue;
 		}
 		if (ingest_webhook(c->st, c->cfg, j->body, j->len, j->batch,
 		    j->received_at, &j->result) != 0) {
@@ -116,6 +144,10 @@ answer:
 		c->stats.quarantined += add.quarantined;
 	}
 	pthread_mutex_unlock(&c->lock);
+	/* Streams learn of the commit before any request is answered, so a
+	 * client that reads its answer and then its stream misses nothing. */
+	if (!failed && !c->discard && c->on_commit != NULL)
+		c->on_commit(c->on_commit_arg);
 	for (j = jobs; j != NULL; j = next) {
 		next = j->next;
 		j->done(j, j->arg);

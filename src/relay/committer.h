@@ -16,6 +16,15 @@
 #include "relay/store.h"
 
 struct commit_job {
+	/*
+	 * The work, run on the committer inside a savepoint of the group's
+	 * transaction. NULL means "ingest this webhook". Returns 0, or -1 to
+	 * roll this job alone back (it is then answered 500).
+	 */
+	int (*apply)(struct commit_job *, struct store *,
+	    const struct relay_config *);
+	void *apply_arg;
+
 	const char *body; /* raw bytes, as signed */
 	size_t len;
 	const struct wa_batch *batch;
@@ -57,5 +66,7 @@ int committer_submit(struct committer *, struct commit_job *);
 void committer_stop(struct committer *);
 void committer_free(struct committer *);
 void committer_get_stats(struct committer *, struct committer_stats *);
+/* Called on the committer thread after every successful commit. */
+void committer_on_commit(struct committer *, void (*)(void *), void *);
 
 #endif

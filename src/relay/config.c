@@ -56,6 +56,16 @@ static const struct option_def relay_options[] = {
 	  "while a commit is running share the next one; none waits for a\n"
 	  "timer." },
 
+	{ "server", "heartbeat", OPT_DURATION, "20s", 1, 3600, 0, C(heartbeat),
+	  "Interval of the comment written to idle event streams, so\n"
+	  "proxies keep them open and clients can tell a dead link." },
+	{ "server", "idempotency_retention", OPT_DURATION, "30d", 3600,
+	  3650 * DAY, 0, C(idempotency_retention),
+	  "How long the answer to a write is kept under its\n"
+	  "Idempotency-Key; longer than any client stays offline." },
+	{ "server", "sync_page_max", OPT_INT, "1000", 1, 10000, 0,
+	  C(sync_page_max), "Most entities one /api/v1/sync page holds." },
+
 	{ "store", "url", OPT_STRING, "sqlite:/var/lib/glivi-relay/relay.db",
 	  0, 0, 0, C(store_url),
 	  "Where conversations live: sqlite:PATH. (PostgreSQL comes later.)" },

@@ -33,6 +33,9 @@ struct relay_config {
 	long long max_connections;
 	long long timeout;
 	long long group_commit_max;
+	long long heartbeat;
+	long long idempotency_retention;
+	long long sync_page_max;
 
 	/* [store] */
 	char *store_url;

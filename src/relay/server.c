@@ -11,24 +11,89 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "core/hmac.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "relay/api.h"
+#include "relay/events.h"
+#include "relay/store.h"
 #include "relay/webhook.h"
 
 static enum MHD_Result route_healthz(struct server *, struct request *);
 static enum MHD_Result route_metrics(struct server *, struct request *);
 
 static const struct route routes[] = {
-	{ "GET", "/webhook", 0, webhook_verify },
-	{ "POST", "/webhook", 1, webhook_receive },
-	{ "GET", "/healthz", 0, route_healthz },
-	{ "GET", "/metrics", 0, route_metrics },
+	{ "GET", "/webhook", ROLE_PUBLIC, 0, webhook_verify },
+	{ "POST", "/webhook", ROLE_PUBLIC, 1, webhook_receive },
+	{ "GET", "/healthz", ROLE_PUBLIC, 0, route_healthz },
+	{ "GET", "/metrics", ROLE_PUBLIC, 0, route_metrics },
+	{ "GET", "/api/v1/sync", ROLE_AGENT, 0, api_sync },
+	{ "GET", "/api/v1/events", ROLE_AGENT, 0, api_events },
+	{ "POST", "/api/v1/presence", ROLE_AGENT, 1, api_presence },
+	{ "POST", "/api/v1/conversations/{id}/messages", ROLE_AGENT, 1,
+	  api_send_message },
+	{ "POST", "/api/v1/conversations/{id}/read", ROLE_AGENT, 1,
+	  api_mark_read },
+	{ "POST", "/api/v1/conversations/{id}/assign", ROLE_AGENT, 1,
+	  api_assign },
+	{ "POST", "/api/v1/conversations/{id}/status", ROLE_AGENT, 1,
+	  api_set_status },
+	{ "POST", "/api/v1/conversations/{id}/labels", ROLE_AGENT, 1,
+	  api_labels },
+	{ "POST", "/api/v1/conversations/{id}/notes", ROLE_AGENT, 1,
+	  api_add_note },
+	{ "DELETE", "/api/v1/notes/{id}", ROLE_AGENT, 0, api_delete_note },
+	{ "PATCH", "/api/v1/contacts/{id}", ROLE_AGENT, 1, api_edit_contact },
+	{ "POST", "/api/v1/orders", ROLE_AGENT, 1, api_create_order },
+	{ "PATCH", "/api/v1/orders/{id}", ROLE_AGENT, 1, api_update_order },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
+
+const struct route *
+server_routes(size_t *n)
+{
+	*n = NROUTES;
+	return routes;
+}
+
+/*
+ * Matches a path against a pattern; "{id}" takes a positive integer of at
+ * most 18 digits. Fills ids when given.
+ */
+static int
+path_match(const char *pattern, const char *path, int64_t *ids)
+{
+	int n = 0;
+
+	while (*pattern != '\0') {
+		if (strncmp(pattern, "{id}", 4) == 0) {
+			int64_t v = 0;
+			int digits = 0;
+
+			while (*path >= '0' && *path <= '9' && digits < 19) {
+				v = v * 10 + (*path++ - '0');
+				digits++;
+			}
+			if (digits == 0 || digits > 18 || v == 0)
+				return 0;
+			if (ids != NULL && n < 2)
+				ids[n] = v;
+			n++;
+			pattern += 4;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return 0;
+	}
+	return *path == '\0';
+}
 
 enum MHD_Result
 server_respond(struct request *r, unsigned status, const char *content_type,
@@ -53,6 +118,9 @@ server_respond(struct request *r, unsigned status, const char *content_type,
 		for (size_t i = 0; i < NROUTES; i++) {
 			if (strcmp(routes[i].path, r->route->path) != 0)
 				continue;
+			if (strlen(allow) + strlen(routes[i].method) + 3 >
+			    sizeof allow)
+				break;
 			if (allow[0] != '\0')
 				strcat(allow, ", ");
 			strcat(allow, routes[i].method);
@@ -118,9 +186,16 @@ route_healthz(struct server *srv, struct request *r)
 	static const char ok[] = "{\"status\":\"ok\"}";
 	static const char stopping[] = "{\"status\":\"stopping\"}";
 
+	static const char down[] = "{\"status\":\"store unreachable\"}";
+	struct store *st = server_reader(srv);
+	int64_t head, horizon;
+
 	if (atomic_load(&srv->stopping))
 		return server_respond(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "application/json", stopping, sizeof stopping - 1);
+	if (st == NULL || store_head(st, &head, &horizon) != 0)
+		return server_respond(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "application/json", down, sizeof down - 1);
 	return server_respond(r, MHD_HTTP_OK, "application/json", ok,
 	    sizeof ok - 1);
 }
@@ -175,6 +250,16 @@ route_metrics(struct server *srv, struct request *r)
 	metric(&b, "glivi_quarantined_total",
 	    "Changes for phone numbers this relay does not serve.", "counter",
 	    cs.quarantined);
+	metric(&b, "glivi_unauthorized_total",
+	    "Agent API requests refused for a missing, bad or revoked token.",
+	    "counter", atomic_load(&k->unauthorized));
+	metric(&b, "glivi_sync_pages_total", "Sync pages served.", "counter",
+	    atomic_load(&k->sync_pages));
+	metric(&b, "glivi_event_streams", "Open event streams.", "gauge",
+	    srv->events ? events_count(srv->events) : 0);
+	metric(&b, "glivi_events_delivered_total",
+	    "Change events written to streams.", "counter",
+	    srv->events ? events_delivered(srv->events) : 0);
 	rc = server_respond(r, MHD_HTTP_OK, "text/plain; version=0.0.4",
 	    b.data, b.len);
 	buf_free(&b);
@@ -182,17 +267,87 @@ route_metrics(struct server *srv, struct request *r)
 }
 
 static const struct route *
-find_route(const char *method, const char *path, int *path_known)
+find_route(const char *method, const char *path, int64_t *ids,
+    const struct route **same_path)
 {
-	*path_known = 0;
+	*same_path = NULL;
 	for (size_t i = 0; i < NROUTES; i++) {
-		if (strcmp(routes[i].path, path) != 0)
+		if (!path_match(routes[i].path, path, NULL))
 			continue;
-		*path_known = 1;
-		if (strcmp(routes[i].method, method) == 0)
+		*same_path = &routes[i];
+		if (strcmp(routes[i].method, method) == 0) {
+			path_match(routes[i].path, path, ids);
 			return &routes[i];
+		}
 	}
 	return NULL;
+}
+
+/*
+ * Bearer-token authentication against the stored SHA-256 of each token.
+ * The hash is looked up, then compared again in constant time; a revoked
+ * agent is refused on its next request, since every request asks the
+ * store.
+ */
+static enum MHD_Result
+authenticate(struct server *srv, struct request *r, int *ok)
+{
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	struct store *st = server_reader(srv);
+	unsigned char hash[32];
+	size_t n;
+	int rc;
+
+	*ok = 0;
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 ||
+	    (n = strlen(h + 7)) == 0 || n > 256) {
+		atomic_fetch_add(&srv->counters.unauthorized, 1);
+		return server_error(r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+		    "an agent token is required: Authorization: Bearer "
+		    "<token>");
+	}
+	if (st == NULL)
+		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store_unavailable", "the store cannot be read");
+	sha256(h + 7, n, hash);
+	rc = store_agent_by_token_hash(st, hash, &r->agent);
+	if (rc < 0)
+		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store_unavailable", "the store cannot be read");
+	if (rc == 0 || CRYPTO_memcmp(hash, r->agent.hash, 32) != 0 ||
+	    r->agent.revoked) {
+		atomic_fetch_add(&srv->counters.unauthorized, 1);
+		return server_error(r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+		    "unknown or revoked token");
+	}
+	if (r->route->role == ROLE_ADMIN && !r->agent.admin)
+		return server_error(r, MHD_HTTP_FORBIDDEN, "forbidden",
+		    "this needs an admin agent");
+	*ok = 1;
+	return MHD_YES;
+}
+
+struct store *
+server_reader(struct server *srv)
+{
+	static __thread struct store *reader;
+	char *cause = NULL;
+
+	if (reader != NULL)
+		return reader;
+	if (store_open_reader(srv->cfg->store_url, &reader, &cause) != 0) {
+		log_error("cannot open a reader: %s", cause);
+		free(cause);
+		reader = NULL;
+		return NULL;
+	}
+	pthread_mutex_lock(&srv->readers_lock);
+	srv->readers = xrealloc(srv->readers, (srv->nreaders + 1) *
+	    sizeof *srv->readers);
+	srv->readers[srv->nreaders++] = reader;
+	pthread_mutex_unlock(&srv->readers_lock);
+	return reader;
 }
 
 static enum MHD_Result
@@ -203,23 +358,22 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct server *srv = cls;
 	struct request *r = *req_cls;
 	const char *cl;
-	int path_known;
+	int ok;
 
 	if (r == NULL) {
+		const struct route *same_path;
+
 		r = xcalloc(1, sizeof *r);
 		r->conn = conn;
 		r->srv = srv;
 		buf_init(&r->body);
 		*req_cls = r;
 		atomic_fetch_add(&srv->counters.requests, 1);
-		r->route = find_route(method, url, &path_known);
+		r->route = find_route(method, url, r->ids, &same_path);
 		if (r->route == NULL) {
-			if (path_known) {
+			if (same_path != NULL) {
 				/* Remember the path for the Allow header. */
-				for (size_t i = 0; i < NROUTES; i++) {
-					if (strcmp(routes[i].path, url) == 0)
-						r->route = &routes[i];
-				}
+				r->route = same_path;
 				return server_error(r,
 				    MHD_HTTP_METHOD_NOT_ALLOWED,
 				    "method_not_allowed",
@@ -229,6 +383,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			return server_error(r, MHD_HTTP_NOT_FOUND, "not_found",
 			    "no such path");
 		}
+		r->path = xstrdup(url);
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) >
@@ -263,6 +418,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		    "too_large", "request body is over the limit");
 	}
 	(void)version;
+	if (r->route->role != ROLE_PUBLIC && !r->authed) {
+		enum MHD_Result rc = authenticate(srv, r, &ok);
+
+		if (!ok)
+			return rc;
+		r->authed = 1;
+	}
 	return r->route->handler(srv, r);
 }
 
@@ -276,9 +438,14 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	buf_free(&r->body);
 	wa_batch_free(r->batch);
+	api_request_free(r);
+	free(r->path);
 	free(r);
 	*req_cls = NULL;
 }
+
+static void on_mhd_log(void *, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
 
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -332,6 +499,12 @@ server_start(struct server *srv, const struct relay_config *cfg,
 
 	srv->cfg = cfg;
 	srv->committer = committer;
+	pthread_mutex_init(&srv->readers_lock, NULL);
+	pthread_mutex_init(&srv->inflight_lock, NULL);
+	srv->events = events_start(srv, cfg->heartbeat, cause);
+	if (srv->events == NULL)
+		return -1;
+	committer_on_commit(committer, events_notify, srv->events);
 	if (relay_listen_parse(cfg->listen, &host, &port, &loopback,
 	    cause) != 0)
 		return -1;
@@ -402,6 +575,7 @@ server_stop(struct server *srv)
 	 * resumed by the committer, which finishes every queued job. */
 	MHD_quiesce_daemon(srv->daemon);
 	committer_stop(srv->committer);
+	events_stop(srv->events);
 	/* Give answered responses a moment to leave before closing. */
 	for (int i = 0; i < 100; i++) {
 		info = MHD_get_daemon_info(srv->daemon,
@@ -412,4 +586,13 @@ server_stop(struct server *srv)
 	}
 	MHD_stop_daemon(srv->daemon);
 	srv->daemon = NULL;
+	events_free(srv->events);
+	srv->events = NULL;
+	for (size_t i = 0; i < srv->nreaders; i++)
+		store_close(srv->readers[i]);
+	free(srv->readers);
+	srv->readers = NULL;
+	srv->nreaders = 0;
+	pthread_mutex_destroy(&srv->readers_lock);
+	pthread_mutex_destroy(&srv->inflight_lock);
 }

@@ -6,6 +6,7 @@
 #ifndef GLIVI_SERVER_H
 #define GLIVI_SERVER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include "core/buf.h"
 #include "relay/committer.h"
 #include "relay/config.h"
+#include "relay/store.h"
 
 struct server_counters {
 	atomic_uint_fast64_t requests;
@@ -24,12 +26,26 @@ struct server_counters {
 	atomic_uint_fast64_t too_large;
 	atomic_uint_fast64_t not_found;
 	atomic_uint_fast64_t refused_stopping;
+	atomic_uint_fast64_t unauthorized;
+	atomic_uint_fast64_t sync_pages;
 };
+
+struct events;
+struct store;
+struct inflight;
 
 struct server {
 	const struct relay_config *cfg;
 	struct committer *committer;
+	struct events *events;
 	struct MHD_Daemon *daemon;
+	/* Reader connections, one per HTTP thread, closed at stop. */
+	pthread_mutex_t readers_lock;
+	struct store **readers;
+	size_t nreaders;
+	/* Idempotency keys whose write has not committed yet. */
+	pthread_mutex_t inflight_lock;
+	struct inflight *inflight;
 	char *app_secret;
 	size_t app_secret_len;
 	char *verify_token;
@@ -42,6 +58,11 @@ struct server {
 /* One request's state, from its first callback to its completion. */
 struct request {
 	const struct route *route;
+	int authed;
+	struct store_agent agent;
+	int64_t ids[2]; /* the {id} segments of the path */
+	char *path;
+	void *write;	/* api.c's state for a write */
 	struct buf body;
 	int too_large;
 	int suspended;
@@ -54,12 +75,24 @@ struct request {
 
 typedef enum MHD_Result (*route_fn)(struct server *, struct request *);
 
+enum route_role {
+	ROLE_PUBLIC, /* Meta and monitoring: no agent token */
+	ROLE_AGENT,  /* any active agent */
+	ROLE_ADMIN,  /* agents with the admin role */
+};
+
 struct route {
 	const char *method;
-	const char *path;
+	const char *path; /* "{id}" matches a positive integer segment */
+	enum route_role role;
 	int takes_body;
 	route_fn handler;
 };
+
+/* The routes table, for tests and docs that walk every route. */
+const struct route *server_routes(size_t *n);
+/* This thread's read-only store connection (opened on first use). */
+struct store *server_reader(struct server *);
 
 int server_start(struct server *, const struct relay_config *,
     struct committer *, char **cause);

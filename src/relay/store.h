@@ -181,4 +181,82 @@ int store_message_id_by_wamid(struct store *, const char *wamid,
 /* Row counts of every table, as one JSON object (for ops and tests). */
 cJSON *store_counts(struct store *);
 
+/*
+ * The agent API. Readers are read-only connections for other threads;
+ * they see committed data only, so a cursor never passes an uncommitted
+ * change.
+ */
+int store_open_reader(const char *url, struct store **, char **cause);
+int store_read_begin(struct store *);
+void store_read_end(struct store *);
+/* The newest seq, and the oldest seq a cursor may still start from. */
+int store_head(struct store *, int64_t *head, int64_t *horizon);
+
+struct store_agent {
+	int64_t id;
+	char name[72];
+	int admin;
+	int revoked;
+	unsigned char hash[32];
+};
+/* 1 found, 0 none, -1 error. */
+int store_agent_by_token_hash(struct store *, const unsigned char hash[32],
+    struct store_agent *);
+int store_agent_id_by_name(struct store *, const char *, int64_t *id);
+
+struct store_conversation_info {
+	int64_t id;
+	int64_t number_id;
+	int64_t contact_id;
+	int64_t last_inbound_at;
+	char status[16];
+	int has_recipient;
+};
+int store_conversation_info(struct store *, int64_t id,
+    struct store_conversation_info *);
+/* 1 when message id belongs to the conversation; *wamid (may be NULL). */
+int store_message_in_conversation(struct store *, int64_t id,
+    int64_t conversation_id, char **wamid);
+int store_contact_exists(struct store *, int64_t id, int64_t *number_id);
+
+struct store_outbound {
+	int64_t number_id;
+	int64_t conversation_id;
+	int64_t agent_id;
+	const char *client_id;
+	const char *type;
+	const char *text;
+	const char *target_wamid;
+	const cJSON *media;
+	const cJSON *request; /* what the agent asked to send */
+	int64_t now;
+};
+/* Queues an outbound message for the sender. */
+int store_outbound_add(struct store *, const struct store_outbound *,
+    int64_t *id);
+
+struct store_value {
+	const char *text;
+	const cJSON *json;
+	int64_t i;
+	int has_int; /* all unset: NULL */
+};
+/* Sets one agent-settable column and stamps the entity. */
+int store_set(struct store *, const char *kind, int64_t id,
+    const char *column, const struct store_value *);
+int store_note_add(struct store *, int64_t conversation_id, int64_t agent_id,
+    const char *body, int64_t now, int64_t *id);
+/* 1 deleted (tombstoned), 0 no such note. */
+int store_note_delete(struct store *, int64_t id, int64_t *agent_id);
+int store_tombstone(struct store *, const char *kind, int64_t id);
+int store_order_create(struct store *, const struct store_order *,
+    const char *status, int64_t *id);
+
+int store_idempotency_get(struct store *, int64_t agent_id, const char *key,
+    unsigned char hash[32], int *status, char **response);
+int store_idempotency_put(struct store *, int64_t agent_id, const char *key,
+    const unsigned char hash[32], int status, const char *response,
+    int64_t now);
+int store_idempotency_expire(struct store *, int64_t older_than, int64_t *n);
+
 #endif

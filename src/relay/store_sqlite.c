@@ -49,8 +49,8 @@ static const char *migrations[] = {
 	"CREATE TABLE contacts(id INTEGER PRIMARY KEY,"
 	"  number_id INTEGER NOT NULL, wa_id TEXT, user_id TEXT,"
 	"  parent_user_id TEXT, username TEXT, profile_name TEXT,"
-	"  previous_wa_ids TEXT, created_at INTEGER NOT NULL,"
-	"  updated_at INTEGER NOT NULL);"
+	"  previous_wa_ids TEXT, display_name TEXT, attributes TEXT,"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
 	"CREATE UNIQUE INDEX contacts_wa ON contacts(number_id, wa_id)"
 	"  WHERE wa_id IS NOT NULL;"
 	"CREATE UNIQUE INDEX contacts_user ON contacts(number_id, user_id)"
@@ -60,7 +60,7 @@ static const char *migrations[] = {
 	"  status TEXT NOT NULL DEFAULT 'open', snoozed_until INTEGER,"
 	"  assignee_id INTEGER, last_inbound_at INTEGER,"
 	"  last_activity_at INTEGER NOT NULL, last_message_id INTEGER,"
-	"  created_at INTEGER NOT NULL);"
+	"  labels TEXT, read_by TEXT, created_at INTEGER NOT NULL);"
 	"CREATE TABLE messages(id INTEGER PRIMARY KEY,"
 	"  number_id INTEGER NOT NULL, conversation_id INTEGER, wamid TEXT,"
 	"  direction TEXT NOT NULL, type TEXT NOT NULL,"
@@ -92,7 +92,15 @@ static const char *migrations[] = {
 	"CREATE TABLE templates(id INTEGER PRIMARY KEY, waba_id TEXT,"
 	"  template_id TEXT NOT NULL, name TEXT, language TEXT, status TEXT,"
 	"  reason TEXT, category TEXT, updated_at INTEGER NOT NULL,"
-	"  UNIQUE(waba_id, template_id));",
+	"  UNIQUE(waba_id, template_id));"
+	"CREATE TABLE idempotency(agent_id INTEGER NOT NULL, key TEXT NOT NULL,"
+	"  request_hash BLOB NOT NULL, status INTEGER NOT NULL,"
+	"  response TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY(agent_id, key)) WITHOUT ROWID;"
+	"CREATE INDEX idempotency_created ON idempotency(created_at);"
+	"CREATE INDEX messages_outbox ON messages(status)"
+	"  WHERE status IN ('queued', 'sending');"
+	"INSERT INTO meta(k, v) VALUES('horizon', '0');",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -258,7 +266,8 @@ static const char *stmt_sql[NSTMT] = {
 	[S_ENTITY_CONVERSATION] =
 	    "SELECT c.number_id, n.name, c.contact_id, c.status,"
 	    " c.snoozed_until, c.assignee_id, c.last_inbound_at,"
-	    " c.last_activity_at, c.last_message_id, c.created_at"
+	    " c.last_activity_at, c.last_message_id, c.created_at, c.labels,"
+	    " c.read_by"
 	    " FROM conversations c JOIN numbers n ON n.id = c.number_id"
 	    " WHERE c.id = ?1",
 	[S_ENTITY_MESSAGE] =
@@ -270,7 +279,8 @@ static const char *stmt_sql[NSTMT] = {
 	    " WHERE m.id = ?1",
 	[S_ENTITY_CONTACT] =
 	    "SELECT n.name, k.wa_id, k.user_id, k.parent_user_id, k.username,"
-	    " k.profile_name, k.previous_wa_ids, k.created_at, k.updated_at"
+	    " k.profile_name, k.previous_wa_ids, k.created_at, k.updated_at,"
+	    " k.display_name, k.attributes"
 	    " FROM contacts k JOIN numbers n ON n.id = k.number_id"
 	    " WHERE k.id = ?1",
 	[S_ENTITY_ORDER] =
@@ -1418,6 +1428,12 @@ entity_conversation(sqlite3_stmt *s)
 	add_col_int(o, "last_activity_at", s, 7);
 	add_col_int(o, "last_message_id", s, 8);
 	add_col_int(o, "created_at", s, 9);
+	add_col_json(o, "labels", s, 10);
+	if (cJSON_IsNull(cJSON_GetObjectItem(o, "labels")))
+		cJSON_ReplaceItemInObject(o, "labels", cJSON_CreateArray());
+	add_col_json(o, "read_by", s, 11);
+	if (cJSON_IsNull(cJSON_GetObjectItem(o, "read_by")))
+		cJSON_ReplaceItemInObject(o, "read_by", cJSON_CreateObject());
 	return o;
 }
 
@@ -1435,6 +1451,10 @@ entity_contact(sqlite3_stmt *s)
 	add_col_json(o, "previous_wa_ids", s, 6);
 	add_col_int(o, "created_at", s, 7);
 	add_col_int(o, "updated_at", s, 8);
+	add_col_str(o, "display_name", s, 9);
+	add_col_json(o, "attributes", s, 10);
+	if (cJSON_IsNull(cJSON_GetObjectItem(o, "attributes")))
+		cJSON_ReplaceItemInObject(o, "attributes", cJSON_CreateObject());
 	return o;
 }
 
@@ -1616,4 +1636,413 @@ store_counts(struct store *st)
 		sqlite3_finalize(s);
 	}
 	return o;
+}
+
+/*
+ * The agent API's side of the store: readers for sync and streams, agents
+ * by token, and the writes agents make. Reader handles are separate
+ * connections, one per thread, that see only committed data.
+ */
+
+int
+store_open_reader(const char *url, struct store **out, char **cause)
+{
+	struct store *st;
+	sqlite3_stmt *s;
+	int version = -1;
+
+	if (strncmp(url, "sqlite:", 7) != 0 || url[7] == '\0') {
+		*cause = xasprintf("store url '%s': expected sqlite:PATH", url);
+		return -1;
+	}
+	st = xcalloc(1, sizeof *st);
+	st->path = xstrdup(url + 7);
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(st->db, 10000);
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
+	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version != NMIGRATIONS) {
+		*cause = xasprintf("%s: schema %d, expected %d", st->path,
+		    version, NMIGRATIONS);
+		store_close(st);
+		return -1;
+	}
+	if (load_epoch(st, cause) != 0) {
+		store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+fail:
+	*cause = xasprintf("%s: %s", st->path, sqlite3_errmsg(st->db));
+	store_close(st);
+	return -1;
+}
+
+int
+store_read_begin(struct store *st)
+{
+	return exec(st, "BEGIN", NULL);
+}
+
+void
+store_read_end(struct store *st)
+{
+	exec(st, "COMMIT", NULL);
+}
+
+/* One-off statements for rare paths: prepared, run, finalised. */
+static sqlite3_stmt *
+prep(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		log_error("store: cannot prepare: %s", sqlite3_errmsg(st->db));
+		abort();
+	}
+	return s;
+}
+
+int
+store_head(struct store *st, int64_t *head, int64_t *horizon)
+{
+	sqlite3_stmt *s = prep(st, "SELECT coalesce((SELECT max(seq) FROM "
+	    "changes), 0), coalesce((SELECT CAST(v AS INTEGER) FROM meta "
+	    "WHERE k = 'horizon'), 0)");
+	int rc = -1;
+
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*head = sqlite3_column_int64(s, 0);
+		*horizon = sqlite3_column_int64(s, 1);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_agent_by_token_hash(struct store *st, const unsigned char hash[32],
+    struct store_agent *a)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id, name, role, revoked_at IS NOT "
+	    "NULL, token_hash FROM agents WHERE token_hash = ?1");
+	int rc;
+
+	memset(a, 0, sizeof *a);
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 4) == 32) {
+		a->id = sqlite3_column_int64(s, 0);
+		snprintf(a->name, sizeof a->name, "%s", col_text(s, 1));
+		a->admin = strcmp(col_text(s, 2), "admin") == 0;
+		a->revoked = sqlite3_column_int(s, 3);
+		memcpy(a->hash, sqlite3_column_blob(s, 4), 32);
+		rc = 1;
+	} else
+		rc = rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_agent_id_by_name(struct store *st, const char *name, int64_t *id)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id FROM agents WHERE name = ?1 "
+	    "AND revoked_at IS NULL");
+	int rc;
+
+	*id = 0;
+	bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_conversation_info(struct store *st, int64_t id,
+    struct store_conversation_info *c)
+{
+	sqlite3_stmt *s = prep(st, "SELECT c.number_id, c.contact_id, "
+	    "coalesce(c.last_inbound_at, 0), c.status, k.wa_id, k.user_id "
+	    "FROM conversations c JOIN contacts k ON k.id = c.contact_id "
+	    "WHERE c.id = ?1");
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		c->id = id;
+		c->number_id = sqlite3_column_int64(s, 0);
+		c->contact_id = sqlite3_column_int64(s, 1);
+		c->last_inbound_at = sqlite3_column_int64(s, 2);
+		snprintf(c->status, sizeof c->status, "%s", col_text(s, 3));
+		c->has_recipient = col_text(s, 4) != NULL ||
+		    col_text(s, 5) != NULL;
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_message_in_conversation(struct store *st, int64_t id,
+    int64_t conversation_id, char **wamid)
+{
+	sqlite3_stmt *s = prep(st, "SELECT wamid FROM messages WHERE id = ?1 "
+	    "AND conversation_id = ?2");
+	int rc;
+
+	*wamid = NULL;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, conversation_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && col_text(s, 0) != NULL)
+		*wamid = xstrdup(col_text(s, 0));
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_outbound_add(struct store *st, const struct store_outbound *o,
+    int64_t *id)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO messages(number_id, "
+	    "conversation_id, direction, type, ts, received_at, target_wamid, "
+	    "text, media, wa, status, status_at, agent_id, client_id) "
+	    "VALUES(?1, ?2, 'out', ?3, ?4, ?4, ?5, ?6, ?7, ?8, 'queued', ?4, "
+	    "?9, ?10)");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, o->number_id);
+	sqlite3_bind_int64(s, 2, o->conversation_id);
+	bind_text(s, 3, o->type);
+	sqlite3_bind_int64(s, 4, o->now);
+	bind_text(s, 5, o->target_wamid);
+	bind_text(s, 6, o->text);
+	bind_json(s, 7, o->media);
+	bind_json(s, 8, o->request);
+	sqlite3_bind_int64(s, 9, o->agent_id);
+	bind_text(s, 10, o->client_id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		log_error("store: outbound: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	*id = sqlite3_last_insert_rowid(st->db);
+	if (store_stamp(st, STORE_MESSAGE, *id) != 0)
+		return -1;
+	return store_conversation_activity(st, o->conversation_id, o->now, 0,
+	    *id);
+}
+
+/*
+ * The columns agents may set, by kind. set_column builds its statement from
+ * this table only, never from input.
+ */
+static const struct {
+	const char *kind, *table, *column;
+	int json;
+} settable[] = {
+	{ STORE_CONVERSATION, "conversations", "status", 0 },
+	{ STORE_CONVERSATION, "conversations", "snoozed_until", 0 },
+	{ STORE_CONVERSATION, "conversations", "assignee_id", 0 },
+	{ STORE_CONVERSATION, "conversations", "labels", 1 },
+	{ STORE_CONVERSATION, "conversations", "read_by", 1 },
+	{ STORE_CONTACT, "contacts", "display_name", 0 },
+	{ STORE_CONTACT, "contacts", "attributes", 1 },
+	{ STORE_ORDER, "orders", "items", 1 },
+	{ STORE_ORDER, "orders", "currency", 0 },
+	{ STORE_ORDER, "orders", "total", 0 },
+	{ STORE_ORDER, "orders", "status", 0 },
+};
+
+int
+store_set(struct store *st, const char *kind, int64_t id, const char *column,
+    const struct store_value *v)
+{
+	sqlite3_stmt *s;
+	char *sql;
+	int rc;
+
+	for (size_t i = 0; i < sizeof settable / sizeof settable[0]; i++) {
+		if (strcmp(settable[i].kind, kind) != 0 ||
+		    strcmp(settable[i].column, column) != 0)
+			continue;
+		sql = xasprintf("UPDATE %s SET %s = ?1%s WHERE id = ?2",
+		    settable[i].table, column,
+		    strcmp(kind, STORE_CONVERSATION) == 0 ? "" :
+		    ", updated_at = unixepoch()");
+		s = prep(st, sql);
+		free(sql);
+		if (v->json != NULL)
+			bind_json(s, 1, v->json);
+		else if (v->text != NULL)
+			bind_text(s, 1, v->text);
+		else if (v->has_int)
+			sqlite3_bind_int64(s, 1, v->i);
+		else
+			sqlite3_bind_null(s, 1);
+		sqlite3_bind_int64(s, 2, id);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			return -1;
+		return store_stamp(st, kind, id);
+	}
+	log_error("store: %s.%s is not settable", kind, column);
+	abort();
+}
+
+int
+store_note_add(struct store *st, int64_t conversation_id, int64_t agent_id,
+    const char *body, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO notes(conversation_id, "
+	    "agent_id, body, created_at) VALUES(?1, ?2, ?3, ?4)");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, conversation_id);
+	sqlite3_bind_int64(s, 2, agent_id);
+	bind_text(s, 3, body);
+	sqlite3_bind_int64(s, 4, now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return store_stamp(st, STORE_NOTE, *id);
+}
+
+int
+store_note_delete(struct store *st, int64_t id, int64_t *agent_id)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM notes WHERE id = ?1 "
+	    "RETURNING agent_id");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*agent_id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	return store_tombstone(st, STORE_NOTE, id) == 0 ? 1 : -1;
+}
+
+int
+store_tombstone(struct store *st, const char *kind, int64_t id)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO changes(kind, entity_id, seq, "
+	    "deleted) VALUES(?1, ?2, ?3, 1) ON CONFLICT(kind, entity_id) DO "
+	    "UPDATE SET seq = excluded.seq, deleted = 1");
+	int rc;
+
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, id);
+	sqlite3_bind_int64(s, 3, ++st->seq);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_idempotency_get(struct store *st, int64_t agent_id, const char *key,
+    unsigned char hash[32], int *status, char **response)
+{
+	sqlite3_stmt *s = prep(st, "SELECT request_hash, status, response "
+	    "FROM idempotency WHERE agent_id = ?1 AND key = ?2");
+	int rc;
+
+	*response = NULL;
+	sqlite3_bind_int64(s, 1, agent_id);
+	bind_text(s, 2, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_bytes(s, 0) == 32)
+			memcpy(hash, sqlite3_column_blob(s, 0), 32);
+		*status = sqlite3_column_int(s, 1);
+		*response = xstrdup(col_text(s, 2));
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_idempotency_put(struct store *st, int64_t agent_id, const char *key,
+    const unsigned char hash[32], int status, const char *response,
+    int64_t now)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO idempotency(agent_id, key, "
+	    "request_hash, status, response, created_at) VALUES(?1, ?2, ?3, "
+	    "?4, ?5, ?6)");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, agent_id);
+	bind_text(s, 2, key);
+	sqlite3_bind_blob(s, 3, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, status);
+	bind_text(s, 5, response);
+	sqlite3_bind_int64(s, 6, now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_idempotency_expire(struct store *st, int64_t older_than, int64_t *n)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM idempotency WHERE "
+	    "created_at < ?1");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, older_than);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	*n = sqlite3_changes(st->db);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_order_create(struct store *st, const struct store_order *o,
+    const char *status, int64_t *id)
+{
+	if (store_order_add(st, o, id) != 0)
+		return -1;
+	if (status == NULL)
+		return 0;
+	struct store_value v = { .text = status };
+
+	return store_set(st, STORE_ORDER, *id, "status", &v);
+}
+
+int
+store_contact_exists(struct store *st, int64_t id, int64_t *number_id)
+{
+	sqlite3_stmt *s = prep(st, "SELECT number_id FROM contacts WHERE "
+	    "id = ?1");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && number_id != NULL)
+		*number_id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
 }

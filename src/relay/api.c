@@ -1,0 +1,1358 @@
+/*
+ * Agent API handlers. Reads (sync, events) use the HTTP thread's reader
+ * connection. Writes are two halves: check() on the HTTP thread refuses
+ * what is malformed without touching the store; apply() runs on the
+ * committer, inside the group's transaction, under the Idempotency-Key.
+ * Every error is {"error":{"code","message","field"}} with the right 4xx.
+ */
+#include "relay/api.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "core/hmac.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "core/utf8.h"
+#include "core/xalloc.h"
+#include "relay/events.h"
+#include "relay/ingest.h"
+#include "relay/sync.h"
+
+#define IDEMPOTENCY_KEY_MAX 255
+#define WINDOW_SECONDS (24 * 3600)
+
+/* ------------------------------------------------------------------ */
+/* Reads                                                               */
+
+static enum MHD_Result
+cursor_error(struct request *r, enum sync_cursor_result rc)
+{
+	if (rc == SYNC_CURSOR_OTHER_EPOCH)
+		return server_error(r, MHD_HTTP_GONE, "cannotCalculateChanges",
+		    "the cursor is from another store or epoch; sync again "
+		    "from the start");
+	return server_error_field(r, MHD_HTTP_BAD_REQUEST, "bad_cursor",
+	    "the cursor is not one this relay hands out", "since");
+}
+
+/* Parses since (query or Last-Event-ID); 0 when absent. */
+static int
+since_of(struct request *r, struct store *st, const char *value,
+    int64_t *since, enum MHD_Result *answer)
+{
+	enum sync_cursor_result rc;
+	int64_t head, horizon;
+
+	*since = 0;
+	if (value == NULL || *value == '\0')
+		return 0;
+	rc = sync_cursor_parse(value, store_epoch(st), since);
+	if (rc != SYNC_CURSOR_OK) {
+		*answer = cursor_error(r, rc);
+		return -1;
+	}
+	if (store_head(st, &head, &horizon) != 0) {
+		*answer = server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store_unavailable", "the store cannot be read");
+		return -1;
+	}
+	if (*since < horizon || *since > head) {
+		/* Older than the tombstones kept, or from the future of a
+		 * store that was restored from a backup. */
+		*answer = cursor_error(r, SYNC_CURSOR_OTHER_EPOCH);
+		return -1;
+	}
+	return 0;
+}
+
+struct page {
+	cJSON *events;
+	struct store *st;
+	int64_t last;
+	int n;
+};
+
+static int
+page_add(void *arg, const char *kind, int64_t id, int64_t seq, int deleted)
+{
+	struct page *p = arg;
+
+	cJSON_AddItemToArray(p->events, sync_change_json(p->st, kind, id, seq,
+	    deleted));
+	p->last = seq;
+	p->n++;
+	return 0;
+}
+
+enum MHD_Result
+api_sync(struct server *srv, struct request *r)
+{
+	struct store *st = server_reader(srv);
+	const char *v;
+	struct page p;
+	enum MHD_Result answer;
+	int64_t since, limit = srv->cfg->sync_page_max;
+	char cursor[64], *end, *s;
+	cJSON *o;
+
+	if (st == NULL)
+		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store_unavailable", "the store cannot be read");
+	v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+	    "limit");
+	if (v != NULL) {
+		limit = strtoll(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || limit < 1)
+			return server_error_field(r, MHD_HTTP_BAD_REQUEST,
+			    "bad_limit", "limit is a whole number from 1",
+			    "limit");
+		if (limit > srv->cfg->sync_page_max)
+			limit = srv->cfg->sync_page_max;
+	}
+	/* One read transaction: the page and its entities are one snapshot
+	 * of committed data, so the cursor never passes an uncommitted
+	 * change. */
+	if (store_read_begin(st) != 0)
+		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store_unavailable", "the store cannot be read");
+	if (since_of(r, st, MHD_lookup_connection_value(r->conn,
+	    MHD_GET_ARGUMENT_KIND, "since"), &since, &answer) != 0) {
+		store_read_end(st);
+		return answer;
+	}
+	p.events = cJSON_CreateArray();
+	p.st = st;
+	p.last = since;
+	p.n = 0;
+	if (store_changes(st, since, limit, page_add, &p) != 0) {
+		store_read_end(st);
+		cJSON_Delete(p.events);
+		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store_unavailable", "the store cannot be read");
+	}
+	store_read_end(st);
+	o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "events", p.events);
+	sync_cursor_format(store_epoch(st), p.last, cursor);
+	cJSON_AddStringToObject(o, "cursor", cursor);
+	cJSON_AddBoolToObject(o, "more", p.n == limit);
+	s = jx_print(o);
+	cJSON_Delete(o);
+	answer = server_respond(r, MHD_HTTP_OK, "application/json", s,
+	    strlen(s));
+	free(s);
+	atomic_fetch_add(&srv->counters.sync_pages, 1);
+	return answer;
+}
+
+enum MHD_Result
+api_events(struct server *srv, struct request *r)
+{
+	struct store *st = server_reader(srv);
+	struct MHD_Response *resp;
+	enum MHD_Result answer;
+	const char *v;
+	int64_t since;
+
+	if (st == NULL)
+		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store_unavailable", "the store cannot be read");
+	v = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    "Last-Event-ID");
+	if (v == NULL || *v == '\0')
+		v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+		    "since");
+	if (since_of(r, st, v, &since, &answer) != 0)
+		return answer;
+	resp = events_open(srv->events, r->conn, r->agent.id, since);
+	if (resp == NULL)
+		return MHD_NO;
+	answer = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return answer;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checking agents' input                                              */
+
+/* Where a check failed: the answer to send. */
+struct fault {
+	unsigned status;
+	const char *code;
+	char *message;
+	const char *field;
+};
+
+static int
+fault(struct fault *f, unsigned status, const char *code, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int
+fault(struct fault *f, unsigned status, const char *code, const char *field,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	f->status = status;
+	f->code = code;
+	f->field = field;
+	va_start(ap, fmt);
+	if (vasprintf(&f->message, fmt, ap) < 0)
+		f->message = NULL;
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * A text member: absent is fine unless required; present, it must be a
+ * string of valid UTF-8 with at most max UTF-16 units and (unless
+ * multiline) no control characters.
+ */
+static int
+text_member(const cJSON *body, const char *field, long min, long max,
+    int multiline, const char **out, struct fault *f)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, field);
+	long units;
+	size_t len;
+
+	*out = NULL;
+	if (v == NULL || cJSON_IsNull(v)) {
+		if (min > 0)
+			return fault(f, 422, "required", field, "%s is required",
+			    field);
+		return 0;
+	}
+	if (!cJSON_IsString(v))
+		return fault(f, 422, "invalid", field, "%s must be a string",
+		    field);
+	len = strlen(v->valuestring);
+	units = utf8_utf16_length(v->valuestring, len);
+	if (units < 0)
+		return fault(f, 422, "invalid", field,
+		    "%s is not valid UTF-8", field);
+	if (units < min || units > max)
+		return fault(f, 422, "invalid", field,
+		    "%s must be %ld to %ld characters long", field, min, max);
+	if (!multiline && utf8_has_controls(v->valuestring, len))
+		return fault(f, 422, "invalid", field,
+		    "%s must not contain control characters", field);
+	*out = v->valuestring;
+	return 0;
+}
+
+static int
+id_member(const cJSON *body, const char *field, int required, int64_t *out,
+    struct fault *f)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, field);
+
+	*out = 0;
+	if (v == NULL || cJSON_IsNull(v)) {
+		if (required)
+			return fault(f, 422, "required", field, "%s is required",
+			    field);
+		return 0;
+	}
+	if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
+	    v->valuedouble > 9007199254740991.0 ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble)
+		return fault(f, 422, "invalid", field,
+		    "%s must be a positive whole number", field);
+	*out = (int64_t)v->valuedouble;
+	return 0;
+}
+
+/* Only the members listed may appear: a typo is an error, not a no-op. */
+static int
+only_members(const cJSON *body, const char *const *allowed, struct fault *f)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, body) {
+		size_t i;
+
+		for (i = 0; allowed[i] != NULL; i++) {
+			if (strcmp(allowed[i], m->string) == 0)
+				break;
+		}
+		if (allowed[i] == NULL)
+			return fault(f, 422, "unknown_field", m->string,
+			    "unknown field '%.64s'", m->string);
+	}
+	return 0;
+}
+
+static int
+one_of(const char *v, const char *const *choices)
+{
+	for (size_t i = 0; choices[i] != NULL; i++) {
+		if (strcmp(v, choices[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writes                                                              */
+
+struct write;
+
+struct write_def {
+	const char *name;
+	const char *const *members; /* allowed body members */
+	int (*check)(struct write *, struct fault *);
+	int (*apply)(struct write *, struct store *, struct fault *);
+	unsigned created; /* status of success: 200 or 201 */
+};
+
+struct write {
+	const struct write_def *def;
+	struct server *srv;
+	struct store_agent agent;
+	int64_t ids[2];
+	cJSON *body;
+	char *key;
+	unsigned char hash[32];
+	int64_t now;
+	unsigned status;
+	char *response;
+	int replayed;
+	cJSON *result; /* the entity answered */
+};
+
+struct inflight {
+	int64_t agent_id;
+	char *key;
+	struct inflight *next;
+};
+
+/* Claims an idempotency key for this process; 0 when it is in flight. */
+static int
+inflight_claim(struct server *srv, int64_t agent_id, const char *key)
+{
+	struct inflight *i;
+
+	pthread_mutex_lock(&srv->inflight_lock);
+	for (i = srv->inflight; i != NULL; i = i->next) {
+		if (i->agent_id == agent_id && strcmp(i->key, key) == 0) {
+			pthread_mutex_unlock(&srv->inflight_lock);
+			return 0;
+		}
+	}
+	i = xcalloc(1, sizeof *i);
+	i->agent_id = agent_id;
+	i->key = xstrdup(key);
+	i->next = srv->inflight;
+	srv->inflight = i;
+	pthread_mutex_unlock(&srv->inflight_lock);
+	return 1;
+}
+
+static void
+inflight_release(struct server *srv, int64_t agent_id, const char *key)
+{
+	struct inflight **p, *i;
+
+	pthread_mutex_lock(&srv->inflight_lock);
+	for (p = &srv->inflight; (i = *p) != NULL; p = &i->next) {
+		if (i->agent_id == agent_id && strcmp(i->key, key) == 0) {
+			*p = i->next;
+			free(i->key);
+			free(i);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&srv->inflight_lock);
+}
+
+static char *
+error_json(const struct fault *f)
+{
+	cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddStringToObject(e, "code", f->code);
+	cJSON_AddStringToObject(e, "message", f->message ? f->message : "");
+	if (f->field != NULL)
+		cJSON_AddStringToObject(e, "field", f->field);
+	cJSON_AddItemToObject(o, "error", e);
+	s = jx_print(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+/* The committer half: runs inside the group's transaction. */
+static int
+write_apply(struct commit_job *job, struct store *st,
+    const struct relay_config *cfg)
+{
+	struct write *w = job->apply_arg;
+	struct fault f = { 0 };
+	unsigned char stored[32];
+	int status, rc;
+
+	(void)cfg;
+	w->now = (int64_t)time(NULL);
+	if (w->key != NULL) {
+		rc = store_idempotency_get(st, w->agent.id, w->key, stored,
+		    &status, &w->response);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			if (CRYPTO_memcmp(stored, w->hash, 32) != 0) {
+				free(w->response);
+				fault(&f, 422, "idempotency_key_reused", NULL,
+				    "this Idempotency-Key was used for another "
+				    "request");
+				w->response = error_json(&f);
+				free(f.message);
+				w->status = 422;
+			} else {
+				w->status = (unsigned)status;
+				w->replayed = 1;
+			}
+			job->status = (int)w->status;
+			return 0;
+		}
+	}
+	rc = w->def->apply(w, st, &f);
+	if (rc < 0 && f.code == NULL)
+		return -1; /* the store failed: roll back, answer 500 */
+	if (rc < 0) {
+		w->status = f.status;
+		w->response = error_json(&f);
+		free(f.message);
+	} else {
+		w->status = w->def->created;
+		w->response = w->result ? jx_print(w->result) : xstrdup("{}");
+		/* Stripe's rule: keep the answer of what was done, so a retry
+		 * replays it; a refused request may be corrected and sent
+		 * again under the same key. */
+		if (w->key != NULL && store_idempotency_put(st, w->agent.id,
+		    w->key, w->hash, (int)w->status, w->response, w->now) != 0)
+			return -1;
+	}
+	job->status = (int)w->status;
+	return 0;
+}
+
+static void
+write_done(struct commit_job *job, void *arg)
+{
+	struct request *r = arg;
+	struct write *w = r->write;
+
+	if (w->key != NULL)
+		inflight_release(w->srv, w->agent.id, w->key);
+	r->job_done = 1;
+	MHD_resume_connection(r->conn);
+}
+
+void
+api_request_free(struct request *r)
+{
+	struct write *w = r->write;
+
+	if (w == NULL)
+		return;
+	cJSON_Delete(w->body);
+	cJSON_Delete(w->result);
+	free(w->key);
+	free(w->response);
+	free(w);
+	r->write = NULL;
+}
+
+static enum MHD_Result
+write_answer(struct request *r)
+{
+	struct write *w = r->write;
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+
+	if (r->job.status != (int)w->status || w->response == NULL) {
+		if (r->job.status == 500)
+			return server_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "internal", "the write failed; nothing was "
+			    "changed");
+		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "unavailable", "the store is not accepting writes; "
+		    "retry with the same Idempotency-Key");
+	}
+	resp = MHD_create_response_from_buffer(strlen(w->response),
+	    w->response, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-store");
+	if (w->replayed)
+		MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+	rc = MHD_queue_response(r->conn, w->status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static enum MHD_Result
+fault_answer(struct request *r, struct fault *f)
+{
+	enum MHD_Result rc = server_error_field(r, f->status, f->code,
+	    f->message ? f->message : "", f->field);
+
+	free(f->message);
+	return rc;
+}
+
+/* The HTTP half of every write. */
+static enum MHD_Result
+write_handle(struct server *srv, struct request *r,
+    const struct write_def *def)
+{
+	struct write *w;
+	struct fault f = { 0 };
+	const char *key;
+	const char *method = r->route->method;
+	struct buf h;
+
+	if (r->job_done)
+		return write_answer(r);
+	w = xcalloc(1, sizeof *w);
+	r->write = w;
+	w->def = def;
+	w->srv = srv;
+	w->agent = r->agent;
+	w->ids[0] = r->ids[0];
+	w->ids[1] = r->ids[1];
+
+	if (r->route->takes_body) {
+		w->body = cJSON_ParseWithLength(r->body.data ? r->body.data :
+		    "", r->body.len);
+		if (!cJSON_IsObject(w->body))
+			return server_error(r, MHD_HTTP_BAD_REQUEST,
+			    "malformed", "the body must be a JSON object");
+		if (only_members(w->body, def->members, &f) != 0 ||
+		    (def->check != NULL && def->check(w, &f) != 0))
+			return fault_answer(r, &f);
+	}
+
+	key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    "Idempotency-Key");
+	if (key != NULL) {
+		if (*key == '\0' || strlen(key) > IDEMPOTENCY_KEY_MAX ||
+		    utf8_has_controls(key, strlen(key)))
+			return server_error_field(r, MHD_HTTP_BAD_REQUEST,
+			    "bad_idempotency_key", "Idempotency-Key must be 1 "
+			    "to 255 printable characters", "Idempotency-Key");
+		/* The request's identity: method, path and exact body. */
+		buf_init(&h);
+		buf_printf(&h, "%s %s\n", method, r->path);
+		buf_add(&h, r->body.data ? r->body.data : "", r->body.len);
+		sha256(h.data, h.len, w->hash);
+		buf_free(&h);
+		if (!inflight_claim(srv, r->agent.id, key)) {
+			struct MHD_Response *resp;
+			static const char busy[] = "{\"error\":{\"code\":"
+			    "\"idempotency_key_in_flight\",\"message\":\"a "
+			    "request with this Idempotency-Key is still being "
+			    "processed; retry\"}}";
+			enum MHD_Result rc;
+
+			resp = MHD_create_response_from_buffer(sizeof busy - 1,
+			    (void *)(uintptr_t)busy, MHD_RESPMEM_PERSISTENT);
+			MHD_add_response_header(resp,
+			    MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+			MHD_add_response_header(resp,
+			    MHD_HTTP_HEADER_RETRY_AFTER, "1");
+			rc = MHD_queue_response(r->conn, MHD_HTTP_CONFLICT,
+			    resp);
+			MHD_destroy_response(resp);
+			return rc;
+		}
+		w->key = xstrdup(key);
+	}
+
+	r->job.apply = write_apply;
+	r->job.apply_arg = w;
+	r->job.done = write_done;
+	r->job.arg = r;
+	MHD_suspend_connection(r->conn);
+	if (atomic_load(&srv->stopping) ||
+	    committer_submit(srv->committer, &r->job) != 0) {
+		if (w->key != NULL)
+			inflight_release(srv, r->agent.id, w->key);
+		r->job.status = 503;
+		r->job_done = 1;
+		MHD_resume_connection(r->conn);
+	}
+	return MHD_YES;
+}
+
+/* Loads the conversation of the path; a fault when there is none. */
+static int
+conversation(struct write *w, struct store *st,
+    struct store_conversation_info *c, struct fault *f)
+{
+	int rc = store_conversation_info(st, w->ids[0], c);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return fault(f, 404, "not_found", NULL,
+		    "no conversation %" PRId64, w->ids[0]);
+	return 0;
+}
+
+static int
+answer_entity(struct write *w, struct store *st, const char *kind,
+    int64_t id)
+{
+	w->result = store_entity(st, kind, id);
+	return w->result != NULL ? 0 : -1;
+}
+
+/* -- send a message ------------------------------------------------- */
+
+static const char *const send_members[] = { "type", "text", "preview_url",
+	"reply_to", "message_id", "emoji", "template", "media", NULL };
+static const char *const media_types[] = { "image", "video", "audio",
+	"document", "sticker", NULL };
+
+static int
+send_check(struct write *w, struct fault *f)
+{
+	const cJSON *b = w->body, *t, *m;
+	const char *type = jx_str(b, "type"), *s;
+	int64_t id;
+
+	if (type == NULL)
+		return fault(f, 422, "required", "type", "type is required: "
+		    "text, reaction, template, image, video, audio, document "
+		    "or sticker");
+	if (id_member(b, "reply_to", 0, &id, f) != 0)
+		return -1;
+	if (strcmp(type, "text") == 0) {
+		if (text_member(b, "text", 1, 4096, 1, &s, f) != 0)
+			return -1;
+		if (cJSON_GetObjectItem(b, "preview_url") != NULL &&
+		    !cJSON_IsBool(cJSON_GetObjectItem(b, "preview_url")))
+			return fault(f, 422, "invalid", "preview_url",
+			    "preview_url must be true or false");
+		return 0;
+	}
+	if (strcmp(type, "reaction") == 0) {
+		if (id_member(b, "message_id", 1, &id, f) != 0 ||
+		    text_member(b, "emoji", 0, 16, 0, &s, f) != 0)
+			return -1;
+		if (s == NULL)
+			return fault(f, 422, "required", "emoji", "emoji is "
+			    "required (\"\" removes the reaction)");
+		return 0;
+	}
+	if (strcmp(type, "template") == 0) {
+		t = jx_obj(b, "template");
+		if (t == NULL)
+			return fault(f, 422, "required", "template",
+			    "template must be an object with name and "
+			    "language");
+		if (text_member(t, "name", 1, 512, 0, &s, f) != 0 ||
+		    text_member(t, "language", 2, 16, 0, &s, f) != 0)
+			return -1;
+		if (cJSON_GetObjectItem(t, "components") != NULL &&
+		    jx_arr(t, "components") == NULL)
+			return fault(f, 422, "invalid", "components",
+			    "template components must be an array");
+		return 0;
+	}
+	if (one_of(type, media_types)) {
+		m = jx_obj(b, "media");
+		if (m == NULL)
+			return fault(f, 422, "required", "media", "media must "
+			    "be an object with a link or an id");
+		if ((jx_str(m, "link") == NULL) == (jx_str(m, "id") == NULL))
+			return fault(f, 422, "invalid", "media", "media needs "
+			    "exactly one of link and id");
+		if (jx_str(m, "link") != NULL &&
+		    (strncmp(jx_str(m, "link"), "https://", 8) != 0 ||
+		    strlen(jx_str(m, "link")) > 2048 ||
+		    utf8_has_controls(jx_str(m, "link"),
+		    strlen(jx_str(m, "link")))))
+			return fault(f, 422, "invalid", "link", "media link "
+			    "must be an https URL of at most 2048 bytes");
+		if (text_member(m, "id", 0, 128, 0, &s, f) != 0 ||
+		    text_member(m, "caption", 0, 1024, 1, &s, f) != 0 ||
+		    text_member(m, "filename", 0, 240, 0, &s, f) != 0)
+			return -1;
+		if (jx_str(m, "caption") != NULL && (strcmp(type, "audio") == 0
+		    || strcmp(type, "sticker") == 0))
+			return fault(f, 422, "invalid", "caption",
+			    "%s takes no caption", type);
+		return 0;
+	}
+	return fault(f, 422, "invalid", "type", "unknown message type "
+	    "'%.32s'", type);
+}
+
+static int
+send_apply(struct write *w, struct store *st, struct fault *f)
+{
+	struct store_conversation_info c;
+	struct store_outbound o = { 0 };
+	const cJSON *b = w->body;
+	const char *type = jx_str(b, "type");
+	char *target = NULL;
+	int64_t ref = 0, id;
+	int rc;
+
+	if (conversation(w, st, &c, f) != 0)
+		return -1;
+	if (!c.has_recipient)
+		return fault(f, 422, "no_recipient", NULL, "this conversation "
+		    "has no WhatsApp id to send to");
+	/* Outside the 24-hour customer service window only templates go. */
+	if (strcmp(type, "template") != 0 &&
+	    c.last_inbound_at + WINDOW_SECONDS <= w->now)
+		return fault(f, 422, "window_closed", "type", "the customer "
+		    "last wrote more than 24 hours ago; only a template can be "
+		    "sent now");
+	if (strcmp(type, "reaction") == 0)
+		id_member(b, "message_id", 1, &ref, f);
+	else
+		id_member(b, "reply_to", 0, &ref, f);
+	if (ref != 0) {
+		rc = store_message_in_conversation(st, ref, c.id, &target);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 || target == NULL) {
+			free(target);
+			return fault(f, 422, "invalid",
+			    strcmp(type, "reaction") == 0 ? "message_id" :
+			    "reply_to", "message %" PRId64 " is not a "
+			    "WhatsApp message of this conversation", ref);
+		}
+	}
+	o.number_id = c.number_id;
+	o.conversation_id = c.id;
+	o.agent_id = w->agent.id;
+	o.client_id = w->key;
+	o.type = type;
+	o.target_wamid = target;
+	o.text = strcmp(type, "text") == 0 ? jx_str(b, "text") :
+	    jx_str(jx_obj(b, "media"), "caption");
+	o.media = jx_obj(b, "media");
+	o.request = b;
+	o.now = w->now;
+	rc = store_outbound_add(st, &o, &id);
+	free(target);
+	if (rc != 0)
+		return -1;
+	return answer_entity(w, st, STORE_MESSAGE, id);
+}
+
+/* -- conversation state --------------------------------------------- */
+
+static const char *const read_members[] = { "message_id", NULL };
+
+static int
+read_apply(struct write *w, struct store *st, struct fault *f)
+{
+	struct store_conversation_info c;
+	struct store_value v = { 0 };
+	cJSON *conv, *read_by;
+	char agent[32], *wamid = NULL;
+	int64_t mid = 0;
+	int rc;
+
+	if (conversation(w, st, &c, f) != 0)
+		return -1;
+	id_member(w->body, "message_id", 0, &mid, f);
+	conv = store_entity(st, STORE_CONVERSATION, c.id);
+	if (conv == NULL)
+		return -1;
+	if (mid == 0)
+		jx_int64(conv, "last_message_id", &mid);
+	else {
+		rc = store_message_in_conversation(st, mid, c.id, &wamid);
+		free(wamid);
+		if (rc <= 0) {
+			cJSON_Delete(conv);
+			return rc < 0 ? -1 : fault(f, 422, "invalid",
+			    "message_id", "message %" PRId64 " is not in this "
+			    "conversation", mid);
+		}
+	}
+	read_by = cJSON_Duplicate(jx_obj(conv, "read_by"), 1);
+	cJSON_Delete(conv);
+	snprintf(agent, sizeof agent, "%" PRId64, w->agent.id);
+	cJSON_DeleteItemFromObjectCaseSensitive(read_by, agent);
+	cJSON_AddNumberToObject(read_by, agent, (double)mid);
+	v.json = read_by;
+	rc = store_set(st, STORE_CONVERSATION, c.id, "read_by", &v);
+	cJSON_Delete(read_by);
+	if (rc != 0)
+		return -1;
+	return answer_entity(w, st, STORE_CONVERSATION, c.id);
+}
+
+static const char *const assign_members[] = { "agent", NULL };
+
+static int
+assign_check(struct write *w, struct fault *f)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(w->body, "agent");
+	const char *s;
+
+	if (a == NULL)
+		return fault(f, 422, "required", "agent", "agent is required: "
+		    "a name, or null to unassign");
+	if (cJSON_IsNull(a))
+		return 0;
+	return text_member(w->body, "agent", 1, 64, 0, &s, f);
+}
+
+static int
+assign_apply(struct write *w, struct store *st, struct fault *f)
+{
+	struct store_conversation_info c;
+	struct store_value v = { 0 };
+	const char *name = jx_str(w->body, "agent");
+	int64_t id = 0;
+
+	if (conversation(w, st, &c, f) != 0)
+		return -1;
+	if (name != NULL) {
+		if (store_agent_id_by_name(st, name, &id) != 0)
+			return -1;
+		if (id == 0)
+			return fault(f, 422, "invalid", "agent", "no active "
+			    "agent named '%.64s'", name);
+		v.i = id;
+		v.has_int = 1;
+	}
+	if (store_set(st, STORE_CONVERSATION, c.id, "assignee_id", &v) != 0)
+		return -1;
+	return answer_entity(w, st, STORE_CONVERSATION, c.id);
+}
+
+static const char *const status_members[] = { "status", "snoozed_until",
+	NULL };
+static const char *const statuses[] = { "open", "pending", "resolved",
+	"snoozed", NULL };
+
+static int
+status_check(struct write *w, struct fault *f)
+{
+	const char *s = jx_str(w->body, "status");
+	int64_t until;
+	const cJSON *u = cJSON_GetObjectItem(w->body, "snoozed_until");
+
+	if (s == NULL || !one_of(s, statuses))
+		return fault(f, 422, "invalid", "status", "status must be "
+		    "open, pending, resolved or snoozed");
+	if (strcmp(s, "snoozed") != 0)
+		return u == NULL || cJSON_IsNull(u) ? 0 : fault(f, 422,
+		    "invalid", "snoozed_until", "snoozed_until goes only with "
+		    "status snoozed");
+	if (id_member(w->body, "snoozed_until", 1, &until, f) != 0)
+		return -1;
+	if (until <= (int64_t)time(NULL))
+		return fault(f, 422, "invalid", "snoozed_until",
+		    "snoozed_until must be in the future (Unix seconds)");
+	return 0;
+}
+
+static int
+status_apply(struct write *w, struct store *st, struct fault *f)
+{
+	struct store_conversation_info c;
+	struct store_value v = { 0 }, u = { 0 };
+	int64_t until = 0;
+
+	if (conversation(w, st, &c, f) != 0)
+		return -1;
+	v.text = jx_str(w->body, "status");
+	id_member(w->body, "snoozed_until", 0, &until, f);
+	if (until != 0) {
+		u.i = until;
+		u.has_int = 1;
+	}
+	if (store_set(st, STORE_CONVERSATION, c.id, "status", &v) != 0 ||
+	    store_set(st, STORE_CONVERSATION, c.id, "snoozed_until", &u) != 0)
+		return -1;
+	return answer_entity(w, st, STORE_CONVERSATION, c.id);
+}
+
+#define LABELS_MAX 50
+
+static const char *const labels_members[] = { "add", "remove", NULL };
+
+static int
+labels_check(struct write *w, struct fault *f)
+{
+	static const char *const lists[] = { "add", "remove" };
+	const cJSON *l, *item;
+
+	for (size_t i = 0; i < 2; i++) {
+		l = cJSON_GetObjectItemCaseSensitive(w->body, lists[i]);
+		if (l == NULL)
+			continue;
+		if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) > LABELS_MAX)
+			return fault(f, 422, "invalid", lists[i], "%s must be "
+			    "an array of at most 50 labels", lists[i]);
+		cJSON_ArrayForEach(item, l) {
+			long n;
+
+			if (!cJSON_IsString(item))
+				return fault(f, 422, "invalid", lists[i],
+				    "labels are strings");
+			n = utf8_utf16_length(item->valuestring,
+			    strlen(item->valuestring));
+			if (n < 1 || n > 50 || utf8_has_controls(
+			    item->valuestring, strlen(item->valuestring)))
+				return fault(f, 422, "invalid", lists[i],
+				    "a label is 1 to 50 printable characters");
+		}
+	}
+	return 0;
+}
+
+static int
+labels_apply(struct write *w, struct store *st, struct fault *f)
+{
+	struct store_conversation_info c;
+	struct store_value v = { 0 };
+	cJSON *conv, *labels, *item, *l;
+	int rc;
+
+	if (conversation(w, st, &c, f) != 0)
+		return -1;
+	conv = store_entity(st, STORE_CONVERSATION, c.id);
+	if (conv == NULL)
+		return -1;
+	labels = cJSON_Duplicate(jx_arr(conv, "labels"), 1);
+	cJSON_Delete(conv);
+	cJSON_ArrayForEach(l, jx_arr(w->body, "remove")) {
+		for (int i = cJSON_GetArraySize(labels) - 1; i >= 0; i--) {
+			item = cJSON_GetArrayItem(labels, i);
+			if (strcmp(cJSON_GetStringValue(item),
+			    l->valuestring) == 0)
+				cJSON_DeleteItemFromArray(labels, i);
+		}
+	}
+	cJSON_ArrayForEach(l, jx_arr(w->body, "add")) {
+		int found = 0;
+
+		cJSON_ArrayForEach(item, labels)
+			found |= strcmp(cJSON_GetStringValue(item),
+			    l->valuestring) == 0;
+		if (!found)
+			cJSON_AddItemToArray(labels,
+			    cJSON_CreateString(l->valuestring));
+	}
+	if (cJSON_GetArraySize(labels) > LABELS_MAX) {
+		cJSON_Delete(labels);
+		return fault(f, 422, "invalid", "add", "a conversation has at "
+		    "most 50 labels");
+	}
+	v.json = labels;
+	rc = store_set(st, STORE_CONVERSATION, c.id, "labels", &v);
+	cJSON_Delete(labels);
+	if (rc != 0)
+		return -1;
+	return answer_entity(w, st, STORE_CONVERSATION, c.id);
+}
+
+/* -- notes ------------------------------------------------------------ */
+
+static const char *const note_members[] = { "body", NULL };
+
+static int
+note_check(struct write *w, struct fault *f)
+{
+	const char *s;
+
+	return text_member(w->body, "body", 1, 10000, 1, &s, f);
+}
+
+static int
+note_apply(struct write *w, struct store *st, struct fault *f)
+{
+	struct store_conversation_info c;
+	int64_t id;
+
+	if (conversation(w, st, &c, f) != 0)
+		return -1;
+	if (store_note_add(st, c.id, w->agent.id, jx_str(w->body, "body"),
+	    w->now, &id) != 0)
+		return -1;
+	return answer_entity(w, st, STORE_NOTE, id);
+}
+
+static int
+note_delete_apply(struct write *w, struct store *st, struct fault *f)
+{
+	cJSON *note = store_entity(st, STORE_NOTE, w->ids[0]);
+	int64_t author = 0, ignored;
+	int rc;
+
+	if (note == NULL)
+		return fault(f, 404, "not_found", NULL, "no note %" PRId64,
+		    w->ids[0]);
+	jx_int64(note, "agent_id", &author);
+	cJSON_Delete(note);
+	if (author != w->agent.id && !w->agent.admin)
+		return fault(f, 403, "forbidden", NULL, "only its author or an "
+		    "admin deletes a note");
+	rc = store_note_delete(st, w->ids[0], &ignored);
+	if (rc < 0)
+		return -1;
+	w->result = cJSON_CreateObject();
+	cJSON_AddStringToObject(w->result, "kind", STORE_NOTE);
+	jx_add_int(w->result, "id", w->ids[0]);
+	cJSON_AddBoolToObject(w->result, "deleted", 1);
+	return 0;
+}
+
+/* -- contacts ----------------------------------------------------------- */
+
+#define ATTRIBUTES_MAX 100
+
+static const char *const contact_members[] = { "display_name", "attributes",
+	NULL };
+
+static int
+attribute_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '_' || *s == '-' || *s == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+contact_check(struct write *w, struct fault *f)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(w->body,
+	    "attributes"), *item;
+	const char *s;
+
+	if (text_member(w->body, "display_name", 0, 200, 0, &s, f) != 0)
+		return -1;
+	if (a == NULL)
+		return 0;
+	if (!cJSON_IsObject(a))
+		return fault(f, 422, "invalid", "attributes", "attributes must "
+		    "be an object of strings (null removes one)");
+	cJSON_ArrayForEach(item, a) {
+		if (!attribute_name_valid(item->string))
+			return fault(f, 422, "invalid", "attributes",
+			    "attribute names are 1 to 64 of a-z, 0-9, '_', "
+			    "'-' and '.'");
+		if (cJSON_IsNull(item))
+			continue;
+		if (!cJSON_IsString(item) || utf8_utf16_length(
+		    item->valuestring, strlen(item->valuestring)) < 0 ||
+		    strlen(item->valuestring) > 1000)
+			return fault(f, 422, "invalid", item->string,
+			    "attribute values are strings of at most 1000 "
+			    "bytes");
+	}
+	return 0;
+}
+
+static int
+contact_apply(struct write *w, struct store *st, struct fault *f)
+{
+	const cJSON *b = w->body, *patch, *item;
+	struct store_value v = { 0 };
+	cJSON *contact, *attrs;
+	int rc;
+
+	rc = store_contact_exists(st, w->ids[0], NULL);
+	if (rc <= 0)
+		return rc < 0 ? -1 : fault(f, 404, "not_found", NULL,
+		    "no contact %" PRId64, w->ids[0]);
+	if (cJSON_GetObjectItemCaseSensitive(b, "display_name") != NULL) {
+		v.text = jx_str(b, "display_name");
+		if (v.text != NULL && *v.text == '\0')
+			v.text = NULL;
+		if (store_set(st, STORE_CONTACT, w->ids[0], "display_name",
+		    &v) != 0)
+			return -1;
+	}
+	patch = jx_obj(b, "attributes");
+	if (patch != NULL) {
+		contact = store_entity(st, STORE_CONTACT, w->ids[0]);
+		if (contact == NULL)
+			return -1;
+		attrs = cJSON_Duplicate(jx_obj(contact, "attributes"), 1);
+		cJSON_Delete(contact);
+		cJSON_ArrayForEach(item, patch) {
+			cJSON_DeleteItemFromObjectCaseSensitive(attrs,
+			    item->string);
+			if (!cJSON_IsNull(item))
+				cJSON_AddStringToObject(attrs, item->string,
+				    item->valuestring);
+		}
+		if (cJSON_GetArraySize(attrs) > ATTRIBUTES_MAX) {
+			cJSON_Delete(attrs);
+			return fault(f, 422, "invalid", "attributes", "a "
+			    "contact has at most 100 attributes");
+		}
+		v.text = NULL;
+		v.json = attrs;
+		rc = store_set(st, STORE_CONTACT, w->ids[0], "attributes", &v);
+		cJSON_Delete(attrs);
+		if (rc != 0)
+			return -1;
+	}
+	return answer_entity(w, st, STORE_CONTACT, w->ids[0]);
+}
+
+/* -- orders ------------------------------------------------------------- */
+
+static const char *const order_members[] = { "contact_id", "items",
+	"status", "text", NULL };
+static const char *const order_patch_members[] = { "items", "status", NULL };
+static const char *const order_statuses[] = { "received", "pending",
+	"confirmed", "paid", "shipped", "delivered", "cancelled", "refunded",
+	NULL };
+
+static int
+items_check(const cJSON *items, int required, struct fault *f)
+{
+	const cJSON *item;
+	const char *s, *currency = NULL;
+	double d;
+
+	if (items == NULL)
+		return required ? fault(f, 422, "required", "items",
+		    "items is required") : 0;
+	if (!cJSON_IsArray(items) || cJSON_GetArraySize(items) < 1 ||
+	    cJSON_GetArraySize(items) > 200)
+		return fault(f, 422, "invalid", "items", "items must be an "
+		    "array of 1 to 200 items");
+	cJSON_ArrayForEach(item, items) {
+		if (!cJSON_IsObject(item))
+			return fault(f, 422, "invalid", "items",
+			    "each item is an object");
+		if (text_member(item, "product_retailer_id", 1, 100, 0, &s,
+		    f) != 0 || text_member(item, "currency", 3, 3, 0, &s, f) !=
+		    0)
+			return -1;
+		if (s == NULL || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' ||
+		    s[1] > 'Z' || s[2] < 'A' || s[2] > 'Z')
+			return fault(f, 422, "invalid", "currency", "currency "
+			    "is an ISO 4217 code such as EUR");
+		if (currency != NULL && strcmp(currency, s) != 0)
+			return fault(f, 422, "invalid", "currency", "all items "
+			    "of an order share one currency");
+		currency = s;
+		if (jx_number(cJSON_GetObjectItem(item, "quantity"), &d) != 0 ||
+		    d < 1 || d > 1e6 || d != (double)(long)d)
+			return fault(f, 422, "invalid", "quantity", "quantity "
+			    "is a whole number from 1 to 1000000");
+		if (jx_number(cJSON_GetObjectItem(item, "item_price"), &d) !=
+		    0 || d < 0 || d > 1e9)
+			return fault(f, 422, "invalid", "item_price",
+			    "item_price is a number from 0 to 1000000000");
+	}
+	return 0;
+}
+
+static int
+order_status_check(const cJSON *b, struct fault *f)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(b, "status");
+
+	if (s != NULL && (!cJSON_IsString(s) || !one_of(s->valuestring,
+	    order_statuses)))
+		return fault(f, 422, "invalid", "status", "status is one of "
+		    "received, pending, confirmed, paid, shipped, delivered, "
+		    "cancelled, refunded");
+	return 0;
+}
+
+static int
+order_check(struct write *w, struct fault *f)
+{
+	int64_t id;
+	const char *s;
+
+	if (id_member(w->body, "contact_id", 1, &id, f) != 0 ||
+	    items_check(cJSON_GetObjectItem(w->body, "items"), 1, f) != 0 ||
+	    text_member(w->body, "text", 0, 1000, 1, &s, f) != 0)
+		return -1;
+	return order_status_check(w->body, f);
+}
+
+static int
+order_apply(struct write *w, struct store *st, struct fault *f)
+{
+	struct store_order o = { 0 };
+	const cJSON *items = jx_arr(w->body, "items");
+	int64_t contact_id = 0, number_id = 0, id;
+	char *total;
+	int rc;
+
+	id_member(w->body, "contact_id", 1, &contact_id, f);
+	rc = store_contact_exists(st, contact_id, &number_id);
+	if (rc <= 0)
+		return rc < 0 ? -1 : fault(f, 422, "invalid", "contact_id",
+		    "no contact %" PRId64, contact_id);
+	total = ingest_order_total(items, &o.currency);
+	o.number_id = number_id;
+	o.contact_id = contact_id;
+	o.text = jx_str(w->body, "text");
+	o.items = items;
+	o.total = total;
+	o.created_at = w->now;
+	rc = store_order_create(st, &o, jx_str(w->body, "status"), &id);
+	free(total);
+	if (rc != 0)
+		return -1;
+	return answer_entity(w, st, STORE_ORDER, id);
+}
+
+static int
+order_patch_check(struct write *w, struct fault *f)
+{
+	if (items_check(cJSON_GetObjectItem(w->body, "items"), 0, f) != 0)
+		return -1;
+	return order_status_check(w->body, f);
+}
+
+static int
+order_patch_apply(struct write *w, struct store *st, struct fault *f)
+{
+	const cJSON *items = jx_arr(w->body, "items");
+	struct store_value v = { 0 };
+	const char *currency;
+	cJSON *order = store_entity(st, STORE_ORDER, w->ids[0]);
+	char *total;
+	int rc = 0;
+
+	if (order == NULL)
+		return fault(f, 404, "not_found", NULL, "no order %" PRId64,
+		    w->ids[0]);
+	cJSON_Delete(order);
+	if (items != NULL) {
+		total = ingest_order_total(items, &currency);
+		v.json = items;
+		rc |= store_set(st, STORE_ORDER, w->ids[0], "items", &v);
+		v.json = NULL;
+		v.text = currency;
+		rc |= store_set(st, STORE_ORDER, w->ids[0], "currency", &v);
+		v.text = total;
+		rc |= store_set(st, STORE_ORDER, w->ids[0], "total", &v);
+		free(total);
+	}
+	if (jx_str(w->body, "status") != NULL) {
+		v.json = NULL;
+		v.text = jx_str(w->body, "status");
+		rc |= store_set(st, STORE_ORDER, w->ids[0], "status", &v);
+	}
+	if (rc != 0)
+		return -1;
+	return answer_entity(w, st, STORE_ORDER, w->ids[0]);
+}
+
+/* ------------------------------------------------------------------ */
+/* The writes, and their routes' handlers                              */
+
+static const char *const no_members[] = { NULL };
+
+static const struct write_def w_send = { "send", send_members, send_check,
+	send_apply, 201 };
+static const struct write_def w_read = { "read", read_members, NULL,
+	read_apply, 200 };
+static const struct write_def w_assign = { "assign", assign_members,
+	assign_check, assign_apply, 200 };
+static const struct write_def w_status = { "status", status_members,
+	status_check, status_apply, 200 };
+static const struct write_def w_labels = { "labels", labels_members,
+	labels_check, labels_apply, 200 };
+static const struct write_def w_note = { "note", note_members, note_check,
+	note_apply, 201 };
+static const struct write_def w_note_delete = { "note_delete", no_members,
+	NULL, note_delete_apply, 200 };
+static const struct write_def w_contact = { "contact", contact_members,
+	contact_check, contact_apply, 200 };
+static const struct write_def w_order = { "order", order_members,
+	order_check, order_apply, 201 };
+static const struct write_def w_order_patch = { "order_patch",
+	order_patch_members, order_patch_check, order_patch_apply, 200 };
+
+#define WRITE_ROUTE(fn, def)                                                  \
+	enum MHD_Result fn(struct server *srv, struct request *r)           \
+	{                                                                     \
+		return write_handle(srv, r, &def);                           \
+	}
+
+WRITE_ROUTE(api_send_message, w_send)
+WRITE_ROUTE(api_mark_read, w_read)
+WRITE_ROUTE(api_assign, w_assign)
+WRITE_ROUTE(api_set_status, w_status)
+WRITE_ROUTE(api_labels, w_labels)
+WRITE_ROUTE(api_add_note, w_note)
+WRITE_ROUTE(api_delete_note, w_note_delete)
+WRITE_ROUTE(api_edit_contact, w_contact)
+WRITE_ROUTE(api_create_order, w_order)
+WRITE_ROUTE(api_update_order, w_order_patch)
+
+/* ------------------------------------------------------------------ */
+/* Presence: ephemeral, fanned out, never stored                       */
+
+enum MHD_Result
+api_presence(struct server *srv, struct request *r)
+{
+	static const char *const members[] = { "conversation_id", "state",
+		NULL };
+	static const char *const states[] = { "viewing", "typing", "idle",
+		NULL };
+	struct fault f = { 0 };
+	cJSON *body, *o;
+	const char *state;
+	int64_t conv;
+	char *s;
+
+	body = cJSON_ParseWithLength(r->body.data ? r->body.data : "",
+	    r->body.len);
+	if (!cJSON_IsObject(body)) {
+		cJSON_Delete(body);
+		return server_error(r, MHD_HTTP_BAD_REQUEST, "malformed",
+		    "the body must be a JSON object");
+	}
+	state = jx_str(body, "state");
+	if (only_members(body, members, &f) != 0 ||
+	    id_member(body, "conversation_id", 1, &conv, &f) != 0 ||
+	    ((state == NULL || !one_of(state, states)) && fault(&f, 422,
+	    "invalid", "state", "state is viewing, typing or idle") != 0)) {
+		cJSON_Delete(body);
+		return fault_answer(r, &f);
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "agent", r->agent.name);
+	jx_add_int(o, "agent_id", r->agent.id);
+	jx_add_int(o, "conversation_id", conv);
+	cJSON_AddStringToObject(o, "state", state);
+	jx_add_int(o, "at", (int64_t)time(NULL));
+	s = jx_print(o);
+	cJSON_Delete(o);
+	cJSON_Delete(body);
+	events_presence(srv->events, s);
+	free(s);
+	return server_respond(r, MHD_HTTP_NO_CONTENT, NULL, NULL, 0);
+}

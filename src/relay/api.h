@@ -1,0 +1,29 @@
+/*
+ * The agent API under /api/v1/: sync pages, the event stream, presence,
+ * and the writes agents make. Writes are checked on the HTTP thread, then
+ * applied on the committer under their Idempotency-Key.
+ */
+#ifndef GLIVI_API_H
+#define GLIVI_API_H
+
+#include "relay/server.h"
+
+enum MHD_Result api_sync(struct server *, struct request *);
+enum MHD_Result api_events(struct server *, struct request *);
+enum MHD_Result api_presence(struct server *, struct request *);
+
+enum MHD_Result api_send_message(struct server *, struct request *);
+enum MHD_Result api_mark_read(struct server *, struct request *);
+enum MHD_Result api_assign(struct server *, struct request *);
+enum MHD_Result api_set_status(struct server *, struct request *);
+enum MHD_Result api_labels(struct server *, struct request *);
+enum MHD_Result api_add_note(struct server *, struct request *);
+enum MHD_Result api_delete_note(struct server *, struct request *);
+enum MHD_Result api_edit_contact(struct server *, struct request *);
+enum MHD_Result api_create_order(struct server *, struct request *);
+enum MHD_Result api_update_order(struct server *, struct request *);
+
+/* Frees what a write left on the request. */
+void api_request_free(struct request *);
+
+#endif
