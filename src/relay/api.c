@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
+#include "relay/agent.h"
 #include "relay/events.h"
 #include "relay/ingest.h"
 #include "relay/sync.h"
@@ -1269,6 +1270,74 @@ order_patch_apply(struct write *w, struct store *st, struct fault *f)
 	return answer_entity(w, st, STORE_ORDER, w->ids[0]);
 }
 
+/* -- agents (admin) ---------------------------------------------------- */
+
+static const char *const agent_members[] = { "name", "role", NULL };
+
+static int
+agent_check(struct write *w, struct fault *f)
+{
+	const char *name = jx_str(w->body, "name"), *role = jx_str(w->body,
+	    "role");
+
+	if (name == NULL || !agent_name_valid(name))
+		return fault(f, 422, "invalid", "name", "name is 1 to 64 "
+		    "letters, digits, '.', '_' or '-', starting with a letter "
+		    "or digit");
+	if (role != NULL && strcmp(role, "agent") != 0 &&
+	    strcmp(role, "admin") != 0)
+		return fault(f, 422, "invalid", "role", "role is agent or "
+		    "admin");
+	return 0;
+}
+
+static int
+agent_apply(struct write *w, struct store *st, struct fault *f)
+{
+	const char *role = jx_str(w->body, "role");
+	unsigned char hash[32];
+	char token[64], *cause = NULL;
+	int64_t id;
+
+	if (agent_token_new(token) != 0)
+		return -1;
+	sha256(token, strlen(token), hash);
+	if (store_agent_add(st, jx_str(w->body, "name"), role ? role : "agent",
+	    hash, w->now, &id, &cause) != 0) {
+		int rc = fault(f, 409, "exists", "name", "%s", cause);
+
+		free(cause);
+		return rc;
+	}
+	if (answer_entity(w, st, STORE_AGENT, id) != 0)
+		return -1;
+	/* The token is in this one answer only (and, under an
+	 * Idempotency-Key, in its stored replay). */
+	cJSON_AddStringToObject(w->result, "token", token);
+	OPENSSL_cleanse(token, sizeof token);
+	return 0;
+}
+
+static int
+agent_revoke_apply(struct write *w, struct store *st, struct fault *f)
+{
+	cJSON *a = store_entity(st, STORE_AGENT, w->ids[0]);
+	char *cause = NULL;
+	int rc;
+
+	if (a == NULL)
+		return fault(f, 404, "not_found", NULL, "no agent %" PRId64,
+		    w->ids[0]);
+	rc = store_agent_revoke(st, jx_str(a, "name"), w->now, &cause);
+	cJSON_Delete(a);
+	if (rc != 0) {
+		rc = fault(f, 409, "revoked", NULL, "%s", cause);
+		free(cause);
+		return rc;
+	}
+	return answer_entity(w, st, STORE_AGENT, w->ids[0]);
+}
+
 /* ------------------------------------------------------------------ */
 /* The writes, and their routes' handlers                              */
 
@@ -1294,6 +1363,10 @@ static const struct write_def w_order = { "order", order_members,
 	order_check, order_apply, 201 };
 static const struct write_def w_order_patch = { "order_patch",
 	order_patch_members, order_patch_check, order_patch_apply, 200 };
+static const struct write_def w_agent = { "agent", agent_members,
+	agent_check, agent_apply, 201 };
+static const struct write_def w_agent_revoke = { "agent_revoke", no_members,
+	NULL, agent_revoke_apply, 200 };
 
 #define WRITE_ROUTE(fn, def)                                                  \
 	enum MHD_Result fn(struct server *srv, struct request *r)           \
@@ -1311,6 +1384,8 @@ WRITE_ROUTE(api_delete_note, w_note_delete)
 WRITE_ROUTE(api_edit_contact, w_contact)
 WRITE_ROUTE(api_create_order, w_order)
 WRITE_ROUTE(api_update_order, w_order_patch)
+WRITE_ROUTE(api_create_agent, w_agent)
+WRITE_ROUTE(api_revoke_agent, w_agent_revoke)
 
 /* ------------------------------------------------------------------ */
 /* Presence: ephemeral, fanned out, never stored                       */

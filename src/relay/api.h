@@ -22,6 +22,8 @@ enum MHD_Result api_delete_note(struct server *, struct request *);
 enum MHD_Result api_edit_contact(struct server *, struct request *);
 enum MHD_Result api_create_order(struct server *, struct request *);
 enum MHD_Result api_update_order(struct server *, struct request *);
+enum MHD_Result api_create_agent(struct server *, struct request *);
+enum MHD_Result api_revoke_agent(struct server *, struct request *);
 
 /* Frees what a write left on the request. */
 void api_request_free(struct request *);

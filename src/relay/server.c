@@ -53,6 +53,8 @@ static const struct route routes[] = {
 	{ "PATCH", "/api/v1/contacts/{id}", ROLE_AGENT, 1, api_edit_contact },
 	{ "POST", "/api/v1/orders", ROLE_AGENT, 1, api_create_order },
 	{ "PATCH", "/api/v1/orders/{id}", ROLE_AGENT, 1, api_update_order },
+	{ "POST", "/api/v1/agents", ROLE_ADMIN, 1, api_create_agent },
+	{ "DELETE", "/api/v1/agents/{id}", ROLE_ADMIN, 0, api_revoke_agent },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
