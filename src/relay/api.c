@@ -533,8 +533,10 @@ write_handle(struct server *srv, struct request *r,
 	w->ids[1] = r->ids[1];
 
 	if (r->route->takes_body) {
-		w->body = cJSON_ParseWithLength(r->body.data ? r->body.data :
-		    "", r->body.len);
+		/* No body at all is an empty object: {"message_id"} of /read
+		 * and the like are optional. */
+		w->body = r->body.len == 0 ? cJSON_CreateObject() :
+		    cJSON_ParseWithLength(r->body.data, r->body.len);
 		if (!cJSON_IsObject(w->body))
 			return server_error(r, MHD_HTTP_BAD_REQUEST,
 			    "malformed", "the body must be a JSON object");

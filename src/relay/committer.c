@@ -28,6 +28,7 @@ struct committer {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct commit_job *head, *tail;
+	size_t queued;
 	int stopping;
 	struct committer_stats stats;
 	time_t last_sweep;
@@ -71,9 +72,11 @@ run_batch(struct committer *c, struct commit_job *jobs, size_t n)
 {
 	struct commit_job *j, *next;
 	struct committer_stats add = { 0 };
+	struct timespec t0, t1;
 	char *cause = NULL;
 	int failed = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (c->discard) {
 		for (j = jobs; j != NULL; j = j->next) {
 			if (j->apply == NULL)
@@ -131,7 +134,10 @@ run_batch(struct committer *c, struct commit_job *jobs, size_t n)
 			j->status = 503;
 	}
 answer:
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pthread_mutex_lock(&c->lock);
+	c->stats.commit_seconds += (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	c->stats.commits++;
 	c->stats.jobs += n;
 	c->stats.failed_commits += (uint64_t)failed;
@@ -184,6 +190,7 @@ committer_main(void *arg)
 		c->head = last->next;
 		if (c->head == NULL)
 			c->tail = NULL;
+		c->queued -= n;
 		last->next = NULL;
 		pthread_mutex_unlock(&c->lock);
 		run_batch(c, batch, n);
@@ -233,6 +240,7 @@ committer_submit(struct committer *c, struct commit_job *j)
 	else
 		c->head = j;
 	c->tail = j;
+	c->queued++;
 	pthread_cond_signal(&c->wake);
 	pthread_mutex_unlock(&c->lock);
 	return 0;
@@ -265,5 +273,6 @@ committer_get_stats(struct committer *c, struct committer_stats *out)
 {
 	pthread_mutex_lock(&c->lock);
 	*out = c->stats;
+	out->queued = c->queued;
 	pthread_mutex_unlock(&c->lock);
 }

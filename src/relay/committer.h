@@ -52,6 +52,8 @@ struct committer_stats {
 	uint64_t statuses;
 	uint64_t duplicates;
 	uint64_t quarantined;
+	uint64_t queued;	/* jobs waiting for the next commit */
+	double commit_seconds; /* time spent committing, all commits */
 };
 
 struct committer;

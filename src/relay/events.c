@@ -227,6 +227,8 @@ struct refill {
 	int revoked;
 };
 
+static int refill_once(struct stream *);
+
 static int
 add_change(void *arg, const char *kind, int64_t id, int64_t seq, int deleted)
 {
@@ -252,9 +254,23 @@ add_change(void *arg, const char *kind, int64_t id, int64_t seq, int deleted)
 	return 0;
 }
 
-/* Fills s->out with what is due; returns 1 when there is something. */
+/*
+ * Fills s->out with what is due: 1 when there is something, 0 when the
+ * stream was suspended for want of news, -1 when it is to close.
+ */
 static int
 refill(struct stream *s)
+{
+	int rc;
+
+	/* News may land between looking and suspending; look again then. */
+	while ((rc = refill_once(s)) == 2)
+		;
+	return rc;
+}
+
+static int
+refill_once(struct stream *s)
 {
 	struct events *ev = s->ev;
 	struct refill r = { s, server_reader(ev->srv), 0 };
@@ -300,9 +316,8 @@ refill(struct stream *s)
 	pthread_mutex_lock(&ev->lock);
 	if (ev->generation != generation || s->npresence > 0 || s->ping ||
 	    s->closing) {
-		/* News arrived while we looked: go round again. */
 		pthread_mutex_unlock(&ev->lock);
-		return refill(s);
+		return 2;
 	}
 	s->suspended = 1;
 	MHD_suspend_connection(s->conn);

@@ -214,7 +214,9 @@ static enum MHD_Result
 route_metrics(struct server *srv, struct request *r)
 {
 	struct server_counters *k = &srv->counters;
+	struct store *st = server_reader(srv);
 	struct committer_stats cs;
+	int64_t queued;
 	struct buf b;
 	enum MHD_Result rc;
 
@@ -252,6 +254,16 @@ route_metrics(struct server *srv, struct request *r)
 	metric(&b, "glivi_quarantined_total",
 	    "Changes for phone numbers this relay does not serve.", "counter",
 	    cs.quarantined);
+	metric(&b, "glivi_commit_queue", "Writes waiting for the next commit.",
+	    "gauge", cs.queued);
+	buf_printf(&b, "# HELP glivi_commit_seconds Time spent in group "
+	    "commits.\n# TYPE glivi_commit_seconds summary\n"
+	    "glivi_commit_seconds_sum %.6f\nglivi_commit_seconds_count %llu\n",
+	    cs.commit_seconds, (unsigned long long)cs.commits);
+	if (st != NULL && store_outbox_depth(st, &queued) == 0)
+		metric(&b, "glivi_outbound_queued",
+		    "Agent messages waiting to be sent to WhatsApp.", "gauge",
+		    (uint64_t)queued);
 	metric(&b, "glivi_unauthorized_total",
 	    "Agent API requests refused for a missing, bad or revoked token.",
 	    "counter", atomic_load(&k->unauthorized));

@@ -257,6 +257,8 @@ int store_idempotency_get(struct store *, int64_t agent_id, const char *key,
 int store_idempotency_put(struct store *, int64_t agent_id, const char *key,
     const unsigned char hash[32], int status, const char *response,
     int64_t now);
+/* Outbound messages not yet handed to WhatsApp. */
+int store_outbox_depth(struct store *, int64_t *n);
 int store_idempotency_expire(struct store *, int64_t older_than, int64_t *n);
 
 #endif

@@ -2046,3 +2046,15 @@ store_contact_exists(struct store *st, int64_t id, int64_t *number_id)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : -1;
 }
+
+int
+store_outbox_depth(struct store *st, int64_t *n)
+{
+	sqlite3_stmt *s = prep(st, "SELECT count(*) FROM messages WHERE "
+	    "status IN ('queued', 'sending')");
+	int rc = sqlite3_step(s);
+
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
