@@ -172,7 +172,11 @@ def parse_metrics(text):
         assert m, "not a Prometheus sample line: %r" % line
         values[m.group(1)] = float(m.group(3))
     for name in values:
-        assert name in typed, "%s has no # TYPE line" % name
+        # A summary or histogram types its base name; its samples add
+        # _sum, _count and _bucket.
+        base = re.sub(r"_(sum|count|bucket)$", "", name)
+        assert name in typed or base in typed, \
+            "%s has no # TYPE line" % name
     return values
 
 
