@@ -134,6 +134,7 @@ enum stmt {
 	S_MSG_REACTION,
 	S_MSG_EDIT,
 	S_MSG_REVOKE,
+	S_MSG_HAS_ACTIONS,
 	S_MSG_ACTIONS_SET,
 	S_MSG_ORDER_SET,
 	S_ORDER_ADD,
@@ -232,6 +233,8 @@ static const char *stmt_sql[NSTMT] = {
 		       " ORDER BY ts DESC, id DESC LIMIT 1",
 	[S_MSG_REVOKE] = "SELECT count(*) FROM messages WHERE number_id = ?1"
 			 " AND target_wamid = ?2 AND type = 'revoke'",
+	[S_MSG_HAS_ACTIONS] = "SELECT 1 FROM messages WHERE number_id = ?1"
+			      " AND target_wamid = ?2 LIMIT 1",
 	[S_MSG_ACTIONS_SET] =
 	    "UPDATE messages SET reaction = ?2, edited_text = ?3,"
 	    " revoked = ?4,"
@@ -1197,6 +1200,16 @@ store_message_refresh_actions(struct store *st, int64_t number_id,
 	char *reaction = NULL, *edited = NULL, *dummy = NULL;
 	int found, revoked = 0, rc = -1;
 
+	/* Most messages are never reacted to, edited or revoked: one probe
+	 * of the index answers for them. */
+	s = st_get(st, S_MSG_HAS_ACTIONS);
+	sqlite3_bind_int64(s, 1, number_id);
+	bind_text(s, 2, wamid);
+	rc = st_row(st, s);
+	if (rc <= 0)
+		return rc;
+	st_reset(s);
+	rc = -1;
 	if (newest_action(st, S_MSG_REACTION, number_id, wamid, &reaction,
 	    &found) != 0 || newest_action(st, S_MSG_EDIT, number_id, wamid,
 	    &edited, &found) != 0)
