@@ -122,3 +122,32 @@ jx_print(const cJSON *o)
 	}
 	return s;
 }
+
+int
+jx_has_nul_escape(const char *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (p[i] != '\\')
+			continue;
+		/* Backslashes only occur inside strings, each escaping the
+		 * next character; skip that one so "\\\\u0000" is text. */
+		if (p[i + 1] == 'u' && i + 5 < n && p[i + 2] == '0' &&
+		    p[i + 3] == '0' && p[i + 4] == '0' && p[i + 5] == '0')
+			return 1;
+		i++;
+	}
+	return 0;
+}
+
+void
+jx_nul_escapes_to_soh(char *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (p[i] != '\\')
+			continue;
+		if (p[i + 1] == 'u' && i + 5 < n && p[i + 2] == '0' &&
+		    p[i + 3] == '0' && p[i + 4] == '0' && p[i + 5] == '0')
+			p[i + 5] = '1';
+		i++;
+	}
+}

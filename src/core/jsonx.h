@@ -22,6 +22,11 @@ int jx_number(const cJSON *, double *out);
 /* Adds key: string, or key: null when s is NULL. */
 void jx_add_str(cJSON *, const char *key, const char *s);
 void jx_add_int(cJSON *, const char *key, int64_t v);
+/* Whether raw JSON text holds a \u0000 escape (a NUL inside a string),
+ * which C strings would silently cut. */
+int jx_has_nul_escape(const char *, size_t);
+/* Rewrites each \u0000 escape in place as \u0001 (same length). */
+void jx_nul_escapes_to_soh(char *, size_t);
 /* Prints compactly; caller frees with free(). */
 char *jx_print(const cJSON *);
 

@@ -181,17 +181,30 @@ api_events(struct server *srv, struct request *r)
 /* ------------------------------------------------------------------ */
 /* Checking agents' input                                              */
 
+struct fault;
+static int fault(struct fault *, unsigned, const char *, const char *,
+    const char *, ...) __attribute__((format(printf, 5, 6)));
+
 /* Where a check failed: the answer to send. */
 struct fault {
 	unsigned status;
 	const char *code;
 	char *message;
-	const char *field;
+	char *field; /* a copy: names may point into a body being freed */
 };
 
 static int
 fault(struct fault *f, unsigned status, const char *code, const char *field,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+fault_free(struct fault *f)
+{
+	free(f->message);
+	free(f->field);
+	f->message = NULL;
+	f->field = NULL;
+}
 
 static int
 fault(struct fault *f, unsigned status, const char *code, const char *field,
@@ -201,12 +214,55 @@ fault(struct fault *f, unsigned status, const char *code, const char *field,
 
 	f->status = status;
 	f->code = code;
-	f->field = field;
+	f->field = field != NULL ? xstrdup(field) : NULL;
 	va_start(ap, fmt);
 	if (vasprintf(&f->message, fmt, ap) < 0)
 		f->message = NULL;
 	va_end(ap);
 	return -1;
+}
+
+/*
+ * A request body: one JSON object and nothing after it. No body at all is
+ * an empty object ({"message_id"} of /read and the like are optional). A
+ * \u0000 escape is refused: C strings would silently end there.
+ */
+static int
+parse_body(struct request *r, cJSON **out, struct fault *f)
+{
+	const char *end = NULL, *p = r->body.data, *stop;
+	size_t n = r->body.len;
+	char *copy = NULL;
+
+	*out = NULL;
+	if (n == 0) {
+		*out = cJSON_CreateObject();
+		return 0;
+	}
+	if (jx_has_nul_escape(p, n)) {
+		/* Parse a copy where each \u0000 is \u0001: the checks of
+		 * each member then refuse it as a control character, by
+		 * name, instead of C strings silently ending there. */
+		copy = xstrndup(p, n);
+		jx_nul_escapes_to_soh(copy, n);
+		p = copy;
+	}
+	*out = cJSON_ParseWithLengthOpts(p, n, &end, 0);
+	stop = p + n;
+	while (end != NULL && end < stop && (*end == ' ' || *end == '\n' ||
+	    *end == '\r' || *end == '\t'))
+		end++;
+	free(copy);
+	if (!cJSON_IsObject(*out) || end != stop) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		f->status = 400;
+		f->code = "malformed";
+		f->message = xstrdup("the body must be one JSON object");
+		f->field = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -232,6 +288,10 @@ text_member(const cJSON *body, const char *field, long min, long max,
 	if (!cJSON_IsString(v))
 		return fault(f, 422, "invalid", field, "%s must be a string",
 		    field);
+	if (min == 0 && !multiline && v->valuestring[0] == '\0' &&
+	    strcmp(field, "emoji") != 0 && strcmp(field, "display_name") != 0)
+		return fault(f, 422, "invalid", field, "%s must not be empty",
+		    field);
 	len = strlen(v->valuestring);
 	units = utf8_utf16_length(v->valuestring, len);
 	if (units < 0)
@@ -240,9 +300,12 @@ text_member(const cJSON *body, const char *field, long min, long max,
 	if (units < min || units > max)
 		return fault(f, 422, "invalid", field,
 		    "%s must be %ld to %ld characters long", field, min, max);
-	if (!multiline && utf8_has_controls(v->valuestring, len))
-		return fault(f, 422, "invalid", field,
-		    "%s must not contain control characters", field);
+	if (utf8_has_controls(v->valuestring, len) || (!multiline &&
+	    strpbrk(v->valuestring, "\t\n") != NULL))
+		return fault(f, 422, "invalid", field, multiline ?
+		    "%s must not contain control characters other than tab and "
+		    "newline" : "%s must be one line without control characters",
+		    field);
 	*out = v->valuestring;
 	return 0;
 }
@@ -412,7 +475,7 @@ write_apply(struct commit_job *job, struct store *st,
 				    "this Idempotency-Key was used for another "
 				    "request");
 				w->response = error_json(&f);
-				free(f.message);
+				fault_free(&f);
 				w->status = 422;
 			} else {
 				w->status = (unsigned)status;
@@ -428,7 +491,7 @@ write_apply(struct commit_job *job, struct store *st,
 	if (rc < 0) {
 		w->status = f.status;
 		w->response = error_json(&f);
-		free(f.message);
+		fault_free(&f);
 	} else {
 		w->status = w->def->created;
 		w->response = w->result ? jx_print(w->result) : xstrdup("{}");
@@ -507,7 +570,7 @@ fault_answer(struct request *r, struct fault *f)
 	enum MHD_Result rc = server_error_field(r, f->status, f->code,
 	    f->message ? f->message : "", f->field);
 
-	free(f->message);
+	fault_free(f);
 	return rc;
 }
 
@@ -533,13 +596,8 @@ write_handle(struct server *srv, struct request *r,
 	w->ids[1] = r->ids[1];
 
 	if (r->route->takes_body) {
-		/* No body at all is an empty object: {"message_id"} of /read
-		 * and the like are optional. */
-		w->body = r->body.len == 0 ? cJSON_CreateObject() :
-		    cJSON_ParseWithLength(r->body.data, r->body.len);
-		if (!cJSON_IsObject(w->body))
-			return server_error(r, MHD_HTTP_BAD_REQUEST,
-			    "malformed", "the body must be a JSON object");
+		if (parse_body(r, &w->body, &f) != 0)
+			return fault_answer(r, &f);
 		if (only_members(w->body, def->members, &f) != 0 ||
 		    (def->check != NULL && def->check(w, &f) != 0))
 			return fault_answer(r, &f);
@@ -549,7 +607,8 @@ write_handle(struct server *srv, struct request *r,
 	    "Idempotency-Key");
 	if (key != NULL) {
 		if (*key == '\0' || strlen(key) > IDEMPOTENCY_KEY_MAX ||
-		    utf8_has_controls(key, strlen(key)))
+		    utf8_has_controls(key, strlen(key)) ||
+		    strchr(key, '\t') != NULL)
 			return server_error_field(r, MHD_HTTP_BAD_REQUEST,
 			    "bad_idempotency_key", "Idempotency-Key must be 1 "
 			    "to 255 printable characters", "Idempotency-Key");
@@ -624,6 +683,18 @@ answer_entity(struct write *w, struct store *st, const char *kind,
 
 static const char *const send_members[] = { "type", "text", "preview_url",
 	"reply_to", "message_id", "emoji", "template", "media", NULL };
+static const char *const text_members[] = { "type", "text", "preview_url",
+	"reply_to", NULL };
+static const char *const reaction_members[] = { "type", "message_id",
+	"emoji", NULL };
+static const char *const template_members[] = { "type", "template",
+	"reply_to", NULL };
+static const char *const media_members[] = { "type", "media", "reply_to",
+	NULL };
+static const char *const template_inner[] = { "name", "language",
+	"components", NULL };
+static const char *const media_inner[] = { "link", "id", "caption",
+	"filename", NULL };
 static const char *const media_types[] = { "image", "video", "audio",
 	"document", "sticker", NULL };
 
@@ -635,9 +706,15 @@ send_check(struct write *w, struct fault *f)
 	int64_t id;
 
 	if (type == NULL)
-		return fault(f, 422, "required", "type", "type is required: "
-		    "text, reaction, template, image, video, audio, document "
-		    "or sticker");
+		return fault(f, 422, cJSON_GetObjectItem(b, "type") ? "invalid" :
+		    "required", "type", "type is required: text, reaction, "
+		    "template, image, video, audio, document or sticker");
+	/* Each type takes its own members; a stray one is a mistake. */
+	if (only_members(b, strcmp(type, "text") == 0 ? text_members :
+	    strcmp(type, "reaction") == 0 ? reaction_members :
+	    strcmp(type, "template") == 0 ? template_members : media_members,
+	    f) != 0)
+		return -1;
 	if (id_member(b, "reply_to", 0, &id, f) != 0)
 		return -1;
 	if (strcmp(type, "text") == 0) {
@@ -661,9 +738,11 @@ send_check(struct write *w, struct fault *f)
 	if (strcmp(type, "template") == 0) {
 		t = jx_obj(b, "template");
 		if (t == NULL)
-			return fault(f, 422, "required", "template",
-			    "template must be an object with name and "
-			    "language");
+			return fault(f, 422, cJSON_GetObjectItem(b, "template") ?
+			    "invalid" : "required", "template", "template must "
+			    "be an object with name and language");
+		if (only_members(t, template_inner, f) != 0)
+			return -1;
 		if (text_member(t, "name", 1, 512, 0, &s, f) != 0 ||
 		    text_member(t, "language", 2, 16, 0, &s, f) != 0)
 			return -1;
@@ -676,8 +755,19 @@ send_check(struct write *w, struct fault *f)
 	if (one_of(type, media_types)) {
 		m = jx_obj(b, "media");
 		if (m == NULL)
-			return fault(f, 422, "required", "media", "media must "
-			    "be an object with a link or an id");
+			return fault(f, 422, cJSON_GetObjectItem(b, "media") ?
+			    "invalid" : "required", "media", "media must be an "
+			    "object with a link or an id");
+		if (only_members(m, media_inner, f) != 0)
+			return -1;
+		if (cJSON_GetObjectItem(m, "link") != NULL &&
+		    jx_str(m, "link") == NULL)
+			return fault(f, 422, "invalid", "link", "link must be "
+			    "a string");
+		if (cJSON_GetObjectItem(m, "id") != NULL &&
+		    jx_str(m, "id") == NULL)
+			return fault(f, 422, "invalid", "id", "id must be a "
+			    "string");
 		if ((jx_str(m, "link") == NULL) == (jx_str(m, "id") == NULL))
 			return fault(f, 422, "invalid", "media", "media needs "
 			    "exactly one of link and id");
@@ -685,7 +775,8 @@ send_check(struct write *w, struct fault *f)
 		    (strncmp(jx_str(m, "link"), "https://", 8) != 0 ||
 		    strlen(jx_str(m, "link")) > 2048 ||
 		    utf8_has_controls(jx_str(m, "link"),
-		    strlen(jx_str(m, "link")))))
+		    strlen(jx_str(m, "link"))) ||
+		    strpbrk(jx_str(m, "link"), " \t\n") != NULL))
 			return fault(f, 422, "invalid", "link", "media link "
 			    "must be an https URL of at most 2048 bytes");
 		if (text_member(m, "id", 0, 128, 0, &s, f) != 0 ||
@@ -761,6 +852,14 @@ send_apply(struct write *w, struct store *st, struct fault *f)
 /* -- conversation state --------------------------------------------- */
 
 static const char *const read_members[] = { "message_id", NULL };
+
+static int
+read_check(struct write *w, struct fault *f)
+{
+	int64_t id;
+
+	return id_member(w->body, "message_id", 0, &id, f);
+}
 
 static int
 read_apply(struct write *w, struct store *st, struct fault *f)
@@ -856,8 +955,9 @@ status_check(struct write *w, struct fault *f)
 	const cJSON *u = cJSON_GetObjectItem(w->body, "snoozed_until");
 
 	if (s == NULL || !one_of(s, statuses))
-		return fault(f, 422, "invalid", "status", "status must be "
-		    "open, pending, resolved or snoozed");
+		return fault(f, 422, cJSON_GetObjectItem(w->body, "status") ?
+		    "invalid" : "required", "status", "status must be open, "
+		    "pending, resolved or snoozed");
 	if (strcmp(s, "snoozed") != 0)
 		return u == NULL || cJSON_IsNull(u) ? 0 : fault(f, 422,
 		    "invalid", "snoozed_until", "snoozed_until goes only with "
@@ -917,7 +1017,8 @@ labels_check(struct write *w, struct fault *f)
 			n = utf8_utf16_length(item->valuestring,
 			    strlen(item->valuestring));
 			if (n < 1 || n > 50 || utf8_has_controls(
-			    item->valuestring, strlen(item->valuestring)))
+			    item->valuestring, strlen(item->valuestring)) ||
+			    strpbrk(item->valuestring, "\t\n") != NULL)
 				return fault(f, 422, "invalid", lists[i],
 				    "a label is 1 to 50 printable characters");
 		}
@@ -930,7 +1031,7 @@ labels_apply(struct write *w, struct store *st, struct fault *f)
 {
 	struct store_conversation_info c;
 	struct store_value v = { 0 };
-	cJSON *conv, *labels, *item, *l;
+	cJSON *conv, *labels, *before, *item, *l;
 	int rc;
 
 	if (conversation(w, st, &c, f) != 0)
@@ -939,6 +1040,7 @@ labels_apply(struct write *w, struct store *st, struct fault *f)
 	if (conv == NULL)
 		return -1;
 	labels = cJSON_Duplicate(jx_arr(conv, "labels"), 1);
+	before = cJSON_Duplicate(labels, 1);
 	cJSON_Delete(conv);
 	cJSON_ArrayForEach(l, jx_arr(w->body, "remove")) {
 		for (int i = cJSON_GetArraySize(labels) - 1; i >= 0; i--) {
@@ -960,12 +1062,16 @@ labels_apply(struct write *w, struct store *st, struct fault *f)
 	}
 	if (cJSON_GetArraySize(labels) > LABELS_MAX) {
 		cJSON_Delete(labels);
+		cJSON_Delete(before);
 		return fault(f, 422, "invalid", "add", "a conversation has at "
 		    "most 50 labels");
 	}
 	v.json = labels;
-	rc = store_set(st, STORE_CONVERSATION, c.id, "labels", &v);
+	/* Nothing changed, nothing to stamp: no needless sync traffic. */
+	rc = cJSON_Compare(labels, before, 1) ? 0 :
+	    store_set(st, STORE_CONVERSATION, c.id, "labels", &v);
 	cJSON_Delete(labels);
+	cJSON_Delete(before);
 	if (rc != 0)
 		return -1;
 	return answer_entity(w, st, STORE_CONVERSATION, c.id);
@@ -1067,6 +1173,8 @@ contact_check(struct write *w, struct fault *f)
 			continue;
 		if (!cJSON_IsString(item) || utf8_utf16_length(
 		    item->valuestring, strlen(item->valuestring)) < 0 ||
+		    utf8_has_controls(item->valuestring,
+		    strlen(item->valuestring)) ||
 		    strlen(item->valuestring) > 1000)
 			return fault(f, 422, "invalid", item->string,
 			    "attribute values are strings of at most 1000 "
@@ -1133,6 +1241,26 @@ static const char *const order_statuses[] = { "received", "pending",
 	"confirmed", "paid", "shipped", "delivered", "cancelled", "refunded",
 	NULL };
 
+/* A plain decimal: digits, optionally a point and 1 to 6 digits. */
+static int
+decimal_valid(const char *s)
+{
+	size_t i = 0, frac = 0;
+
+	while (s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i == 0 || i > 12)
+		return 0;
+	if (s[i] == '.') {
+		while (s[i + 1 + frac] >= '0' && s[i + 1 + frac] <= '9')
+			frac++;
+		if (frac == 0 || frac > 6)
+			return 0;
+		i += 1 + frac;
+	}
+	return s[i] == '\0';
+}
+
 static int
 items_check(const cJSON *items, int required, struct fault *f)
 {
@@ -1148,9 +1276,27 @@ items_check(const cJSON *items, int required, struct fault *f)
 		return fault(f, 422, "invalid", "items", "items must be an "
 		    "array of 1 to 200 items");
 	cJSON_ArrayForEach(item, items) {
+		static const char *const item_members[] = {
+			"product_retailer_id", "quantity", "item_price",
+			"currency", NULL };
+		const cJSON *q, *p;
+
 		if (!cJSON_IsObject(item))
 			return fault(f, 422, "invalid", "items",
 			    "each item is an object");
+		if (only_members(item, item_members, f) != 0)
+			return -1;
+		q = cJSON_GetObjectItemCaseSensitive(item, "quantity");
+		p = cJSON_GetObjectItemCaseSensitive(item, "item_price");
+		if (!cJSON_IsNumber(q))
+			return fault(f, 422, q ? "invalid" : "required",
+			    "quantity", "quantity is a whole number from 1 to "
+			    "1000000");
+		if (!cJSON_IsNumber(p) && !(cJSON_IsString(p) &&
+		    decimal_valid(p->valuestring)))
+			return fault(f, 422, p ? "invalid" : "required",
+			    "item_price", "item_price is a number, or a decimal "
+			    "string like \"12.50\"");
 		if (text_member(item, "product_retailer_id", 1, 100, 0, &s,
 		    f) != 0 || text_member(item, "currency", 3, 3, 0, &s, f) !=
 		    0)
@@ -1207,6 +1353,7 @@ order_apply(struct write *w, struct store *st, struct fault *f)
 	struct store_order o = { 0 };
 	const cJSON *items = jx_arr(w->body, "items");
 	int64_t contact_id = 0, number_id = 0, id;
+	cJSON *normal;
 	char *total;
 	int rc;
 
@@ -1216,13 +1363,15 @@ order_apply(struct write *w, struct store *st, struct fault *f)
 		return rc < 0 ? -1 : fault(f, 422, "invalid", "contact_id",
 		    "no contact %" PRId64, contact_id);
 	total = ingest_order_total(items, &o.currency);
+	normal = ingest_order_items(items);
 	o.number_id = number_id;
 	o.contact_id = contact_id;
 	o.text = jx_str(w->body, "text");
-	o.items = items;
+	o.items = normal;
 	o.total = total;
 	o.created_at = w->now;
 	rc = store_order_create(st, &o, jx_str(w->body, "status"), &id);
+	cJSON_Delete(normal);
 	free(total);
 	if (rc != 0)
 		return -1;
@@ -1252,9 +1401,12 @@ order_patch_apply(struct write *w, struct store *st, struct fault *f)
 		    w->ids[0]);
 	cJSON_Delete(order);
 	if (items != NULL) {
+		cJSON *normal = ingest_order_items(items);
+
 		total = ingest_order_total(items, &currency);
-		v.json = items;
+		v.json = normal;
 		rc |= store_set(st, STORE_ORDER, w->ids[0], "items", &v);
+		cJSON_Delete(normal);
 		v.json = NULL;
 		v.text = currency;
 		rc |= store_set(st, STORE_ORDER, w->ids[0], "currency", &v);
@@ -1347,7 +1499,7 @@ static const char *const no_members[] = { NULL };
 
 static const struct write_def w_send = { "send", send_members, send_check,
 	send_apply, 201 };
-static const struct write_def w_read = { "read", read_members, NULL,
+static const struct write_def w_read = { "read", read_members, read_check,
 	read_apply, 200 };
 static const struct write_def w_assign = { "assign", assign_members,
 	assign_check, assign_apply, 200 };
@@ -1405,20 +1557,18 @@ api_presence(struct server *srv, struct request *r)
 	int64_t conv;
 	char *s;
 
-	body = cJSON_ParseWithLength(r->body.data ? r->body.data : "",
-	    r->body.len);
-	if (!cJSON_IsObject(body)) {
-		cJSON_Delete(body);
-		return server_error(r, MHD_HTTP_BAD_REQUEST, "malformed",
-		    "the body must be a JSON object");
-	}
+	if (parse_body(r, &body, &f) != 0)
+		return fault_answer(r, &f);
 	state = jx_str(body, "state");
 	if (only_members(body, members, &f) != 0 ||
 	    id_member(body, "conversation_id", 1, &conv, &f) != 0 ||
 	    ((state == NULL || !one_of(state, states)) && fault(&f, 422,
-	    "invalid", "state", "state is viewing, typing or idle") != 0)) {
+	    cJSON_GetObjectItem(body, "state") ? "invalid" : "required",
+	    "state", "state is viewing, typing or idle") != 0)) {
+		enum MHD_Result rc = fault_answer(r, &f);
+
 		cJSON_Delete(body);
-		return fault_answer(r, &f);
+		return rc;
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "agent", r->agent.name);

@@ -95,15 +95,14 @@ ingest_order_total(const cJSON *items, const char **currency)
 	return format_micro(total);
 }
 
-/* Normalised order items: the fields an inbox shows, numbers kept exact. */
-static cJSON *
-order_items(const cJSON *order)
+cJSON *
+ingest_order_items(const cJSON *items)
 {
 	cJSON *out = cJSON_CreateArray(), *item;
 	const cJSON *in;
 	long long v;
 
-	cJSON_ArrayForEach(in, jx_arr(order, "product_items")) {
+	cJSON_ArrayForEach(in, items) {
 		const cJSON *q = cJSON_GetObjectItemCaseSensitive(in,
 		    "quantity");
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(in,
@@ -143,7 +142,7 @@ ingest_order(struct ingest *in, const struct wa_message *m,
 	int64_t id;
 	int rc;
 
-	items = order_items(order);
+	items = ingest_order_items(jx_arr(order, "product_items"));
 	raw_items = jx_arr(order, "product_items");
 	total = raw_items ? ingest_order_total(raw_items, &o.currency) : NULL;
 	o.number_id = number_id;

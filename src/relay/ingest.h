@@ -28,6 +28,10 @@ int ingest_webhook(struct store *, const struct relay_config *,
     const void *body, size_t len, const struct wa_batch *, int64_t now,
     struct ingest_result *);
 
+/* Order items as stored: product, quantity, unit price as an exact decimal
+ * string, currency. Caller deletes. */
+cJSON *ingest_order_items(const cJSON *items);
+
 /* An order's total as a decimal string, or NULL when an item lacks a
  * number or currencies differ. Exposed for tests. Caller frees. */
 char *ingest_order_total(const cJSON *items, const char **currency);
