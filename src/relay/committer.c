@@ -168,6 +168,7 @@ committer_main(void *arg)
 	struct timespec deadline;
 	size_t n;
 
+	pthread_setname_np(pthread_self(), "glivi-commit");
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
 		while (c->head == NULL && !c->stopping) {

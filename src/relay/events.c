@@ -115,6 +115,7 @@ heartbeat_main(void *arg)
 	int64_t head = -1, h, horizon;
 	char *cause = NULL;
 
+	pthread_setname_np(pthread_self(), "glivi-events");
 	if (store_open_reader(ev->srv->cfg->store_url, &reader, &cause) != 0) {
 		log_warn("events: no watcher for other writers: %s", cause);
 		free(cause);

@@ -568,6 +568,7 @@ checkpointer_main(void *arg)
 	struct checkpointer *c = arg;
 	int log_pages, done_pages;
 
+	pthread_setname_np(pthread_self(), "glivi-ckpt");
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
 		while (!c->pending && !c->stopping)
