@@ -28,6 +28,31 @@
 #define PRESENCE_MAX 256 /* queued presence events before a stream closes */
 #define PAGE 200	 /* changes read from the store per refill */
 #define POLL_MS 250	 /* how often other processes' commits are noticed */
+#define RING_MAX 4096	 /* change frames shared between streams */
+#define RING_BYTES (16 * 1024 * 1024)
+
+struct frame {
+	int64_t seq;
+	uint64_t key;	       /* kind and id: frames of one entity share it */
+	int stale;	       /* a later frame in the ring has the entity */
+	int64_t revoked_agent; /* an agent revoked or deleted here, or 0 */
+	char *text;
+	size_t len;
+};
+
+static void frame_free(struct frame *);
+static uint64_t entity_key(const char *, int64_t);
+
+#define INDEX_SLOTS (4 * RING_MAX) /* open addressing, power of two */
+
+struct ring {
+	struct frame *f; /* RING_MAX slots, circular from start */
+	size_t start, n, bytes;
+	int64_t lo, hi; /* covers every change with lo < seq <= hi */
+	/* entity key -> ring slot + 1 of its newest frame (0: empty) */
+	uint64_t *index_key;
+	size_t *index_slot;
+};
 
 struct stream {
 	struct events *ev;
@@ -56,6 +81,7 @@ struct events {
 	long long interval;
 	pthread_t thread;
 	atomic_uint_fast64_t delivered;
+	struct ring ring;
 };
 
 /* Wakes every suspended stream; called with ev->lock held. */
@@ -160,6 +186,10 @@ events_start(struct server *srv, long long interval, char **cause)
 
 	ev->srv = srv;
 	ev->interval = interval;
+	ev->ring.f = xcalloc(RING_MAX, sizeof *ev->ring.f);
+	ev->ring.index_key = xcalloc(INDEX_SLOTS, sizeof *ev->ring.index_key);
+	ev->ring.index_slot = xcalloc(INDEX_SLOTS,
+	    sizeof *ev->ring.index_slot);
 	pthread_mutex_init(&ev->lock, NULL);
 	pthread_cond_init(&ev->cond, NULL);
 	rc = pthread_create(&ev->thread, NULL, heartbeat_main, ev);
@@ -200,6 +230,11 @@ events_free(struct events *ev)
 {
 	if (ev == NULL)
 		return;
+	for (size_t i = 0; i < ev->ring.n; i++)
+		frame_free(&ev->ring.f[(ev->ring.start + i) % RING_MAX]);
+	free(ev->ring.f);
+	free(ev->ring.index_key);
+	free(ev->ring.index_slot);
 	pthread_mutex_destroy(&ev->lock);
 	pthread_cond_destroy(&ev->cond);
 	free(ev);
@@ -222,38 +257,212 @@ events_delivered(struct events *ev)
 	return atomic_load(&ev->delivered);
 }
 
-struct refill {
-	struct stream *s;
+/*
+ * Change events are formatted once and shared: the first stream to read a
+ * range of changes from the store keeps the frames in a ring, and streams
+ * whose cursor falls inside the ring copy from it. The ring covers every
+ * change with lo < seq <= hi, contiguously, as the store had them when
+ * read; an entity changed since has a newer frame too, and clients keep the
+ * latest. A stream behind the ring (a replay) reads the store itself.
+ */
+
+struct batch {
 	struct store *st;
-	int revoked;
+	struct frame *f;
+	size_t n, cap;
 };
 
-static int refill_once(struct stream *);
-
 static int
-add_change(void *arg, const char *kind, int64_t id, int64_t seq, int deleted)
+collect(void *arg, const char *kind, int64_t id, int64_t seq, int deleted)
 {
-	struct refill *r = arg;
+	struct batch *b = arg;
+	struct buf out;
 	char cursor[64], *json;
-	cJSON *o = sync_change_json(r->st, kind, id, seq, deleted);
+	cJSON *o = sync_change_json(b->st, kind, id, seq, deleted);
+	struct frame *f;
 
-	if (r->s->agent_id == id && strcmp(kind, STORE_AGENT) == 0) {
+	if (b->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 64;
+		b->f = xrealloc(b->f, b->cap * sizeof *b->f);
+	}
+	f = &b->f[b->n++];
+	f->seq = seq;
+	f->key = entity_key(kind, id);
+	f->stale = 0;
+	f->revoked_agent = 0;
+	if (strcmp(kind, STORE_AGENT) == 0) {
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "data");
 
 		if (deleted || !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(d,
 		    "revoked_at")))
-			r->revoked = 1;
+			f->revoked_agent = id;
 	}
 	json = jx_print(o);
 	cJSON_Delete(o);
-	sync_cursor_format(store_epoch(r->st), seq, cursor);
-	buf_printf(&r->s->out, "id: %s\nevent: change\ndata: %s\n\n", cursor,
-	    json);
+	sync_cursor_format(store_epoch(b->st), seq, cursor);
+	buf_init(&out);
+	buf_adds(&out, "id: ");
+	buf_adds(&out, cursor);
+	buf_adds(&out, "\nevent: change\ndata: ");
+	buf_adds(&out, json);
+	buf_adds(&out, "\n\n");
 	free(json);
-	r->s->cursor = seq;
-	atomic_fetch_add(&r->s->ev->delivered, 1);
+	f->len = out.len;
+	f->text = buf_steal(&out);
 	return 0;
 }
+
+static void
+frame_free(struct frame *f)
+{
+	free(f->text);
+	f->text = NULL;
+}
+
+static uint64_t
+entity_key(const char *kind, int64_t id)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a of the kind */
+
+	for (; *kind != '\0'; kind++)
+		h = (h ^ (unsigned char)*kind) * 1099511628211ULL;
+	return (h << 48) ^ (uint64_t)id;
+}
+
+static size_t
+index_find(struct ring *r, uint64_t key)
+{
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 40) &
+	    (INDEX_SLOTS - 1);
+
+	while (r->index_slot[i] != 0 && r->index_key[i] != key)
+		i = (i + 1) & (INDEX_SLOTS - 1);
+	return i;
+}
+
+/* Removes the entry at i, shifting back the ones that probed past it. */
+static void
+index_delete(struct ring *r, size_t i)
+{
+	size_t j = i, home;
+
+	r->index_slot[i] = 0;
+	for (;;) {
+		j = (j + 1) & (INDEX_SLOTS - 1);
+		if (r->index_slot[j] == 0)
+			return;
+		home = (size_t)((r->index_key[j] * 0x9e3779b97f4a7c15ULL) >>
+		    40) & (INDEX_SLOTS - 1);
+		/* Move j back to i unless its home lies cyclically in (i, j]. */
+		if ((i < j) ? (home > i && home <= j) : (home > i || home <= j))
+			continue;
+		r->index_key[i] = r->index_key[j];
+		r->index_slot[i] = r->index_slot[j];
+		r->index_slot[j] = 0;
+		i = j;
+	}
+}
+
+/* Appends frames to the ring (ev->lock held); the ring takes the texts. */
+static void
+ring_extend(struct events *ev, int64_t from, struct frame *f, size_t n)
+{
+	struct ring *r = &ev->ring;
+
+	if (r->n > 0 && from != r->hi) {
+		for (size_t i = 0; i < n; i++)
+			frame_free(&f[i]);
+		return; /* not contiguous with what the ring covers */
+	}
+	if (r->n == 0)
+		r->lo = from;
+	for (size_t i = 0; i < n; i++) {
+		size_t slot, at;
+
+		while (r->n == RING_MAX || (r->n > 0 &&
+		    r->bytes + f[i].len > RING_BYTES)) {
+			struct frame *old = &r->f[r->start];
+
+			at = index_find(r, old->key);
+			if (r->index_slot[at] == r->start + 1)
+				index_delete(r, at);
+			r->lo = old->seq;
+			r->bytes -= old->len;
+			frame_free(old);
+			r->start = (r->start + 1) % RING_MAX;
+			r->n--;
+		}
+		slot = (r->start + r->n) % RING_MAX;
+		/* A newer state of the entity makes its older frame stale:
+		 * streams copying from the ring skip it, so a replay carries
+		 * each entity's latest state once, as the store would. */
+		at = index_find(r, f[i].key);
+		if (r->index_slot[at] != 0)
+			r->f[r->index_slot[at] - 1].stale = 1;
+		r->index_key[at] = f[i].key;
+		r->index_slot[at] = slot + 1;
+		r->f[slot] = f[i];
+		r->n++;
+		r->bytes += f[i].len;
+		r->hi = f[i].seq;
+	}
+}
+
+/* Copies the ring's frames after the stream's cursor (ev->lock held);
+ * 1 when the ring covered the cursor. */
+static int
+ring_copy(struct stream *s, int *revoked)
+{
+	struct ring *r = &s->ev->ring;
+	size_t i, copied = 0;
+
+	if (r->n == 0 || s->cursor < r->lo || s->cursor >= r->hi)
+		return 0;
+	for (i = 0; i < r->n && r->f[(r->start + i) % RING_MAX].seq <=
+	    s->cursor; i++)
+		;
+	for (; i < r->n && copied < PAGE; i++) {
+		struct frame *f = &r->f[(r->start + i) % RING_MAX];
+
+		s->cursor = f->seq;
+		if (f->stale)
+			continue;
+		buf_add(&s->out, f->text, f->len);
+		copied++;
+		if (f->revoked_agent == s->agent_id)
+			*revoked = 1;
+	}
+	atomic_fetch_add(&s->ev->delivered, copied);
+	return 1;
+}
+
+/* Reads the changes after the cursor from the store into the stream and
+ * offers them to the ring. Runs without ev->lock. */
+static void
+store_copy(struct stream *s, int *revoked)
+{
+	struct events *ev = s->ev;
+	struct batch b = { server_reader(ev->srv), NULL, 0, 0 };
+	int64_t from = s->cursor;
+
+	if (b.st == NULL || store_read_begin(b.st) != 0)
+		return;
+	store_changes(b.st, from, PAGE, collect, &b);
+	store_read_end(b.st);
+	for (size_t i = 0; i < b.n; i++) {
+		buf_add(&s->out, b.f[i].text, b.f[i].len);
+		s->cursor = b.f[i].seq;
+		if (b.f[i].revoked_agent == s->agent_id)
+			*revoked = 1;
+	}
+	atomic_fetch_add(&ev->delivered, b.n);
+	pthread_mutex_lock(&ev->lock);
+	ring_extend(ev, from, b.f, b.n);
+	pthread_mutex_unlock(&ev->lock);
+	free(b.f);
+}
+
+static int refill_once(struct stream *);
 
 /*
  * Fills s->out with what is due: 1 when there is something, 0 when the
@@ -274,8 +483,8 @@ static int
 refill_once(struct stream *s)
 {
 	struct events *ev = s->ev;
-	struct refill r = { s, server_reader(ev->srv), 0 };
 	uint64_t generation;
+	int revoked = 0, from_ring;
 	unsigned n;
 
 	buf_reset(&s->out);
@@ -290,8 +499,9 @@ refill_once(struct stream *s)
 		s->started = 1;
 	}
 	for (n = 0; n < s->npresence; n++) {
-		buf_printf(&s->out, "event: presence\ndata: %s\n\n",
-		    s->presence[n]);
+		buf_adds(&s->out, "event: presence\ndata: ");
+		buf_adds(&s->out, s->presence[n]);
+		buf_adds(&s->out, "\n\n");
 		free(s->presence[n]);
 	}
 	s->npresence = 0;
@@ -299,13 +509,12 @@ refill_once(struct stream *s)
 		buf_adds(&s->out, ": ping\n\n");
 	s->ping = 0;
 	generation = ev->generation;
+	from_ring = ring_copy(s, &revoked);
 	pthread_mutex_unlock(&ev->lock);
 
-	if (r.st != NULL && store_read_begin(r.st) == 0) {
-		store_changes(r.st, s->cursor, PAGE, add_change, &r);
-		store_read_end(r.st);
-	}
-	if (r.revoked) {
+	if (!from_ring)
+		store_copy(s, &revoked);
+	if (revoked) {
 		buf_adds(&s->out, "event: revoked\ndata: {}\n\n");
 		pthread_mutex_lock(&ev->lock);
 		s->closing = 1;

@@ -153,6 +153,8 @@ enum stmt {
 	S_MSG_BY_WAMID,
 	S_SAVEPOINT,
 	S_RELEASE,
+	S_READ_BEGIN,
+	S_READ_END,
 	S_ROLLBACK_TO,
 	NSTMT
 };
@@ -302,6 +304,8 @@ static const char *stmt_sql[NSTMT] = {
 	[S_MSG_BY_WAMID] = "SELECT id FROM messages WHERE wamid = ?1"
 			   " ORDER BY id LIMIT 1",
 	[S_SAVEPOINT] = "SAVEPOINT one",
+	[S_READ_BEGIN] = "BEGIN",
+	[S_READ_END] = "COMMIT",
 	[S_RELEASE] = "RELEASE one",
 	[S_ROLLBACK_TO] = "ROLLBACK TO one",
 };
@@ -1700,13 +1704,13 @@ fail:
 int
 store_read_begin(struct store *st)
 {
-	return exec(st, "BEGIN", NULL);
+	return st_done(st, st_get(st, S_READ_BEGIN));
 }
 
 void
 store_read_end(struct store *st)
 {
-	exec(st, "COMMIT", NULL);
+	st_done(st, st_get(st, S_READ_END));
 }
 
 /* One-off statements for rare paths: prepared, run, finalised. */
