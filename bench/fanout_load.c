@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,19 +32,21 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+
+#include "bench_common.h"
 
 #define MAX_STREAMS 4000L
 #define MAX_WEBHOOKS 1000000L
 #define MAX_POSTERS 64L
 #define MAX_BODY_BYTES (1024L * 1024)
-#define MAX_SECRET_BYTES (64L * 1024)
+#define MAX_SECRET_BYTES (64L * 1024 - 1) /* in a secret or token file */
 #define MAX_LINE_BYTES (8L * 1024 * 1024) /* one SSE line, at most */
 #define MAX_PAGES 1000000L
 #define MAX_ERRORS_SHOWN 8
 #define MAX_EVENTS 1024 /* epoll events per round */
 #define POSTER_TAG (1ULL << 32) /* epoll data: a webhook connection */
+
+const char bench_prog[] = "fanout_load";
 
 struct options {
 	const char *url; /* base: https://host:port */
@@ -91,8 +92,7 @@ struct stream {
 struct poster {
 	CURL *easy;
 	struct curl_slist *headers;
-	char *body;
-	size_t body_len, body_cap;
+	struct bench_buf body;
 	long index; /* webhook in flight, -1 idle, -2 the warm-up GET */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -125,9 +125,6 @@ struct run {
 	double last_delivery; /* ms since t0 */
 	double posting_from;  /* ms since t0; webhook w is due w / rate later */
 };
-
-static const char pad_text[] =
-    " lorem ipsum dolor sit amet consectetur adipiscing elit";
 
 static void
 usage(FILE *f, const char *argv0)
@@ -163,109 +160,10 @@ usage(FILE *f, const char *argv0)
 	        argv0);
 }
 
-static int
-parse_long(const char *name, const char *s, long min, long max, long *out)
-{
-	char *end = NULL;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-		fprintf(stderr,
-		        "fanout_load: --%s must be an integer in [%ld, %ld], "
-		        "got '%s'\n",
-		        name, min, max, s);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static int
-json_safe(const char *name, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == '"' || *p == '\\' || *p == 0x7f) {
-			fprintf(stderr,
-			        "fanout_load: --%s must not contain quotes, "
-			        "backslashes or control characters\n",
-			        name);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static double
 now_ms(const struct run *r)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - r->t0.tv_sec) * 1000.0 +
-	       (double)(t.tv_nsec - r->t0.tv_nsec) / 1e6;
-}
-
-/* Reads a one-line secret file (the app secret, an agent token), stripping
- * one trailing newline. Returns the length or -1. */
-static int
-read_secret(const char *what, const char *path, unsigned char **out)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "fanout_load: cannot open %s %s: %s\n", what,
-		        path, strerror(errno));
-		return -1;
-	}
-	unsigned char *buf = malloc((size_t)MAX_SECRET_BYTES + 1);
-	if (!buf) {
-		fprintf(stderr, "fanout_load: out of memory\n");
-		fclose(f);
-		return -1;
-	}
-	size_t n = fread(buf, 1, (size_t)MAX_SECRET_BYTES, f);
-	int err = ferror(f);
-	fclose(f);
-	if (err || n >= (size_t)MAX_SECRET_BYTES) {
-		fprintf(stderr, "fanout_load: cannot read %s %s\n", what, path);
-		free(buf);
-		return -1;
-	}
-	if (n > 0 && buf[n - 1] == '\n') {
-		n--;
-		if (n > 0 && buf[n - 1] == '\r')
-			n--;
-	}
-	if (n == 0) {
-		fprintf(stderr, "fanout_load: %s %s is empty\n", what, path);
-		free(buf);
-		return -1;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	return (int)n;
-}
-
-static int
-grow(char **p, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 4096;
-	while (c < need)
-		c *= 2;
-	char *np = realloc(*p, c);
-	if (!np)
-		return -1;
-	*p = np;
-	*cap = c;
-	return 0;
-}
-
-static size_t
-discard_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	(void)ptr;
-	(void)userdata;
-	return size * nmemb;
+	return bench_ms_since(&r->t0);
 }
 
 static void
@@ -352,7 +250,8 @@ sse_line(struct stream *s, char *line, size_t len, double t)
 		value++;
 	size_t vlen = strlen(value);
 	if (flen == 4 && strncmp(line, "data", 4) == 0) {
-		if (grow(&s->data, &s->data_cap, s->data_len + vlen + 2) != 0)
+		if (bench_grow(&s->data, &s->data_cap,
+		               s->data_len + vlen + 2) != 0)
 			return -1;
 		memcpy(s->data + s->data_len, value, vlen);
 		s->data_len += vlen;
@@ -391,7 +290,8 @@ stream_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 		char *nl = memchr(ptr, '\n', n);
 		size_t take = nl ? (size_t)(nl - ptr) : n;
 		if (s->line_len + take > (size_t)MAX_LINE_BYTES ||
-		    grow(&s->line, &s->line_cap, s->line_len + take + 1) != 0) {
+		    bench_grow(&s->line, &s->line_cap,
+		               s->line_len + take + 1) != 0) {
 			fprintf(stderr,
 			        "fanout_load: stream %ld: line too long or out "
 			        "of memory\n",
@@ -415,26 +315,12 @@ stream_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 /* ------------------------------------------------------------------ */
 /* curl handles                                                        */
 
-#define SET(easy, opt, val)                                                    \
-	do {                                                                   \
-		if (c == CURLE_OK)                                             \
-			c = curl_easy_setopt(easy, opt, val);                  \
-	} while (0)
-
 static CURLcode
 common_opts(const struct options *o, CURL *e, char *errbuf)
 {
-	CURLcode c = CURLE_OK;
-	SET(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	SET(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (o->cacert)
-		SET(e, CURLOPT_CAINFO, o->cacert);
-	SET(e, CURLOPT_TCP_NODELAY, 1L);
-	SET(e, CURLOPT_NOSIGNAL, 1L);
-	SET(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	SET(e, CURLOPT_ERRORBUFFER, errbuf);
-	SET(e, CURLOPT_USERAGENT, "glivi-fanout-load/1");
+	CURLcode c =
+	    bench_curl_opts(e, o->cacert, errbuf, "glivi-fanout-load/1");
+	BENCH_SETOPT(c, e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	return c;
 }
 
@@ -457,16 +343,13 @@ setup_stream(struct run *r, struct stream *s, long i)
 	    !curl_slist_append(s->headers, "Accept: text/event-stream"))
 		return -1;
 	c = common_opts(o, s->easy, s->errbuf);
-	SET(s->easy, CURLOPT_URL, url);
-	SET(s->easy, CURLOPT_HTTPHEADER, s->headers);
-	SET(s->easy, CURLOPT_WRITEFUNCTION, stream_cb);
-	SET(s->easy, CURLOPT_WRITEDATA, (void *)s);
-	SET(s->easy, CURLOPT_PRIVATE, (void *)s);
-	if (c != CURLE_OK) {
-		fprintf(stderr, "fanout_load: curl_easy_setopt: %s\n",
-		        curl_easy_strerror(c));
+	BENCH_SETOPT(c, s->easy, CURLOPT_URL, url);
+	BENCH_SETOPT(c, s->easy, CURLOPT_HTTPHEADER, s->headers);
+	BENCH_SETOPT(c, s->easy, CURLOPT_WRITEFUNCTION, stream_cb);
+	BENCH_SETOPT(c, s->easy, CURLOPT_WRITEDATA, (void *)s);
+	BENCH_SETOPT(c, s->easy, CURLOPT_PRIVATE, (void *)s);
+	if (bench_setopt_result(c) != 0)
 		return -1;
-	}
 	CURLMcode m = curl_multi_add_handle(r->multi, s->easy);
 	if (m != CURLM_OK) {
 		fprintf(stderr, "fanout_load: curl_multi_add_handle: %s\n",
@@ -485,15 +368,10 @@ setup_poster(struct run *r, struct poster *p)
 	if (!p->easy)
 		return -1;
 	c = common_opts(r->opt, p->easy, p->errbuf);
-	SET(p->easy, CURLOPT_TIMEOUT_MS, 30000L);
-	SET(p->easy, CURLOPT_WRITEFUNCTION, discard_cb);
-	SET(p->easy, CURLOPT_PRIVATE, (void *)p);
-	if (c != CURLE_OK) {
-		fprintf(stderr, "fanout_load: curl_easy_setopt: %s\n",
-		        curl_easy_strerror(c));
-		return -1;
-	}
-	return 0;
+	BENCH_SETOPT(c, p->easy, CURLOPT_TIMEOUT_MS, 30000L);
+	BENCH_SETOPT(c, p->easy, CURLOPT_WRITEFUNCTION, bench_discard_cb);
+	BENCH_SETOPT(c, p->easy, CURLOPT_PRIVATE, (void *)p);
+	return bench_setopt_result(c);
 }
 
 /* A GET /healthz on each webhook connection, so the first webhook does not
@@ -504,8 +382,8 @@ start_warmup(struct run *r, struct poster *p)
 	char url[1024];
 	CURLcode c = CURLE_OK;
 	snprintf(url, sizeof url, "%s/healthz", r->opt->url);
-	SET(p->easy, CURLOPT_URL, url);
-	SET(p->easy, CURLOPT_HTTPGET, 1L);
+	BENCH_SETOPT(c, p->easy, CURLOPT_URL, url);
+	BENCH_SETOPT(c, p->easy, CURLOPT_HTTPGET, 1L);
 	if (c != CURLE_OK)
 		return -1;
 	p->index = -2;
@@ -517,90 +395,38 @@ start_warmup(struct run *r, struct poster *p)
 static int
 build_body(const struct run *r, struct poster *p, long w)
 {
-	static const char tail[] = "\"}}]}}]}]}";
 	const struct options *o = r->opt;
-
-	for (;;) {
-		int head = snprintf(
-		    p->body, p->body_cap,
-		    "{\"object\":\"whatsapp_business_account\","
-		    "\"entry\":[{\"id\":\"102290129340398\","
-		    "\"changes\":[{\"field\":\"messages\",\"value\":{"
-		    "\"messaging_product\":\"whatsapp\","
-		    "\"metadata\":{\"display_phone_number\":"
-		    "\"15550783881\",\"phone_number_id\":\"%s\"},"
-		    "\"contacts\":[{\"profile\":{\"name\":\"Load "
-		    "Customer 0\"},\"wa_id\":\"%s\"}],"
-		    "\"messages\":[{\"from\":\"%s\",\"id\":\"%s%ld\","
-		    "\"timestamp\":\"%lld\",\"type\":\"text\","
-		    "\"text\":{\"body\":\"fan-out message %ld",
-		    o->number_id, o->customer, o->customer, o->prefix, w,
-		    (long long)time(NULL), w);
-		if (head < 0)
-			return -1;
-		size_t hlen = (size_t)head, tlen = sizeof tail - 1;
-		size_t target = (size_t)o->body_bytes;
-		size_t pad = target > hlen + tlen ? target - hlen - tlen : 0;
-		size_t total = hlen + pad + tlen;
-		if (p->body == NULL || total + 1 > p->body_cap) {
-			if (grow(&p->body, &p->body_cap, total + 1) != 0)
-				return -1;
-			continue;
-		}
-		char *q = p->body + hlen;
-		for (size_t j = 0; j < pad; j++)
-			*q++ = pad_text[j % (sizeof pad_text - 1)];
-		memcpy(q, tail, tlen + 1);
-		p->body_len = total;
-		return 0;
-	}
+	char text[48];
+	snprintf(text, sizeof text, "fan-out message %ld", w);
+	const struct bench_webhook wh = {
+	    .number_id = o->number_id,
+	    .name = "Load Customer 0",
+	    .wa_id = o->customer,
+	    .prefix = o->prefix,
+	    .index = w,
+	    .text = text,
+	    .body_bytes = o->body_bytes,
+	};
+	return bench_webhook_body(&p->body, &wh);
 }
 
 /* Starts webhook w on poster p. Returns 0 or -1 on a local failure. */
 static int
 start_post(struct run *r, struct poster *p, long w)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char sig[32 + 2 * EVP_MAX_MD_SIZE], url[1024];
-	static const char hex[] = "0123456789abcdef";
+	char url[1024];
 	CURLcode c = CURLE_OK;
 
-	if (build_body(r, p, w) != 0) {
-		fprintf(stderr, "fanout_load: out of memory building body\n");
+	if (build_body(r, p, w) != 0)
 		return -1;
-	}
-	if (!HMAC(EVP_sha256(), r->secret, r->secret_len,
-	          (const unsigned char *)p->body, p->body_len, md, &mdlen)) {
-		fprintf(stderr, "fanout_load: HMAC-SHA256 failed\n");
-		return -1;
-	}
-	int off = snprintf(sig, sizeof sig, "X-Hub-Signature-256: sha256=");
-	for (unsigned int j = 0; j < mdlen; j++) {
-		sig[off++] = hex[md[j] >> 4];
-		sig[off++] = hex[md[j] & 0x0f];
-	}
-	sig[off] = '\0';
-	curl_slist_free_all(p->headers);
-	p->headers = NULL;
-	const char *hdrs[] = {"Content-Type: application/json", "Expect:", sig};
-	for (size_t j = 0; j < sizeof hdrs / sizeof hdrs[0]; j++) {
-		struct curl_slist *nl = curl_slist_append(p->headers, hdrs[j]);
-		if (!nl)
-			return -1;
-		p->headers = nl;
-	}
 	snprintf(url, sizeof url, "%s/webhook", r->opt->url);
-	SET(p->easy, CURLOPT_URL, url);
-	SET(p->easy, CURLOPT_POST, 1L);
-	SET(p->easy, CURLOPT_HTTPHEADER, p->headers);
-	SET(p->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body_len);
-	SET(p->easy, CURLOPT_POSTFIELDS, p->body);
-	if (c != CURLE_OK) {
-		fprintf(stderr, "fanout_load: curl_easy_setopt: %s\n",
-		        curl_easy_strerror(c));
+	BENCH_SETOPT(c, p->easy, CURLOPT_URL, url);
+	BENCH_SETOPT(c, p->easy, CURLOPT_POST, 1L);
+	if (bench_setopt_result(c) != 0)
 		return -1;
-	}
+	if (bench_sign_post(p->easy, r->secret, r->secret_len, &p->body,
+	                    &p->headers) != 0)
+		return -1;
 	p->index = w;
 	r->post_start[w] = now_ms(r);
 	CURLMcode m = curl_multi_add_handle(r->multi, p->easy);
@@ -617,8 +443,6 @@ start_post(struct run *r, struct poster *p, long w)
 	                             &running);
 	return m == CURLM_OK ? 0 : -1;
 }
-
-#undef SET
 
 /* ------------------------------------------------------------------ */
 /* The loop                                                            */
@@ -837,59 +661,27 @@ post_all(struct run *r)
 /* ------------------------------------------------------------------ */
 /* The head of the store, from /api/v1/sync pages                      */
 
-struct page_buf {
-	char *p;
-	size_t len, cap;
-};
-
-static size_t
-page_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct page_buf *b = userdata;
-	size_t n = size * nmemb;
-	if (grow(&b->p, &b->cap, b->len + n + 1) != 0)
-		return 0;
-	memcpy(b->p + b->len, ptr, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return n;
-}
-
 static int
 sync_head(struct run *r, long long *head)
 {
 	const struct options *o = r->opt;
-	CURL *e = curl_easy_init();
-	struct curl_slist *h = curl_slist_append(NULL, r->auth);
-	struct page_buf b = {0};
-	char url[1200], errbuf[CURL_ERROR_SIZE] = "", cursor[128] = "";
+	struct bench_api a = {0};
+	char url[1200], cursor[128] = "";
 	int rc = -1, more = 1;
 	long pages = 0;
 
-	if (!e || !h)
-		goto out;
-	CURLcode c = common_opts(o, e, errbuf);
-	if (c == CURLE_OK)
-		c = curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-	if (c == CURLE_OK)
-		c = curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, page_cb);
-	if (c == CURLE_OK)
-		c = curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)&b);
-	if (c != CURLE_OK)
+	if (bench_api_open(&a, r->auth, o->cacert, "glivi-fanout-load/1") !=
+	        0 ||
+	    curl_easy_setopt(a.e, CURLOPT_CONNECTTIMEOUT_MS, 10000L) !=
+	        CURLE_OK)
 		goto out;
 	while (more && pages++ < MAX_PAGES) {
-		long status = 0;
 		snprintf(url, sizeof url, "%s/api/v1/sync?limit=1000%s%s",
 		         o->url, cursor[0] ? "&since=" : "", cursor);
-		b.len = 0;
-		if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
-		    (c = curl_easy_perform(e)) != CURLE_OK) {
-			fprintf(stderr, "fanout_load: GET %s: %s %s\n", url,
-			        curl_easy_strerror(c), errbuf);
+		long status = bench_api_get(&a, url);
+		if (status < 0)
 			goto out;
-		}
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-		cJSON *page = b.p ? cJSON_Parse(b.p) : NULL;
+		cJSON *page = a.body.p ? cJSON_Parse(a.body.p) : NULL;
 		const cJSON *ev =
 		    cJSON_GetObjectItemCaseSensitive(page, "events");
 		const cJSON *cur =
@@ -898,7 +690,7 @@ sync_head(struct run *r, long long *head)
 		if (status != 200 || !cJSON_IsArray(ev) ||
 		    !cJSON_IsString(cur) || !cJSON_IsBool(mo) ||
 		    strlen(cur->valuestring) >= sizeof cursor ||
-		    json_safe("cursor", cur->valuestring) != 0) {
+		    bench_json_safe("cursor", cur->valuestring) != 0) {
 			fprintf(stderr,
 			        "fanout_load: GET %s: HTTP %ld, not a sync "
 			        "page\n",
@@ -918,34 +710,11 @@ sync_head(struct run *r, long long *head)
 	*head = strtoll(dot + 1, NULL, 10);
 	rc = 0;
 out:
-	curl_slist_free_all(h);
-	if (e)
-		curl_easy_cleanup(e);
-	free(b.p);
+	bench_api_close(&a);
 	return rc;
 }
 
 /* ------------------------------------------------------------------ */
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double
-percentile(const double *sorted, long n, double p)
-{
-	if (n <= 0)
-		return 0.0;
-	long idx = (long)ceil(p * (double)n) - 1;
-	if (idx < 0)
-		idx = 0;
-	if (idx >= n)
-		idx = n - 1;
-	return sorted[idx];
-}
 
 static int
 parse_args(int argc, char **argv, struct options *o, char *default_prefix,
@@ -999,12 +768,12 @@ parse_args(int argc, char **argv, struct options *o, char *default_prefix,
 			o->cacert = optarg;
 			break;
 		case 'n':
-			rc = parse_long("streams", optarg, 1, MAX_STREAMS,
-			                &o->streams);
+			rc = bench_parse_long("streams", optarg, 1, MAX_STREAMS,
+			                      &o->streams);
 			break;
 		case 'm':
-			rc = parse_long("webhooks", optarg, 1, MAX_WEBHOOKS,
-			                &o->webhooks);
+			rc = bench_parse_long("webhooks", optarg, 1,
+			                      MAX_WEBHOOKS, &o->webhooks);
 			break;
 		case 'r':
 			errno = 0;
@@ -1017,8 +786,8 @@ parse_args(int argc, char **argv, struct options *o, char *default_prefix,
 			}
 			break;
 		case 'P':
-			rc = parse_long("posters", optarg, 1, MAX_POSTERS,
-			                &o->posters);
+			rc = bench_parse_long("posters", optarg, 1, MAX_POSTERS,
+			                      &o->posters);
 			break;
 		case 'i':
 			o->number_id = optarg;
@@ -1030,16 +799,17 @@ parse_args(int argc, char **argv, struct options *o, char *default_prefix,
 			o->prefix = optarg;
 			break;
 		case 'b':
-			rc = parse_long("body-bytes", optarg, 0, MAX_BODY_BYTES,
-			                &o->body_bytes);
+			rc = bench_parse_long("body-bytes", optarg, 0,
+			                      MAX_BODY_BYTES, &o->body_bytes);
 			break;
 		case 'c':
-			rc = parse_long("connect-ms", optarg, 1,
-			                24L * 3600 * 1000, &o->connect_ms);
+			rc =
+			    bench_parse_long("connect-ms", optarg, 1,
+			                     24L * 3600 * 1000, &o->connect_ms);
 			break;
 		case 'd':
-			rc = parse_long("drain-ms", optarg, 1,
-			                24L * 3600 * 1000, &o->drain_ms);
+			rc = bench_parse_long("drain-ms", optarg, 1,
+			                      24L * 3600 * 1000, &o->drain_ms);
 			break;
 		case 'h':
 			usage(stdout, argv[0]);
@@ -1051,18 +821,14 @@ parse_args(int argc, char **argv, struct options *o, char *default_prefix,
 		if (rc != 0)
 			return -1;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "fanout_load: unexpected argument '%s'\n",
-		        argv[optind]);
+	if (bench_no_more_args(argc, argv) != 0)
 		return -1;
-	}
 	if (!o->url || !o->secret_file || !o->token_file) {
 		fprintf(stderr, "fanout_load: --url, --secret-file and "
 		                "--token-file are required\n");
 		return -1;
 	}
-	if (strncmp(o->url, "https://", 8) != 0 &&
-	    strncmp(o->url, "http://", 7) != 0) {
+	if (!bench_http_url(o->url)) {
 		fprintf(stderr, "fanout_load: --url must start with https:// "
 		                "or http://\n");
 		return -1;
@@ -1072,9 +838,9 @@ parse_args(int argc, char **argv, struct options *o, char *default_prefix,
 		return -1;
 	}
 	if (o->number_id[0] == '\0' || o->customer[0] == '\0' ||
-	    json_safe("number-id", o->number_id) != 0 ||
-	    json_safe("customer", o->customer) != 0 ||
-	    json_safe("prefix", o->prefix) != 0)
+	    bench_json_safe("number-id", o->number_id) != 0 ||
+	    bench_json_safe("customer", o->customer) != 0 ||
+	    bench_json_safe("prefix", o->prefix) != 0)
 		return -1;
 	if (strlen(o->prefix) > 200) {
 		fprintf(stderr, "fanout_load: --prefix is too long\n");
@@ -1125,10 +891,10 @@ report(struct run *r, double t_connect)
 		if (r->post_done[w] >= 0)
 			post_lat[np++] = r->post_done[w] - r->post_start[w];
 	}
-	qsort(lat, (size_t)k, sizeof *lat, cmp_double);
-	qsort(post_lat, (size_t)np, sizeof *post_lat, cmp_double);
-	qsort(all, (size_t)na, sizeof *all, cmp_double);
-	qsort(first, (size_t)nf, sizeof *first, cmp_double);
+	bench_sort(lat, k);
+	bench_sort(post_lat, np);
+	bench_sort(all, na);
+	bench_sort(first, nf);
 	double secs = (r->last_delivery - r->posting_from) / 1000.0;
 	long dups = 0;
 	for (long s = 0; s < n; s++)
@@ -1164,20 +930,22 @@ report(struct run *r, double t_connect)
 	}
 	printf("webhook POST -> 200 (baseline): ok=%ld failed=%ld "
 	       "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
-	       r->post_ok, r->post_bad, percentile(post_lat, np, 0.50),
-	       percentile(post_lat, np, 0.99), np ? post_lat[np - 1] : 0.0);
+	       r->post_ok, r->post_bad, bench_percentile(post_lat, np, 0.50),
+	       bench_percentile(post_lat, np, 0.99),
+	       bench_percentile(post_lat, np, 1.0));
 	printf("POST start -> event read, per stream per webhook: "
 	       "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
-	       percentile(lat, k, 0.50), percentile(lat, k, 0.90),
-	       percentile(lat, k, 0.99), k ? lat[k - 1] : 0.0);
+	       bench_percentile(lat, k, 0.50), bench_percentile(lat, k, 0.90),
+	       bench_percentile(lat, k, 0.99), bench_percentile(lat, k, 1.0));
 	printf("POST start -> read by the first stream: p50_ms=%.2f "
 	       "p99_ms=%.2f max_ms=%.2f\n",
-	       percentile(first, nf, 0.50), percentile(first, nf, 0.99),
-	       nf ? first[nf - 1] : 0.0);
+	       bench_percentile(first, nf, 0.50),
+	       bench_percentile(first, nf, 0.99),
+	       bench_percentile(first, nf, 1.0));
 	printf("POST start -> read by all %ld streams: p50_ms=%.2f "
 	       "p99_ms=%.2f max_ms=%.2f\n",
-	       n, percentile(all, na, 0.50), percentile(all, na, 0.99),
-	       na ? all[na - 1] : 0.0);
+	       n, bench_percentile(all, na, 0.50),
+	       bench_percentile(all, na, 0.99), bench_percentile(all, na, 1.0));
 	printf("message events delivered=%ld of %ld (missing=%ld "
 	       "duplicates=%ld) change events read=%ld seconds=%.3f "
 	       "events_per_s=%.0f\n",
@@ -1205,15 +973,16 @@ main(int argc, char **argv)
 		return 2;
 
 	unsigned char *secret = NULL, *token = NULL;
-	int secret_len = read_secret("secret file", opt.secret_file, &secret);
+	int secret_len = bench_read_secret("secret file", opt.secret_file,
+	                                   MAX_SECRET_BYTES, &secret);
 	if (secret_len < 0)
 		return 2;
-	int token_len = read_secret("token file", opt.token_file, &token);
+	int token_len = bench_read_secret("token file", opt.token_file,
+	                                  MAX_SECRET_BYTES, &token);
 	if (token_len < 0 || token_len > 256 ||
-	    json_safe("token-file", (const char *)token) != 0) {
-		OPENSSL_cleanse(secret, (size_t)secret_len);
-		free(secret);
-		free(token);
+	    bench_json_safe("token-file", (const char *)token) != 0) {
+		bench_free_secret(secret, secret_len);
+		bench_free_secret(token, token_len);
 		return 2;
 	}
 
@@ -1362,7 +1131,7 @@ out:
 				curl_easy_cleanup(p->easy);
 			}
 			curl_slist_free_all(p->headers);
-			free(p->body);
+			free(p->body.p);
 		}
 		free(r.posters);
 	}
@@ -1377,9 +1146,7 @@ out:
 	free(r.deliv_count);
 out_nocurl:
 	OPENSSL_cleanse(r.auth, sizeof r.auth);
-	OPENSSL_cleanse(token, (size_t)token_len);
-	free(token);
-	OPENSSL_cleanse(secret, (size_t)secret_len);
-	free(secret);
+	bench_free_secret(token, token_len);
+	bench_free_secret(secret, secret_len);
 	return exit_code;
 }

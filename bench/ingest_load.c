@@ -4,8 +4,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +12,8 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+
+#include "bench_common.h"
 
 #define MAX_CONNECTIONS 4096L
 #define MAX_REQUESTS 100000000L
@@ -24,6 +22,8 @@
 #define MAX_SECRET_BYTES (64L * 1024)
 #define MAX_DISTINCT_ERRORS 8
 #define MSG_SIZE 512
+
+const char bench_prog[] = "ingest_load";
 
 struct options {
 	const char *url;
@@ -43,9 +43,7 @@ struct options {
 struct slot {
 	CURL *easy;
 	struct curl_slist *headers;
-	char *body;
-	size_t body_cap;
-	size_t body_len;
+	struct bench_buf body;
 	long index; /* request index currently in flight, -1 when idle */
 	struct timespec started;
 	char errbuf[CURL_ERROR_SIZE];
@@ -70,9 +68,6 @@ struct run {
 	char seen[MAX_DISTINCT_ERRORS][MSG_SIZE];
 	int nseen;
 };
-
-static const char pad_text[] =
-    " lorem ipsum dolor sit amet consectetur adipiscing elit";
 
 static void
 usage(FILE *f, const char *argv0)
@@ -99,96 +94,6 @@ usage(FILE *f, const char *argv0)
 	        argv0);
 }
 
-static int
-parse_long(const char *name, const char *s, long min, long max, long *out)
-{
-	char *end = NULL;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-		fprintf(stderr,
-		        "ingest_load: --%s must be an integer in [%ld, %ld], "
-		        "got '%s'\n",
-		        name, min, max, s);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-/* Values pasted verbatim into JSON strings must not need escaping. */
-static int
-json_safe(const char *name, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == '"' || *p == '\\' || *p == 0x7f) {
-			fprintf(stderr,
-			        "ingest_load: --%s must not contain quotes, "
-			        "backslashes or control characters\n",
-			        name);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static double
-elapsed_ms(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) * 1000.0 +
-	       (double)(b->tv_nsec - a->tv_nsec) / 1e6;
-}
-
-/* Reads the secret file, stripping one trailing newline ("\n" or "\r\n").
- * Returns length or -1. */
-static int
-read_secret(const char *path, unsigned char **out)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "ingest_load: cannot open secret file %s: %s\n",
-		        path, strerror(errno));
-		return -1;
-	}
-	unsigned char *buf = malloc((size_t)MAX_SECRET_BYTES + 1);
-	if (!buf) {
-		fprintf(stderr, "ingest_load: out of memory\n");
-		fclose(f);
-		return -1;
-	}
-	size_t n = fread(buf, 1, (size_t)MAX_SECRET_BYTES + 1, f);
-	int err = ferror(f);
-	fclose(f);
-	if (err || n > (size_t)MAX_SECRET_BYTES) {
-		fprintf(stderr,
-		        "ingest_load: cannot read secret file %s (error or "
-		        "larger than %ld bytes)\n",
-		        path, MAX_SECRET_BYTES);
-		free(buf);
-		return -1;
-	}
-	if (n > 0 && buf[n - 1] == '\n') {
-		n--;
-		if (n > 0 && buf[n - 1] == '\r')
-			n--;
-	}
-	if (n == 0) {
-		fprintf(stderr, "ingest_load: secret file %s is empty\n", path);
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	return (int)n;
-}
-
-static size_t
-discard_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	(void)ptr;
-	(void)userdata;
-	return size * nmemb;
-}
-
 /* Reports a failure the first time its kind (key) is seen, up to
  * MAX_DISTINCT_ERRORS kinds. */
 static void
@@ -205,121 +110,37 @@ note_error(struct run *r, const char *key, const char *detail)
 	        detail);
 }
 
-static int
-ensure_cap(struct slot *s, size_t need)
-{
-	if (need <= s->body_cap)
-		return 0;
-	size_t cap = s->body_cap ? s->body_cap : 2048;
-	while (cap < need)
-		cap *= 2;
-	char *nb = realloc(s->body, cap);
-	if (!nb)
-		return -1;
-	s->body = nb;
-	s->body_cap = cap;
-	return 0;
-}
-
 /* Builds the webhook body for request i into the slot buffer. */
 static int
 build_body(const struct run *r, struct slot *s, long i)
 {
-	static const char tail[] = "\"}}]}}]}]}";
 	const struct options *o = r->opt;
-	char customer[32];
+	char customer[32], name[48], text[96];
 	long k = i % o->customers;
 	snprintf(customer, sizeof customer, "1555%07ld", k);
-
-	for (;;) {
-		int head =
-		    snprintf(s->body, s->body_cap,
-		             "{\"object\":\"whatsapp_business_account\","
-		             "\"entry\":[{\"id\":\"102290129340398\","
-		             "\"changes\":[{\"field\":\"messages\",\"value\":{"
-		             "\"messaging_product\":\"whatsapp\","
-		             "\"metadata\":{\"display_phone_number\":"
-		             "\"15550783881\",\"phone_number_id\":\"%s\"},"
-		             "\"contacts\":[{\"profile\":{\"name\":\"Load "
-		             "Customer %ld\"},\"wa_id\":\"%s\"}],"
-		             "\"messages\":[{\"from\":\"%s\",\"id\":\"%s%ld\","
-		             "\"timestamp\":\"%lld\",\"type\":\"text\","
-		             "\"text\":{\"body\":\"load test message %ld with "
-		             "some padding text",
-		             o->number_id, k, customer, customer, o->prefix, i,
-		             (long long)time(NULL), i);
-		if (head < 0)
-			return -1;
-		size_t hlen = (size_t)head;
-		size_t tlen = sizeof tail - 1;
-		size_t target = (size_t)o->body_bytes;
-		size_t pad = target > hlen + tlen ? target - hlen - tlen : 0;
-		size_t total = hlen + pad + tlen;
-		if (total + 1 > s->body_cap || s->body == NULL) {
-			if (ensure_cap(s, total + 1) != 0)
-				return -1;
-			continue; /* re-render the head into the larger buffer
-			           */
-		}
-		char *p = s->body + hlen;
-		for (size_t j = 0; j < pad; j++)
-			*p++ = pad_text[j % (sizeof pad_text - 1)];
-		memcpy(p, tail, tlen + 1);
-		s->body_len = total;
-		return 0;
-	}
+	snprintf(name, sizeof name, "Load Customer %ld", k);
+	snprintf(text, sizeof text,
+	         "load test message %ld with some padding text", i);
+	const struct bench_webhook w = {
+	    .number_id = o->number_id,
+	    .name = name,
+	    .wa_id = customer,
+	    .prefix = o->prefix,
+	    .index = i,
+	    .text = text,
+	    .body_bytes = o->body_bytes,
+	};
+	return bench_webhook_body(&s->body, &w);
 }
 
 /* Prepares and adds request i on slot s. Returns 0 or -1 on a fatal error. */
 static int
 start_request(struct run *r, struct slot *s, long i)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char sig[32 + 2 * EVP_MAX_MD_SIZE];
-	static const char hex[] = "0123456789abcdef";
-
-	if (build_body(r, s, i) != 0) {
-		fprintf(stderr, "ingest_load: out of memory building body\n");
+	if (build_body(r, s, i) != 0 ||
+	    bench_sign_post(s->easy, r->secret, r->secret_len, &s->body,
+	                    &s->headers) != 0)
 		return -1;
-	}
-	if (!HMAC(EVP_sha256(), r->secret, r->secret_len,
-	          (const unsigned char *)s->body, s->body_len, md, &mdlen)) {
-		fprintf(stderr, "ingest_load: HMAC-SHA256 failed\n");
-		return -1;
-	}
-	int off = snprintf(sig, sizeof sig, "X-Hub-Signature-256: sha256=");
-	for (unsigned int j = 0; j < mdlen; j++) {
-		sig[off++] = hex[md[j] >> 4];
-		sig[off++] = hex[md[j] & 0x0f];
-	}
-	sig[off] = '\0';
-
-	curl_slist_free_all(s->headers);
-	s->headers = NULL;
-	const char *hdrs[] = {"Content-Type: application/json", "Expect:", sig};
-	for (size_t j = 0; j < sizeof hdrs / sizeof hdrs[0]; j++) {
-		struct curl_slist *nl = curl_slist_append(s->headers, hdrs[j]);
-		if (!nl) {
-			fprintf(
-			    stderr,
-			    "ingest_load: out of memory building headers\n");
-			return -1;
-		}
-		s->headers = nl;
-	}
-
-	CURLcode c;
-	if ((c = curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers)) !=
-	        CURLE_OK ||
-	    (c = curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE,
-	                          (curl_off_t)s->body_len)) != CURLE_OK ||
-	    (c = curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body)) !=
-	        CURLE_OK) {
-		fprintf(stderr, "ingest_load: curl_easy_setopt: %s\n",
-		        curl_easy_strerror(c));
-		return -1;
-	}
 	s->errbuf[0] = '\0';
 	s->index = i;
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
@@ -357,7 +178,7 @@ finish_request(struct run *r, struct slot *s, CURLcode result)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	double ms = elapsed_ms(&s->started, &now);
+	double ms = bench_elapsed_ms(&s->started, &now);
 	char msg[MSG_SIZE];
 
 	CURLMcode m = curl_multi_remove_handle(r->multi, s->easy);
@@ -401,65 +222,25 @@ finish_request(struct run *r, struct slot *s, CURLcode result)
 }
 
 static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double
-percentile(const double *sorted, long n, double p)
-{
-	if (n <= 0)
-		return 0.0;
-	long idx = (long)ceil(p * (double)n) - 1;
-	if (idx < 0)
-		idx = 0;
-	if (idx >= n)
-		idx = n - 1;
-	return sorted[idx];
-}
-
-static int
 setup_easy(const struct run *r, struct slot *s)
 {
 	const struct options *o = r->opt;
-	CURLcode c = CURLE_OK;
+	CURLcode c;
 	s->easy = curl_easy_init();
 	if (!s->easy) {
 		fprintf(stderr, "ingest_load: curl_easy_init failed\n");
 		return -1;
 	}
 	s->index = -1;
-#define SET(opt, val)                                                          \
-	do {                                                                   \
-		if (c == CURLE_OK)                                             \
-			c = curl_easy_setopt(s->easy, opt, val);               \
-	} while (0)
-	SET(CURLOPT_URL, o->url);
-	SET(CURLOPT_POST, 1L);
-	SET(CURLOPT_HTTP_VERSION,
-	    (long)CURL_HTTP_VERSION_1_1); /* one request per connection at a
-	                                     time */
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (o->cacert)
-		SET(CURLOPT_CAINFO, o->cacert);
-	SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
-	SET(CURLOPT_MAXCONNECTS, o->connections);
-	SET(CURLOPT_TCP_NODELAY, 1L);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_WRITEFUNCTION, discard_cb);
-	SET(CURLOPT_ERRORBUFFER, s->errbuf);
-	SET(CURLOPT_PRIVATE, (void *)s);
-	SET(CURLOPT_USERAGENT, "glivi-ingest-load/1");
-#undef SET
-	if (c != CURLE_OK) {
-		fprintf(stderr, "ingest_load: curl_easy_setopt: %s\n",
-		        curl_easy_strerror(c));
-		return -1;
-	}
-	return 0;
+	c = bench_curl_opts(s->easy, o->cacert, s->errbuf,
+	                    "glivi-ingest-load/1");
+	BENCH_SETOPT(c, s->easy, CURLOPT_URL, o->url);
+	BENCH_SETOPT(c, s->easy, CURLOPT_POST, 1L);
+	BENCH_SETOPT(c, s->easy, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	BENCH_SETOPT(c, s->easy, CURLOPT_MAXCONNECTS, o->connections);
+	BENCH_SETOPT(c, s->easy, CURLOPT_WRITEFUNCTION, bench_discard_cb);
+	BENCH_SETOPT(c, s->easy, CURLOPT_PRIVATE, (void *)s);
+	return bench_setopt_result(c);
 }
 
 /* Drives the multi handle until nothing is in flight. Returns 0 or -1 on a
@@ -553,12 +334,12 @@ parse_args(int argc, char **argv, struct options *o, char *default_prefix,
 			o->cacert = optarg;
 			break;
 		case 'c':
-			rc = parse_long("connections", optarg, 1,
-			                MAX_CONNECTIONS, &o->connections);
+			rc = bench_parse_long("connections", optarg, 1,
+			                      MAX_CONNECTIONS, &o->connections);
 			break;
 		case 'n':
-			rc = parse_long("requests", optarg, 1, MAX_REQUESTS,
-			                &o->requests);
+			rc = bench_parse_long("requests", optarg, 1,
+			                      MAX_REQUESTS, &o->requests);
 			break;
 		case 'i':
 			o->number_id = optarg;
@@ -567,12 +348,12 @@ parse_args(int argc, char **argv, struct options *o, char *default_prefix,
 			o->prefix = optarg;
 			break;
 		case 'k':
-			rc = parse_long("customers", optarg, 1, MAX_CUSTOMERS,
-			                &o->customers);
+			rc = bench_parse_long("customers", optarg, 1,
+			                      MAX_CUSTOMERS, &o->customers);
 			break;
 		case 'b':
-			rc = parse_long("body-bytes", optarg, 0, MAX_BODY_BYTES,
-			                &o->body_bytes);
+			rc = bench_parse_long("body-bytes", optarg, 0,
+			                      MAX_BODY_BYTES, &o->body_bytes);
 			break;
 		case 'f':
 			o->acked_file = optarg;
@@ -581,8 +362,9 @@ parse_args(int argc, char **argv, struct options *o, char *default_prefix,
 			o->stop_on_error = 1;
 			break;
 		case 't':
-			rc = parse_long("timeout-ms", optarg, 1,
-			                24L * 3600 * 1000, &o->timeout_ms);
+			rc =
+			    bench_parse_long("timeout-ms", optarg, 1,
+			                     24L * 3600 * 1000, &o->timeout_ms);
 			break;
 		case 'h':
 			usage(stdout, argv[0]);
@@ -594,17 +376,13 @@ parse_args(int argc, char **argv, struct options *o, char *default_prefix,
 		if (rc != 0)
 			return -1;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "ingest_load: unexpected argument '%s'\n",
-		        argv[optind]);
+	if (bench_no_more_args(argc, argv) != 0)
 		return -1;
-	}
 	if (!o->url) {
 		fprintf(stderr, "ingest_load: --url is required\n");
 		return -1;
 	}
-	if (strncmp(o->url, "https://", 8) != 0 &&
-	    strncmp(o->url, "http://", 7) != 0) {
+	if (!bench_http_url(o->url)) {
 		fprintf(
 		    stderr,
 		    "ingest_load: --url must start with http:// or https://\n");
@@ -615,8 +393,8 @@ parse_args(int argc, char **argv, struct options *o, char *default_prefix,
 		return -1;
 	}
 	if (o->number_id[0] == '\0' ||
-	    json_safe("number-id", o->number_id) != 0 ||
-	    json_safe("prefix", o->prefix) != 0)
+	    bench_json_safe("number-id", o->number_id) != 0 ||
+	    bench_json_safe("prefix", o->prefix) != 0)
 		return -1;
 	if (strlen(o->prefix) > 200) {
 		fprintf(stderr,
@@ -636,7 +414,8 @@ main(int argc, char **argv)
 		return 2;
 
 	unsigned char *secret = NULL;
-	int secret_len = read_secret(opt.secret_file, &secret);
+	int secret_len = bench_read_secret("secret file", opt.secret_file,
+	                                   MAX_SECRET_BYTES, &secret);
 	if (secret_len < 0)
 		return 2;
 
@@ -651,7 +430,7 @@ main(int argc, char **argv)
 			fprintf(stderr,
 			        "ingest_load: cannot open acked file %s: %s\n",
 			        opt.acked_file, strerror(errno));
-			free(secret);
+			bench_free_secret(secret, secret_len);
 			return 2;
 		}
 	}
@@ -661,7 +440,7 @@ main(int argc, char **argv)
 		        curl_easy_strerror(gc));
 		if (r.acked)
 			fclose(r.acked);
-		free(secret);
+		bench_free_secret(secret, secret_len);
 		return 1;
 	}
 
@@ -703,8 +482,8 @@ main(int argc, char **argv)
 	if (fatal)
 		goto out;
 
-	double secs = elapsed_ms(&t0, &t1) / 1000.0;
-	qsort(r.lat_ms, (size_t)r.ok, sizeof *r.lat_ms, cmp_double);
+	double secs = bench_elapsed_ms(&t0, &t1) / 1000.0;
+	bench_sort(r.lat_ms, r.ok);
 	if (r.issued < opt.requests)
 		fprintf(stderr,
 		        "ingest_load: stopped early; %ld of %ld requests were "
@@ -715,9 +494,10 @@ main(int argc, char **argv)
 	    "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
 	    r.issued, r.ok, r.non200, r.errors, secs,
 	    secs > 0 ? (double)r.ok / secs : 0.0,
-	    percentile(r.lat_ms, r.ok, 0.50), percentile(r.lat_ms, r.ok, 0.90),
-	    percentile(r.lat_ms, r.ok, 0.99),
-	    r.ok > 0 ? r.lat_ms[r.ok - 1] : 0.0);
+	    bench_percentile(r.lat_ms, r.ok, 0.50),
+	    bench_percentile(r.lat_ms, r.ok, 0.90),
+	    bench_percentile(r.lat_ms, r.ok, 0.99),
+	    bench_percentile(r.lat_ms, r.ok, 1.0));
 	if (fflush(stdout) != 0)
 		fprintf(stderr, "ingest_load: writing stdout failed\n");
 	else if (r.ok == opt.requests && !r.acked_failed)
@@ -734,7 +514,7 @@ out:
 				curl_easy_cleanup(s->easy);
 			}
 			curl_slist_free_all(s->headers);
-			free(s->body);
+			free(s->body.p);
 		}
 		free(r.slots);
 	}
@@ -747,7 +527,6 @@ out:
 		exit_code = 1;
 	}
 	free(r.lat_ms);
-	OPENSSL_cleanse(secret, (size_t)secret_len);
-	free(secret);
+	bench_free_secret(secret, secret_len);
 	return exit_code;
 }

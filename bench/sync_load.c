@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,13 +32,14 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
+#include "bench_common.h"
+
 #define MAX_MESSAGES 100000000L
 #define MAX_TOKEN_BYTES 256
 #define MAX_PAGES 10000000L
 #define SCHEMA_VERSION 1 /* the relay's migrations[] this seeder knows */
 
-static const char pad_text[] =
-    " lorem ipsum dolor sit amet consectetur adipiscing elit";
+const char bench_prog[] = "sync_load";
 
 static double
 mono_s(void)
@@ -47,39 +47,6 @@ mono_s(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int
-parse_long(const char *name, const char *s, long min, long max, long *out)
-{
-	char *end = NULL;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-		fprintf(stderr,
-		        "sync_load: --%s must be an integer in [%ld, %ld], "
-		        "got '%s'\n",
-		        name, min, max, s);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static int
-grow(char **p, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 65536;
-	while (c < need)
-		c *= 2;
-	char *np = realloc(*p, c);
-	if (!np)
-		return -1;
-	*p = np;
-	*cap = c;
-	return 0;
 }
 
 static int
@@ -279,8 +246,10 @@ seed(const struct seed_opts *o)
 		snprintf(wamid, sizeof wamid, "wamid.SYNC-%09" PRId64, msg - 1);
 		int tl = snprintf(text, sizeof text,
 		                  "sync bench message %" PRId64, msg - 1);
-		for (long j = 0; tl < o->text_bytes; j++)
-			text[tl++] = pad_text[j % (long)(sizeof pad_text - 1)];
+		if (tl < o->text_bytes) {
+			bench_pad(text + tl, (size_t)(o->text_bytes - tl));
+			tl = (int)o->text_bytes;
+		}
 		text[tl] = '\0';
 		int wl = snprintf(wa, sizeof wa,
 		                  "{\"from\":\"%s\",\"id\":\"%s\","
@@ -635,24 +604,6 @@ struct sync_opts {
 	long limit;
 };
 
-struct body {
-	char *p;
-	size_t len, cap;
-};
-
-static size_t
-body_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct body *b = userdata;
-	size_t n = size * nmemb;
-	if (grow(&b->p, &b->cap, b->len + n + 1) != 0)
-		return 0;
-	memcpy(b->p + b->len, ptr, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return n;
-}
-
 struct client {
 	double seconds;
 	double parse_seconds;
@@ -665,26 +616,6 @@ struct client {
 	uint64_t bytes;
 	double *page_ms;
 };
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double
-percentile(const double *sorted, long n, double p)
-{
-	if (n <= 0)
-		return 0.0;
-	long idx = (long)ceil(p * (double)n) - 1;
-	if (idx < 0)
-		idx = 0;
-	if (idx >= n)
-		idx = n - 1;
-	return sorted[idx];
-}
 
 static int
 read_token(const char *path, char *out, size_t size)
@@ -715,10 +646,8 @@ static int
 client_sync(const struct sync_opts *o, long max_pages, struct client *c)
 {
 	char token[MAX_TOKEN_BYTES + 2], auth[MAX_TOKEN_BYTES + 32];
-	char url[2048], cursor[256] = "", errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *h = NULL;
-	struct body b = {0};
-	CURL *e = NULL;
+	char url[2048], cursor[256] = "";
+	struct bench_api a = {0};
 	int rc = -1, more = 1;
 
 	memset(c, 0, sizeof *c);
@@ -727,40 +656,17 @@ client_sync(const struct sync_opts *o, long max_pages, struct client *c)
 		goto out;
 	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
 	OPENSSL_cleanse(token, sizeof token);
-	h = curl_slist_append(NULL, auth);
+	int opened =
+	    bench_api_open(&a, auth, o->cacert, "glivi-sync-load/1") == 0;
 	OPENSSL_cleanse(auth, sizeof auth);
-	e = curl_easy_init();
-	if (!h || !e)
+	if (!opened)
 		goto out;
-	CURLcode cc = CURLE_OK;
-#define SET(opt, val)                                                          \
-	do {                                                                   \
-		if (cc == CURLE_OK)                                            \
-			cc = curl_easy_setopt(e, opt, val);                    \
-	} while (0)
-	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (o->cacert)
-		SET(CURLOPT_CAINFO, o->cacert);
-	SET(CURLOPT_TCP_NODELAY, 1L);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_TIMEOUT_MS, 60000L);
-	SET(CURLOPT_HTTPHEADER, h);
-	SET(CURLOPT_WRITEFUNCTION, body_cb);
-	SET(CURLOPT_WRITEDATA, (void *)&b);
-	SET(CURLOPT_ERRORBUFFER, errbuf);
-	SET(CURLOPT_USERAGENT, "glivi-sync-load/1");
-#undef SET
-	if (cc != CURLE_OK) {
-		fprintf(stderr, "sync_load: curl_easy_setopt: %s\n",
-		        curl_easy_strerror(cc));
+	if (bench_setopt_result(
+	        curl_easy_setopt(a.e, CURLOPT_TIMEOUT_MS, 60000L)) != 0)
 		goto out;
-	}
 	c->last_seq = -1;
 	double t0 = mono_s();
 	while (more) {
-		long status = 0;
 		if (c->pages >= max_pages) {
 			fprintf(stderr, "sync_load: more than %ld pages\n",
 			        max_pages);
@@ -768,18 +674,13 @@ client_sync(const struct sync_opts *o, long max_pages, struct client *c)
 		}
 		snprintf(url, sizeof url, "%s/api/v1/sync?limit=%ld%s%s",
 		         o->url, o->limit, cursor[0] ? "&since=" : "", cursor);
-		b.len = 0;
 		double p0 = mono_s();
-		if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
-		    (cc = curl_easy_perform(e)) != CURLE_OK) {
-			fprintf(stderr, "sync_load: GET %s: %s %s\n", url,
-			        curl_easy_strerror(cc), errbuf);
+		long status = bench_api_get(&a, url);
+		if (status < 0)
 			goto out;
-		}
 		double p1 = mono_s();
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-		c->bytes += b.len;
-		cJSON *page = b.p ? cJSON_Parse(b.p) : NULL;
+		c->bytes += a.body.len;
+		cJSON *page = a.body.p ? cJSON_Parse(a.body.p) : NULL;
 		const cJSON *ev =
 		    cJSON_GetObjectItemCaseSensitive(page, "events");
 		const cJSON *cur =
@@ -791,7 +692,7 @@ client_sync(const struct sync_opts *o, long max_pages, struct client *c)
 			fprintf(stderr,
 			        "sync_load: GET %s: HTTP %ld, not a sync page: "
 			        "%.200s\n",
-			        url, status, b.p ? b.p : "");
+			        url, status, a.body.p ? a.body.p : "");
 			cJSON_Delete(page);
 			goto out;
 		}
@@ -837,10 +738,7 @@ client_sync(const struct sync_opts *o, long max_pages, struct client *c)
 	c->seconds = mono_s() - t0;
 	rc = 0;
 out:
-	curl_slist_free_all(h);
-	if (e)
-		curl_easy_cleanup(e);
-	free(b.p);
+	bench_api_close(&a);
 	return rc;
 }
 
@@ -893,7 +791,7 @@ sync_bench(const struct sync_opts *o)
 		max_pages = MAX_PAGES;
 	if (client_sync(o, max_pages, &c) != 0)
 		goto out;
-	qsort(c.page_ms, (size_t)c.pages, sizeof *c.page_ms, cmp_double);
+	bench_sort(c.page_ms, c.pages);
 	printf("client, GET /api/v1/sync limit=%ld over one keep-alive HTTPS "
 	       "connection: entities=%ld pages=%ld seconds=%.2f "
 	       "entities_per_s=%.0f mb=%.1f\n",
@@ -901,9 +799,9 @@ sync_bench(const struct sync_opts *o)
 	       (double)c.entities / c.seconds, (double)c.bytes / 1048576.0);
 	printf("  page request p50_ms=%.1f p99_ms=%.1f max_ms=%.1f; client "
 	       "JSON parse+count seconds=%.2f (%.0f%% of the client's time)\n",
-	       percentile(c.page_ms, c.pages, 0.50),
-	       percentile(c.page_ms, c.pages, 0.99),
-	       c.pages ? c.page_ms[c.pages - 1] : 0.0, c.parse_seconds,
+	       bench_percentile(c.page_ms, c.pages, 0.50),
+	       bench_percentile(c.page_ms, c.pages, 0.99),
+	       bench_percentile(c.page_ms, c.pages, 1.0), c.parse_seconds,
 	       100.0 * c.parse_seconds / c.seconds);
 	printf("ratio: client sync time / baseline with JSON = %.2f; / "
 	       "plain store read = %.2f\n",
@@ -994,19 +892,19 @@ main(int argc, char **argv)
 			so.db = yo.db = optarg;
 			break;
 		case 'm':
-			rc = parse_long("messages", optarg, 1, MAX_MESSAGES,
-			                &so.messages);
+			rc = bench_parse_long("messages", optarg, 1,
+			                      MAX_MESSAGES, &so.messages);
 			break;
 		case 'c':
-			rc = parse_long("conversations", optarg, 1,
-			                MAX_MESSAGES, &so.conversations);
+			rc = bench_parse_long("conversations", optarg, 1,
+			                      MAX_MESSAGES, &so.conversations);
 			break;
 		case 'i':
 			so.phone_number_id = optarg;
 			break;
 		case 'b':
-			rc = parse_long("text-bytes", optarg, 1, 4000,
-			                &so.text_bytes);
+			rc = bench_parse_long("text-bytes", optarg, 1, 4000,
+			                      &so.text_bytes);
 			break;
 		case 'u':
 			yo.url = optarg;
@@ -1018,7 +916,8 @@ main(int argc, char **argv)
 			yo.cacert = optarg;
 			break;
 		case 'l':
-			rc = parse_long("limit", optarg, 1, 100000, &yo.limit);
+			rc = bench_parse_long("limit", optarg, 1, 100000,
+			                      &yo.limit);
 			break;
 		case 'h':
 			usage(stdout);
@@ -1030,11 +929,8 @@ main(int argc, char **argv)
 		if (rc != 0)
 			return 2;
 	}
-	if (optind < argc - 1) {
-		fprintf(stderr, "sync_load: unexpected argument '%s'\n",
-		        argv[optind + 1]);
+	if (bench_no_more_args(argc - 1, argv + 1) != 0)
 		return 2;
-	}
 	if (!so.db) {
 		fprintf(stderr, "sync_load: --db is required\n");
 		return 2;
@@ -1052,8 +948,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sync_load: sync needs --url and --token-file\n");
 		return 2;
 	}
-	if (strlen(yo.url) > 1500 || (strncmp(yo.url, "https://", 8) != 0 &&
-	                              strncmp(yo.url, "http://", 7) != 0)) {
+	if (strlen(yo.url) > 1500 || !bench_http_url(yo.url)) {
 		fprintf(stderr, "sync_load: --url must be http(s)://HOST:PORT\n");
 		return 2;
 	}

@@ -17,79 +17,11 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import relay as R  # noqa: E402
+from apiclient import api, parse_routes, text_webhook  # noqa: E402
 
-SERVER_C = os.path.join(R.SOURCE, "src", "relay", "server.c")
-EMOJI = "\U0001F600"  # two UTF-16 units, four UTF-8 bytes
 _serial = itertools.count(1)
 
-
-def api(r, token, method, path, body=None, headers=None, timeout=10):
-    """One request on its own connection. Returns (status, headers with
-    lower-case names, body: parsed JSON when it is JSON, else bytes)."""
-    h = {}
-    if token is not None:
-        h["Authorization"] = "Bearer " + token
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body).encode()
-    elif isinstance(body, str):
-        body = body.encode()
-    if body is not None:
-        h["Content-Type"] = "application/json"
-    h.update(headers or {})
-    conn = r.connection(timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=h)
-        resp = conn.getresponse()
-        hdrs = {k.lower(): v for k, v in resp.getheaders()}
-        data = resp.read()
-    finally:
-        conn.close()
-    if hdrs.get("content-type", "").startswith("application/json"):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            pass
-    return resp.status, hdrs, data
-
-
-def parse_routes(path=SERVER_C):
-    """The relay's routes[] as (method, path, role, takes_body) tuples."""
-    with open(path) as f:
-        src = f.read()
-    m = re.search(r"\broutes\[\]\s*=\s*\{(.*?)\n\};", src, re.S)
-    assert m, "no routes[] table in " + path
-    rows = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"\s*,\s*'
-                      r'(ROLE_[A-Z]+)\s*,\s*([01])\s*,\s*\w+\s*\}',
-                      m.group(1))
-    assert len(rows) == len(re.findall(r"\bROLE_[A-Z]+\b", m.group(1)))
-    return [(meth, p, role, takes == "1") for meth, p, role, takes in rows]
-
-
-def text_webhook(wa_id, text="hello", ts=None):
-    """(body bytes, wamid): one inbound text from wa_id to number MAIN,
-    stamped now unless ts is given."""
-    wamid = "wamid.W-%d-%d-%d" % (os.getpid(), time.time_ns(),
-                                  next(_serial))
-    body = {
-        "object": "whatsapp_business_account",
-        "entry": [{
-            "id": "102290129340398",
-            "changes": [{
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {"display_phone_number": "15550783881",
-                                 "phone_number_id": R.MAIN},
-                    "contacts": [{"profile": {"name": "Customer"},
-                                  "wa_id": wa_id}],
-                    "messages": [{"from": wa_id, "id": wamid,
-                                  "timestamp": str(ts or int(time.time())),
-                                  "type": "text", "text": {"body": text}}],
-                },
-            }],
-        }],
-    }
-    return json.dumps(body).encode(), wamid
+EMOJI = "\U0001F600"  # two UTF-16 units, four UTF-8 bytes
 
 
 class RelayCase(unittest.TestCase):
