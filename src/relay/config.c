@@ -91,6 +91,31 @@ static const struct option_def relay_options[] = {
 	{ "meta", "graph_version", OPT_STRING, "v25.0", 0, 0, 0,
 	  C(graph_version), "Graph API version pinned for calls to Meta." },
 
+	{ "outbound", "ca_file", OPT_STRING, NULL, 0, 0, 0, C(graph_ca_file),
+	  "CA bundle that signs graph_url's certificate, when it is not a\n"
+	  "public one (the Cloud API simulator). Verification is always on." },
+	{ "outbound", "rate", OPT_INT, "80", 1, 1000, 0, C(send_rate),
+	  "Messages per second sent per business number (Meta's default\n"
+	  "throughput is 80/s; 1000/s after an upgrade)." },
+	{ "outbound", "pair_burst", OPT_INT, "45", 1, 1000, 0, C(pair_burst),
+	  "Messages one customer may get in a burst before the pair limit\n"
+	  "spaces them by pair_interval (Meta answers 131056 past it)." },
+	{ "outbound", "pair_interval", OPT_DURATION, "6s", 1, 3600, 0,
+	  C(pair_interval),
+	  "Once the burst is spent, the time between two messages to the\n"
+	  "same customer." },
+	{ "outbound", "max_attempts", OPT_INT, "8", 1, 100, 0,
+	  C(max_attempts),
+	  "Tries of a send that fails transiently (5xx, 429, rate limits,\n"
+	  "connection failures) before it is marked failed." },
+	{ "outbound", "request_timeout", OPT_DURATION, "20s", 1, 600, 0,
+	  C(request_timeout), "How long one call to the Graph API may take." },
+	{ "outbound", "ambiguous_timeout", OPT_DURATION, "5m", 1, DAY, 0,
+	  C(ambiguous_timeout),
+	  "A send whose answer was lost after the request went out is never\n"
+	  "sent again blindly: the relay waits this long for a status webhook\n"
+	  "naming it, then marks it 'may not have been sent'." },
+
 	{ "log", "level", OPT_ENUM, "info", 0, 0, 0, C(log_level),
 	  "debug, info, warn or error. Logs never hold message text or\n"
 	  "secrets.", "debug|info|warn|error" },
@@ -290,6 +315,34 @@ check(const struct relay_config *cfg, char **cause)
 		    "plain_http = true on a loopback address)");
 		return -1;
 	}
+	if (strncmp(cfg->graph_url, "https://", 8) != 0) {
+		char *h = NULL, *cause2 = NULL;
+		unsigned p;
+		int lb = 0;
+		const char *rest = strncmp(cfg->graph_url, "http://", 7) == 0 ?
+		    cfg->graph_url + 7 : NULL;
+		char hostport[300];
+
+		if (rest != NULL) {
+			snprintf(hostport, sizeof hostport, "%.*s",
+			    (int)strcspn(rest, "/"), rest);
+			if (strchr(hostport, ':') == NULL)
+				strncat(hostport, ":80", sizeof hostport -
+				    strlen(hostport) - 1);
+			if (relay_listen_parse(hostport, &h, &p, &lb,
+			    &cause2) != 0) {
+				free(cause2);
+				lb = 0;
+			}
+			free(h);
+		}
+		if (!lb) {
+			*cause = xasprintf("graph_url '%s': must be https://, or "
+			    "http:// on a loopback address (tests, demo)",
+			    cfg->graph_url);
+			return -1;
+		}
+	}
 	if (cfg->nnumbers == 0) {
 		*cause = xstrdup("no [number.NAME] section: the relay would "
 		    "serve no business number");
@@ -355,8 +408,8 @@ relay_config_number(const struct relay_config *cfg,
 void
 relay_config_sample(struct buf *out)
 {
-	static const char *sections[] = { "server", "store", "meta", "log",
-		NULL };
+	static const char *sections[] = { "server", "store", "meta",
+		"outbound", "log", NULL };
 
 	buf_adds(out,
 	    "; glivi-relay.conf: the sample configuration of glivi-relay(8).\n"

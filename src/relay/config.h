@@ -48,6 +48,15 @@ struct relay_config {
 	char *graph_url;
 	char *graph_version;
 
+	/* [outbound] */
+	char *graph_ca_file;
+	long long send_rate;
+	long long pair_burst;
+	long long pair_interval;
+	long long max_attempts;
+	long long request_timeout;
+	long long ambiguous_timeout;
+
 	/* [log] */
 	char *log_level;
 

@@ -361,6 +361,25 @@ ingest_status(struct ingest *in, const struct wa_change *c,
 	}
 	if (store_message_find(in->st, number_id, s->id, &id, NULL) != 0)
 		return -1;
+	if (id == 0 && s->biz_opaque != NULL &&
+	    strncmp(s->biz_opaque, OUTBOUND_OPAQUE_PREFIX,
+	    strlen(OUTBOUND_OPAQUE_PREFIX)) == 0) {
+		/* Our own send whose answer has not been recorded yet (or was
+		 * lost to a timeout): the echoed id names the message. */
+		char *end;
+		long long mine = strtoll(s->biz_opaque +
+		    strlen(OUTBOUND_OPAQUE_PREFIX), &end, 10);
+		int claimed;
+
+		if (*end == '\0' && mine > 0) {
+			claimed = store_message_claim_wamid(in->st, number_id,
+			    mine, s->id);
+			if (claimed < 0)
+				return -1;
+			if (claimed == 1)
+				id = mine;
+		}
+	}
 	if (id == 0 && status_stand_in(in, c, number_id, s, &id) != 0)
 		return -1;
 	if (id == 0)

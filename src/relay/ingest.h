@@ -14,6 +14,9 @@
 #include "relay/config.h"
 #include "relay/store.h"
 
+/* biz_opaque_callback_data of the relay's own sends: prefix + message id. */
+#define OUTBOUND_OPAQUE_PREFIX "glivi:"
+
 struct ingest_result {
 	int duplicate_delivery; /* the same bytes were stored before */
 	unsigned messages;	/* new messages stored */

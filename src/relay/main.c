@@ -3,6 +3,7 @@
  * and the serve lifecycle. Everything a command does lives in its module;
  * this file only parses arguments and wires modules together.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 #include "core/xalloc.h"
 #include "relay/agent.h"
 #include "relay/committer.h"
+#include "relay/outbound.h"
 #include "relay/config.h"
 #include "relay/server.h"
 #include "relay/store.h"
@@ -146,6 +148,8 @@ cmd_serve(int argc, char **argv)
 	struct store *st = NULL;
 	struct committer *committer = NULL;
 	const char *config = NULL, *ready = NULL;
+	char *access_token = NULL;
+	size_t access_token_len = 0;
 	char *cause = NULL, *host = NULL;
 	enum log_level level;
 	sigset_t sigs;
@@ -188,12 +192,10 @@ cmd_serve(int argc, char **argv)
 	if (srv.verify_token == NULL)
 		goto fail;
 	if (cfg.access_token_file != NULL) {
-		size_t len;
-		char *t = secret_read_file(cfg.access_token_file, &len, &cause);
-
-		if (t == NULL)
+		access_token = secret_read_file(cfg.access_token_file,
+		    &access_token_len, &cause);
+		if (access_token == NULL)
 			goto fail;
-		secret_free(t, len);
 	}
 
 	/*
@@ -203,6 +205,7 @@ cmd_serve(int argc, char **argv)
 	 * more than the work itself. Keep freed memory for reuse instead.
 	 */
 	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
 
 	/* Threads started below inherit a mask with the stop signals
@@ -219,6 +222,13 @@ cmd_serve(int argc, char **argv)
 	committer = committer_start(st, &cfg, discard, &cause);
 	if (committer == NULL)
 		goto fail;
+	if (access_token != NULL && !discard) {
+		srv.outbound = outbound_start(&cfg, committer, access_token,
+		    &cause);
+		if (srv.outbound == NULL)
+			goto fail;
+	} else
+		log_warn("no [meta] access_token_file: replies stay queued");
 	if (server_start(&srv, &cfg, committer, &cause) != 0)
 		goto fail;
 	relay_listen_parse(cfg.listen, &host, &port, &loopback, &cause);
@@ -239,12 +249,14 @@ cmd_serve(int argc, char **argv)
 fail:
 	die("serve", cause);
 	cause = NULL;
+	outbound_stop(srv.outbound);
 	committer_stop(committer);
 out:
 	committer_free(committer);
 	store_close(st);
 	secret_free(srv.app_secret, srv.app_secret_len);
 	secret_free(srv.verify_token, srv.verify_token_len);
+	secret_free(access_token, access_token_len);
 	free(host);
 	free(cause);
 	relay_config_free(&cfg);

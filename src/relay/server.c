@@ -23,6 +23,7 @@
 #include "core/xalloc.h"
 #include "relay/api.h"
 #include "relay/events.h"
+#include "relay/outbound.h"
 #include "relay/store.h"
 #include "relay/webhook.h"
 
@@ -498,6 +499,16 @@ read_file(const char *path, char **cause)
 	return buf_steal(&b);
 }
 
+/* After every commit: streams and the sender may have news. */
+static void
+on_commit(void *arg)
+{
+	struct server *srv = arg;
+
+	events_notify(srv->events);
+	outbound_notify(srv->outbound);
+}
+
 int
 server_start(struct server *srv, const struct relay_config *cfg,
     struct committer *committer, char **cause)
@@ -518,7 +529,7 @@ server_start(struct server *srv, const struct relay_config *cfg,
 	srv->events = events_start(srv, cfg->heartbeat, cause);
 	if (srv->events == NULL)
 		return -1;
-	committer_on_commit(committer, events_notify, srv->events);
+	committer_on_commit(committer, on_commit, srv);
 	if (relay_listen_parse(cfg->listen, &host, &port, &loopback,
 	    cause) != 0)
 		return -1;
@@ -588,6 +599,9 @@ server_stop(struct server *srv)
 	/* Stop accepting; answer what is in flight. Suspended webhooks are
 	 * resumed by the committer, which finishes every queued job. */
 	MHD_quiesce_daemon(srv->daemon);
+	/* The sender records outcomes through the committer: stop it first. */
+	outbound_stop(srv->outbound);
+	srv->outbound = NULL;
 	committer_stop(srv->committer);
 	events_stop(srv->events);
 	/* Give answered responses a moment to leave before closing. */

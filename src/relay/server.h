@@ -31,6 +31,7 @@ struct server_counters {
 };
 
 struct events;
+struct outbound;
 struct store;
 struct inflight;
 
@@ -38,6 +39,7 @@ struct server {
 	const struct relay_config *cfg;
 	struct committer *committer;
 	struct events *events;
+	struct outbound *outbound; /* NULL when no access token is set */
 	struct MHD_Daemon *daemon;
 	/* Reader connections, one per HTTP thread, closed at stop. */
 	pthread_mutex_t readers_lock;

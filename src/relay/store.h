@@ -261,4 +261,36 @@ int store_idempotency_put(struct store *, int64_t agent_id, const char *key,
 int store_outbox_depth(struct store *, int64_t *n);
 int store_idempotency_expire(struct store *, int64_t older_than, int64_t *n);
 
+/* The outbound sender. */
+struct store_send {
+	int64_t id;
+	int64_t number_id;
+	char phone_number_id[64];
+	char wa_id[64];
+	char user_id[128];
+	char type[24];
+	char *request;	    /* what the agent asked to send (JSON) */
+	char *target_wamid; /* reply-to or reaction target */
+	int attempts;
+	int64_t last_inbound_at;
+};
+/* Queued messages due at now, oldest first. */
+int store_outbound_due(struct store *, int64_t now, struct store_send *,
+    size_t max, size_t *n);
+void store_send_free(struct store_send *);
+/* Sets the delivery state of an outbound message and stamps it. */
+int store_outbound_mark(struct store *, int64_t id, const char *status,
+    int64_t next_attempt_at, int64_t sending_since, int count_attempt,
+    const cJSON *failure);
+/* Meta accepted the message under wamid (folds in an early stand-in). */
+int store_outbound_accepted(struct store *, int64_t id, int64_t number_id,
+    const char *wamid);
+/* Messages left 'sending' since before older_than. */
+int store_outbound_stale(struct store *, int64_t older_than, int64_t *ids,
+    size_t max, size_t *n);
+/* Gives an outbound message without a wamid the wamid a status webhook
+ * names (matched by biz_opaque_callback_data): 1 when it did. */
+int store_message_claim_wamid(struct store *, int64_t number_id, int64_t id,
+    const char *wamid);
+
 #endif

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "core/hmac.h"
+#include "core/wa.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -68,7 +69,9 @@ static const char *migrations[] = {
 	"  received_at INTEGER NOT NULL, target_wamid TEXT, text TEXT,"
 	"  media TEXT, wa TEXT, status TEXT, status_at INTEGER, failure TEXT,"
 	"  reaction TEXT, edited_text TEXT, revoked INTEGER NOT NULL DEFAULT 0,"
-	"  order_id INTEGER, agent_id INTEGER, client_id TEXT);"
+	"  order_id INTEGER, agent_id INTEGER, client_id TEXT,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER,"
+	"  sending_since INTEGER);"
 	"CREATE UNIQUE INDEX messages_wamid ON messages(number_id, wamid)"
 	"  WHERE wamid IS NOT NULL;"
 	"CREATE INDEX messages_conversation ON messages(conversation_id, ts);"
@@ -2075,4 +2078,155 @@ store_outbox_depth(struct store *st, int64_t *n)
 	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* The outbound sender's side. */
+
+int
+store_outbound_due(struct store *st, int64_t now, struct store_send *out,
+    size_t max, size_t *n)
+{
+	sqlite3_stmt *s = prep(st, "SELECT m.id, n.phone_number_id, k.wa_id, "
+	    "k.user_id, m.type, m.wa, m.target_wamid, m.attempts, "
+	    "coalesce(c.last_inbound_at, 0), m.number_id "
+	    "FROM messages m JOIN numbers n ON n.id = m.number_id "
+	    "JOIN conversations c ON c.id = m.conversation_id "
+	    "JOIN contacts k ON k.id = c.contact_id "
+	    "WHERE m.status = 'queued' AND coalesce(m.next_attempt_at, 0) <= ?1 "
+	    "ORDER BY m.id LIMIT ?2");
+	int rc;
+
+	*n = 0;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max) {
+		struct store_send *m = &out[(*n)++];
+
+		memset(m, 0, sizeof *m);
+		m->id = sqlite3_column_int64(s, 0);
+		snprintf(m->phone_number_id, sizeof m->phone_number_id, "%s",
+		    col_text(s, 1));
+		snprintf(m->wa_id, sizeof m->wa_id, "%s",
+		    col_text(s, 2) ? col_text(s, 2) : "");
+		snprintf(m->user_id, sizeof m->user_id, "%s",
+		    col_text(s, 3) ? col_text(s, 3) : "");
+		snprintf(m->type, sizeof m->type, "%s", col_text(s, 4));
+		m->request = col_text(s, 5) ? xstrdup(col_text(s, 5)) : NULL;
+		m->target_wamid = col_text(s, 6) ? xstrdup(col_text(s, 6)) :
+		    NULL;
+		m->attempts = sqlite3_column_int(s, 7);
+		m->last_inbound_at = sqlite3_column_int64(s, 8);
+		m->number_id = sqlite3_column_int64(s, 9);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+void
+store_send_free(struct store_send *m)
+{
+	free(m->request);
+	free(m->target_wamid);
+	m->request = NULL;
+	m->target_wamid = NULL;
+}
+
+int
+store_outbound_mark(struct store *st, int64_t id, const char *status,
+    int64_t next_attempt_at, int64_t sending_since, int count_attempt,
+    const cJSON *failure)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE messages SET status = ?2, "
+	    "next_attempt_at = ?3, sending_since = ?4, "
+	    "attempts = attempts + ?5, failure = coalesce(?6, failure), "
+	    "status_at = unixepoch() WHERE id = ?1");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, status);
+	bind_id(s, 3, next_attempt_at);
+	bind_id(s, 4, sending_since);
+	sqlite3_bind_int(s, 5, count_attempt);
+	bind_json(s, 6, failure);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return store_stamp(st, STORE_MESSAGE, id);
+}
+
+int
+store_outbound_accepted(struct store *st, int64_t id, int64_t number_id,
+    const char *wamid)
+{
+	sqlite3_stmt *s;
+	int64_t other = 0, conv;
+	const char *status = NULL;
+	int rc;
+
+	/* A status webhook may have come first and made a stand-in under
+	 * this wamid: fold it into the real message. */
+	if (store_message_find(st, number_id, wamid, &other, &conv) != 0)
+		return -1;
+	if (other != 0 && other != id) {
+		if (store_message_status(st, other, &status) != 0)
+			return -1;
+		s = prep(st, "DELETE FROM messages WHERE id = ?1 AND "
+		    "type = 'external'");
+		sqlite3_bind_int64(s, 1, other);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE || store_tombstone(st, STORE_MESSAGE,
+		    other) != 0)
+			return -1;
+	}
+	s = prep(st, "UPDATE messages SET wamid = ?2, status = CASE WHEN "
+	    "status IN ('queued', 'sending') THEN coalesce(?3, 'sent') ELSE "
+	    "status END, status_at = unixepoch(), sending_since = NULL, "
+	    "next_attempt_at = NULL WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, wamid);
+	bind_text(s, 3, status != NULL && wa_status_parse(status) >
+	    WA_STATUS_SENT ? status : NULL);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return store_stamp(st, STORE_MESSAGE, id);
+}
+
+int
+store_outbound_stale(struct store *st, int64_t older_than, int64_t *ids,
+    size_t max, size_t *n)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id FROM messages WHERE status = "
+	    "'sending' AND coalesce(sending_since, 0) < ?1 ORDER BY id "
+	    "LIMIT ?2");
+
+	*n = 0;
+	sqlite3_bind_int64(s, 1, older_than);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
+	while (sqlite3_step(s) == SQLITE_ROW && *n < max)
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int
+store_message_claim_wamid(struct store *st, int64_t number_id, int64_t id,
+    const char *wamid)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE messages SET wamid = ?3 WHERE "
+	    "id = ?1 AND number_id = ?2 AND direction = 'out' AND wamid IS "
+	    "NULL");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, number_id);
+	bind_text(s, 3, wamid);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
 }

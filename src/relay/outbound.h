@@ -1,0 +1,45 @@
+/*
+ * The outbound sender: one thread that hands queued agent messages to the
+ * Graph API, within Meta's rate limits, and records each outcome through
+ * the committer. A send whose answer was lost after the request went out is
+ * never sent again blindly: it waits for the status webhook that echoes its
+ * id (biz_opaque_callback_data).
+ */
+#ifndef GLIVI_OUTBOUND_H
+#define GLIVI_OUTBOUND_H
+
+#include <cjson/cJSON.h>
+
+#include "relay/committer.h"
+#include "relay/config.h"
+
+struct outbound;
+
+struct outbound *outbound_start(const struct relay_config *,
+    struct committer *, const char *access_token, char **cause);
+/* Something was committed (maybe a new queued message): look now. */
+void outbound_notify(void *outbound);
+void outbound_stop(struct outbound *);
+
+/*
+ * The Graph API body for a queued message: the agent's request (as the
+ * agent API stored it), the recipient, the reply/reaction target and the
+ * opaque id Meta echoes in status webhooks. Exposed for tests.
+ */
+cJSON *outbound_body(const char *type, const cJSON *request,
+    const char *wa_id, const char *user_id, const char *target_wamid,
+    int64_t message_id);
+
+enum outbound_verdict {
+	OUTBOUND_ACCEPTED,  /* 200 with a wamid */
+	OUTBOUND_RETRY,	    /* transient: try again later */
+	OUTBOUND_FAILED,    /* permanent: Meta's reason is recorded */
+	OUTBOUND_AMBIGUOUS, /* may have been sent: wait for a status webhook */
+};
+
+/* Classifies a Graph API answer (HTTP status and body). Exposed for tests;
+ * *failure (caller deletes) describes a refusal. */
+enum outbound_verdict outbound_classify(long http_status, const char *body,
+    char **wamid, cJSON **failure, int *pair_limited);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * What the simulator remembers: every accepted send and mark-read, the
+ * counters tests assert on, the queue of injected errors and each
+ * customer's 24-hour window. One lock guards it all; nothing here speaks
+ * HTTP or builds wire bodies.
+ */
+#ifndef GLIVI_SIM_STATE_H
+#define GLIVI_SIM_STATE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+/* The customer-service window Meta enforces, in seconds. */
+#define STATE_WINDOW_SECONDS (24 * 60 * 60)
+
+struct state;
+
+struct state_stats {
+	atomic_uint_fast64_t sends_accepted;
+	atomic_uint_fast64_t sends_refused;
+	atomic_uint_fast64_t mark_read;
+	atomic_uint_fast64_t webhooks_posted;  /* answered 200 */
+	atomic_uint_fast64_t webhooks_failed;  /* attempts not answered 200 */
+	atomic_uint_fast64_t webhooks_dropped; /* given up on */
+	atomic_uint_fast64_t inbound_posted;
+};
+
+/* The errors tests can inject, in the order of the docs. */
+enum state_error {
+	INJ_RATE_LIMIT,
+	INJ_PAIR_RATE_LIMIT,
+	INJ_SERVER_ERROR,
+	INJ_HTTP_429,
+	INJ_WINDOW_CLOSED,
+	INJ_TOKEN_EXPIRED,
+	INJ_SLOW,
+	INJ_TIMEOUT_AFTER_ACCEPT,
+	INJ_UNDELIVERABLE,
+	INJ_COUNT
+};
+
+/* Which requests to /messages an injection applies to. */
+enum state_on { ON_SEND, ON_MARK_READ, ON_ANY };
+
+struct state_injection {
+	enum state_error error;
+	enum state_on on;
+	char *number;	 /* phone_number_id, or NULL for any */
+	char *recipient; /* wa_id, "to" as given or BSUID; NULL for any */
+	int code;	 /* server_error: 2 or 131016 */
+	long ms;	 /* slow: how long to wait */
+	long count;	 /* matching requests still to hit */
+};
+
+int state_error_parse(const char *, enum state_error *);
+const char *state_error_name(enum state_error);
+
+struct state *state_new(void);
+void state_free(struct state *);
+struct state_stats *state_stats(struct state *);
+
+/* A fresh id: prefix, this run's random tag, a counter. */
+void state_unique(struct state *, const char *prefix, char *out, size_t len);
+
+/* Queues a copy of inj; returns how many injections are pending. */
+size_t state_inject_add(struct state *, const struct state_injection *);
+/*
+ * Takes the oldest injection matching this request (number and any of the
+ * n recipient spellings), counting it down. Fills *out (its strings are not
+ * copied: NULL) and returns 1, or returns 0 when none matches.
+ */
+int state_inject_take(struct state *, const char *number,
+    const char *const *recipients, size_t n, enum state_on,
+    struct state_injection *out);
+size_t state_inject_pending(struct state *);
+
+/* Records an inbound message from customer at time at (Unix seconds). */
+void state_window_open(struct state *, const char *number,
+    const char *customer, int64_t at);
+/* Forgets the customer's last message: the window is closed. */
+void state_window_close(struct state *, const char *number,
+    const char *customer);
+/*
+ * Whether a free-form message to customer may go out at now. A customer
+ * never seen is inside the window only when all_open is set.
+ */
+int state_window_is_open(struct state *, const char *number,
+    const char *customer, int64_t now, int all_open);
+
+/* Appends an accepted send or mark-read; takes ownership of the entry. */
+void state_record_send(struct state *, cJSON *);
+void state_record_read(struct state *, cJSON *);
+/* A copy of the recorded send with this wamid, or NULL. */
+cJSON *state_find_send(struct state *, const char *wamid);
+/* Copies for the control API. */
+cJSON *state_sent_json(struct state *);
+cJSON *state_reads_json(struct state *);
+cJSON *state_stats_json(struct state *);
+/* Clears the records, the counters and the pending injections. */
+void state_reset(struct state *);
+
+#endif
