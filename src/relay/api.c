@@ -492,6 +492,8 @@ write_apply(struct commit_job *job, struct store *st,
 		w->status = f.status;
 		w->response = error_json(&f);
 		fault_free(&f);
+		job->status = (int)w->status;
+		return 1; /* refused: whatever it wrote before is undone */
 	} else {
 		w->status = w->def->created;
 		w->response = w->result ? jx_print(w->result) : xstrdup("{}");

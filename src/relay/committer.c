@@ -45,26 +45,38 @@ committer_on_commit(struct committer *c, void (*fn)(void *), void *arg)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/*
+ * Removes raw bodies and idempotency answers past their retention, in
+ * chunks of their own transactions so no commit waits long behind it.
+ */
 static void
 sweep(struct committer *c)
 {
-	int64_t n = 0, m = 0;
+	int64_t n = 0, m = 0, total = 0;
 	time_t now = time(NULL);
 
 	c->last_sweep = now;
-	if (c->discard || store_begin(c->st, NULL) != 0)
+	if (c->discard)
 		return;
-	if (store_webhooks_expire(c->st, (int64_t)now - c->cfg->raw_retention,
-	    &n) != 0 || store_idempotency_expire(c->st, (int64_t)now -
-	    c->cfg->idempotency_retention, &m) != 0 ||
-	    store_commit(c->st, NULL) != 0) {
-		store_rollback(c->st);
-		log_warn("committer: sweeping old webhook bodies failed");
-		return;
+	for (int round = 0; round < 1000; round++) {
+		if (store_begin(c->st, NULL) != 0)
+			return;
+		if (store_webhooks_expire(c->st, (int64_t)now -
+		    c->cfg->raw_retention, &n) != 0 ||
+		    store_idempotency_expire(c->st, (int64_t)now -
+		    c->cfg->idempotency_retention, &m) != 0 ||
+		    store_commit(c->st, NULL) != 0) {
+			store_rollback(c->st);
+			log_warn("committer: sweeping expired rows failed");
+			return;
+		}
+		total += n + m;
+		if (n < 5000 && m < 5000)
+			break;
 	}
-	if (n > 0)
-		log_info("committer: removed %" PRId64 " raw webhook bodies "
-		    "older than the retention period", n);
+	if (total > 0)
+		log_info("committer: removed %" PRId64 " raw webhook bodies and "
+		    "stored answers past their retention", total);
 }
 
 static void
@@ -97,31 +109,42 @@ run_batch(struct committer *c, struct commit_job *jobs, size_t n)
 			break;
 		}
 		if (j->apply != NULL) {
-			if (j->apply(j, c->st, c->cfg) != 0) {
-				store_savepoint_rollback(c->st);
+			int rc = j->apply(j, c->st, c->cfg);
+
+			if (rc == 0) {
+				store_savepoint_release(c->st);
+				continue;
+			}
+			/* Refused (rc > 0, its answer set) or failed: nothing
+			 * of it may stay. */
+			store_savepoint_rollback(c->st);
+			if (rc < 0) {
 				log_error("committer: a write failed; "
 				    "answering 500");
 				j->status = 500;
-				continue;
 			}
-			store_savepoint_release(c->st);
-			continue;
-		}
-		if (ingest_webhook(c->st, c->cfg, j->body, j->len, j->batch,
-		    j->received_at, &j->result) != 0) {
+		} else if (ingest_webhook(c->st, c->cfg, j->body, j->len,
+		    j->batch, j->received_at, &j->result) != 0) {
 			store_savepoint_rollback(c->st);
 			log_error("committer: a webhook could not be ingested; "
 			    "answering 500 so Meta retries it");
 			j->status = 500;
+		} else {
+			store_savepoint_release(c->st);
+			j->status = 200;
+			add.messages += j->result.messages;
+			add.statuses += j->result.statuses;
+			add.duplicates += j->result.duplicate_delivery +
+			    j->result.messages_seen + j->result.statuses_seen;
+			add.quarantined += j->result.quarantined;
 			continue;
 		}
-		store_savepoint_release(c->st);
-		j->status = 200;
-		add.messages += j->result.messages;
-		add.statuses += j->result.statuses;
-		add.duplicates += j->result.duplicate_delivery +
-		    j->result.messages_seen + j->result.statuses_seen;
-		add.quarantined += j->result.quarantined;
+		if (!store_in_transaction(c->st)) {
+			/* SQLite rolled everything back (disk full, I/O
+			 * error): the batch is gone; say so to all. */
+			failed = 1;
+			break;
+		}
 	}
 	if (!failed && store_commit(c->st, &cause) != 0) {
 		log_error("committer: commit failed: %s", cause);
@@ -184,6 +207,12 @@ committer_main(void *arg)
 		}
 		if (c->head == NULL)
 			break; /* stopping, and nothing left */
+		if (time(NULL) - c->last_sweep >= SWEEP_INTERVAL) {
+			/* Under steady traffic the wait never times out. */
+			pthread_mutex_unlock(&c->lock);
+			sweep(c);
+			pthread_mutex_lock(&c->lock);
+		}
 		/* Take what is queued, up to the batch limit, in order. */
 		batch = last = c->head;
 		for (n = 1; n < c->max_batch && last->next != NULL; n++)

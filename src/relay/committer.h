@@ -18,8 +18,9 @@
 struct commit_job {
 	/*
 	 * The work, run on the committer inside a savepoint of the group's
-	 * transaction. NULL means "ingest this webhook". Returns 0, or -1 to
-	 * roll this job alone back (it is then answered 500).
+	 * transaction. NULL means "ingest this webhook". Returns 0 to keep
+	 * its changes; 1 when it refused (its answer set in status), and -1
+	 * when it failed (answered 500): either way its changes are undone.
 	 */
 	int (*apply)(struct commit_job *, struct store *,
 	    const struct relay_config *);

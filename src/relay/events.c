@@ -293,7 +293,8 @@ collect(void *arg, const char *kind, int64_t id, int64_t seq, int deleted)
 	if (strcmp(kind, STORE_AGENT) == 0) {
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "data");
 
-		if (deleted || !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(d,
+		/* A revocation, not a read that failed (data null). */
+		if (deleted || cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(d,
 		    "revoked_at")))
 			f->revoked_agent = id;
 	}

@@ -90,7 +90,12 @@ ingest_order_total(const cJSON *items, const char **currency)
 			return NULL;
 		}
 		*currency = cur;
-		total += price * qty;
+		/* Past 2^63 millionths the total is unknown, never wrong. */
+		if (__builtin_mul_overflow(price, qty, &price) ||
+		    __builtin_add_overflow(total, price, &total)) {
+			*currency = NULL;
+			return NULL;
+		}
 	}
 	return format_micro(total);
 }
@@ -468,11 +473,12 @@ ingest_change(struct ingest *in, const struct wa_change *c)
 			return -1;
 	}
 	if (c->errors != NULL) {
+		int64_t code = 0;
+
+		jx_int64(cJSON_GetArrayItem(c->errors, 0), "code", &code);
 		log_warn("ingest: webhook %" PRId64 " carries %d error(s) from "
-		    "Meta (first code %d)", in->webhook_id,
-		    cJSON_GetArraySize(c->errors),
-		    (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetArrayItem(c->errors, 0), "code")));
+		    "Meta (first code %" PRId64 ")", in->webhook_id,
+		    cJSON_GetArraySize(c->errors), code);
 		return event(in, c, number_id, "errors", c->errors);
 	}
 	return 0;

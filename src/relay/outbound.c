@@ -146,8 +146,16 @@ outbound_body(const char *type, const cJSON *req, const char *wa_id,
 		jx_add_str(o, "emoji", jx_str(req, "emoji") ?
 		    jx_str(req, "emoji") : "");
 	} else if (strcmp(type, "template") == 0) {
-		cJSON_AddItemToObject(b, "template",
-		    cJSON_Duplicate(jx_obj(req, "template"), 1));
+		cJSON *t = cJSON_Duplicate(jx_obj(req, "template"), 1);
+		const char *lang = jx_str(t, "language");
+
+		/* Agents name the language; Meta wants {"code": …}. */
+		if (lang != NULL) {
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "code", lang);
+			cJSON_ReplaceItemInObjectCaseSensitive(t, "language", o);
+		}
+		cJSON_AddItemToObject(b, "template", t);
 	} else if (is_media(type)) {
 		cJSON_AddItemToObject(b, type,
 		    cJSON_Duplicate(jx_obj(req, "media"), 1));
@@ -511,6 +519,7 @@ outbound_main(void *arg)
 	char *cause = NULL;
 	double wait;
 	size_t n;
+	int stopping;
 	CURL *curl;
 
 	pthread_setname_np(pthread_self(), "glivi-send");
@@ -557,7 +566,10 @@ outbound_main(void *arg)
 			    m->number_id)];
 			double w1, w2 = 0;
 
-			if (!o->stopping) {
+			pthread_mutex_lock(&o->lock);
+			stopping = o->stopping;
+			pthread_mutex_unlock(&o->lock);
+			if (!stopping) {
 				w1 = bucket_take(nb, (double)o->cfg->send_rate,
 				    (double)o->cfg->send_rate);
 				if (w1 == 0)

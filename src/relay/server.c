@@ -80,11 +80,12 @@ path_match(const char *pattern, const char *path, int64_t *ids)
 			int64_t v = 0;
 			int digits = 0;
 
-			while (*path >= '0' && *path <= '9' && digits < 19) {
+			while (*path >= '0' && *path <= '9') {
+				if (++digits > 18)
+					return 0; /* before it could overflow */
 				v = v * 10 + (*path++ - '0');
-				digits++;
 			}
-			if (digits == 0 || digits > 18 || v == 0)
+			if (digits == 0 || v == 0)
 				return 0;
 			if (ids != NULL && n < 2)
 				ids[n] = v;
@@ -399,6 +400,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			    "no such path");
 		}
 		r->path = xstrdup(url);
+		if (r->route->handler == webhook_receive &&
+		    !webhook_signature_plausible(MHD_lookup_connection_value(
+		    conn, MHD_HEADER_KIND, "X-Hub-Signature-256"))) {
+			/* No need to take in megabytes from whoever cannot
+			 * even say sha256=<64 hex>. */
+			atomic_fetch_add(&srv->counters.bad_signature, 1);
+			r->route = NULL;
+			return server_error(r, MHD_HTTP_UNAUTHORIZED,
+			    "bad_signature", "no X-Hub-Signature-256 header of "
+			    "the form sha256=<64 hex digits>");
+		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) >
@@ -592,13 +604,18 @@ server_stop(struct server *srv)
 {
 	const union MHD_DaemonInfo *info;
 	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	MHD_socket listen_fd;
 
 	if (srv->daemon == NULL)
 		return;
 	atomic_store(&srv->stopping, 1);
 	/* Stop accepting; answer what is in flight. Suspended webhooks are
 	 * resumed by the committer, which finishes every queued job. */
-	MHD_quiesce_daemon(srv->daemon);
+	/* From here the listening socket is ours: stop taking connections
+	 * now rather than leaving them unanswered until exit. */
+	listen_fd = MHD_quiesce_daemon(srv->daemon);
+	if (listen_fd != MHD_INVALID_SOCKET)
+		shutdown(listen_fd, SHUT_RDWR);
 	/* The sender records outcomes through the committer: stop it first. */
 	outbound_stop(srv->outbound);
 	srv->outbound = NULL;
@@ -614,6 +631,8 @@ server_stop(struct server *srv)
 	}
 	MHD_stop_daemon(srv->daemon);
 	srv->daemon = NULL;
+	if (listen_fd != MHD_INVALID_SOCKET)
+		close(listen_fd);
 	events_free(srv->events);
 	srv->events = NULL;
 	for (size_t i = 0; i < srv->nreaders; i++)

@@ -47,6 +47,8 @@ void store_rollback(struct store *);
 int store_savepoint(struct store *, char **cause);
 void store_savepoint_release(struct store *);
 void store_savepoint_rollback(struct store *);
+/* False once SQLite itself rolled the transaction back (disk full, I/O). */
+int store_in_transaction(struct store *);
 
 /* Stamps an entity with the next seq; within a transaction. */
 int store_stamp(struct store *, const char *kind, int64_t id);

@@ -181,7 +181,8 @@ static const char *stmt_sql[NSTMT] = {
 			    " WHERE id = ?1",
 	[S_WEBHOOK_ADD] = "INSERT INTO webhooks(received_at, sha256, body)"
 			  " VALUES(?1, ?2, ?3) ON CONFLICT(sha256) DO NOTHING",
-	[S_WEBHOOK_EXPIRE] = "DELETE FROM webhooks WHERE received_at < ?1",
+	[S_WEBHOOK_EXPIRE] = "DELETE FROM webhooks WHERE id IN (SELECT id FROM"
+			     " webhooks WHERE received_at < ?1 LIMIT 5000)",
 	[S_EVENT_ADD] = "INSERT INTO events(webhook_id, received_at, waba_id,"
 			" number_id, field, what, value)"
 			" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -471,9 +472,20 @@ migrate(struct store *st, char **cause)
 	}
 	for (int v = version; v < NMIGRATIONS; v++) {
 		char pragma[64];
+		int now_at = -1;
 
 		if (exec(st, "BEGIN IMMEDIATE", cause) != 0)
 			return -1;
+		/* Another process may have migrated while we waited. */
+		if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+		    NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+			now_at = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+		if (now_at > v) {
+			exec(st, "ROLLBACK", NULL);
+			v = now_at - 1;
+			continue;
+		}
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d",
 		    v + 1);
 		if (exec(st, migrations[v], cause) != 0 ||
@@ -969,6 +981,22 @@ store_contact_upsert(struct store *st, const struct store_contact *c,
 		bind_text(s, 7, old[5]);
 		sqlite3_bind_int64(s, 8, now);
 		rc = st_done(st, s);
+		if (rc != 0 && sqlite3_errcode(st->db) == SQLITE_CONSTRAINT) {
+			/* The id learnt belongs to another contact already (a
+			 * BSUID contact meeting a phone contact): keep the ids
+			 * this one had; linking the two is an operator's call. */
+			log_warn("store: contact %" PRId64 " keeps its ids; the "
+			    "new one belongs to another contact", *id);
+			s = st_get(st, S_CONTACT_UPDATE);
+			sqlite3_bind_int64(s, 1, *id);
+			bind_text(s, 2, old[0]);
+			bind_text(s, 3, old[1]);
+			for (int i = 2; i < 5; i++)
+				bind_text(s, 2 + i, nv[i]);
+			bind_text(s, 7, old[5]);
+			sqlite3_bind_int64(s, 8, now);
+			rc = st_done(st, s);
+		}
 		if (rc == 0)
 			rc = store_stamp(st, STORE_CONTACT, *id);
 	}
@@ -1012,9 +1040,14 @@ store_contact_renumber(struct store *st, int64_t id, const char *new_wa_id,
 		rc = st_done(st, s);
 		if (rc == 0)
 			rc = store_stamp(st, STORE_CONTACT, id);
-		else
+		else if (sqlite3_errcode(st->db) == SQLITE_CONSTRAINT) {
+			/* The new number has a contact of its own: both stay,
+			 * and the system message in this conversation says
+			 * what happened. Not a reason to refuse the delivery. */
 			log_warn("store: contact %" PRId64 " not renumbered "
 			    "(the new number has a contact already)", id);
+			rc = 0;
+		}
 	}
 	for (int i = 0; i < 6; i++)
 		free(old[i]);
@@ -2027,8 +2060,9 @@ store_idempotency_put(struct store *st, int64_t agent_id, const char *key,
 int
 store_idempotency_expire(struct store *st, int64_t older_than, int64_t *n)
 {
-	sqlite3_stmt *s = prep(st, "DELETE FROM idempotency WHERE "
-	    "created_at < ?1");
+	sqlite3_stmt *s = prep(st, "DELETE FROM idempotency WHERE (agent_id, key) "
+	    "IN (SELECT agent_id, key FROM idempotency WHERE created_at < ?1 "
+	    "LIMIT 5000)");
 	int rc;
 
 	sqlite3_bind_int64(s, 1, older_than);
@@ -2136,10 +2170,13 @@ store_outbound_mark(struct store *st, int64_t id, const char *status,
     int64_t next_attempt_at, int64_t sending_since, int count_attempt,
     const cJSON *failure)
 {
+	/* Only rows still in the sender's hands: a status webhook that
+	 * claimed the message meanwhile has the last word. */
 	sqlite3_stmt *s = prep(st, "UPDATE messages SET status = ?2, "
 	    "next_attempt_at = ?3, sending_since = ?4, "
 	    "attempts = attempts + ?5, failure = coalesce(?6, failure), "
-	    "status_at = unixepoch() WHERE id = ?1");
+	    "status_at = unixepoch() WHERE id = ?1 AND "
+	    "status IN ('queued', 'sending') AND wamid IS NULL");
 	int rc;
 
 	sqlite3_bind_int64(s, 1, id);
@@ -2152,6 +2189,8 @@ store_outbound_mark(struct store *st, int64_t id, const char *status,
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return -1;
+	if (sqlite3_changes(st->db) == 0)
+		return 0;
 	return store_stamp(st, STORE_MESSAGE, id);
 }
 
@@ -2229,4 +2268,10 @@ store_message_claim_wamid(struct store *st, int64_t number_id, int64_t id,
 	if (rc != SQLITE_DONE)
 		return -1;
 	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+int
+store_in_transaction(struct store *st)
+{
+	return sqlite3_get_autocommit(st->db) == 0;
 }

@@ -134,3 +134,16 @@ webhook_receive(struct server *srv, struct request *r)
 	}
 	return MHD_YES;
 }
+
+int
+webhook_signature_plausible(const char *h)
+{
+	if (h == NULL || strncmp(h, "sha256=", 7) != 0 || strlen(h) != 71)
+		return 0;
+	for (h += 7; *h != '\0'; h++) {
+		if (!((*h >= '0' && *h <= '9') || (*h >= 'a' && *h <= 'f') ||
+		    (*h >= 'A' && *h <= 'F')))
+			return 0;
+	}
+	return 1;
+}

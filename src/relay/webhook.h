@@ -10,5 +10,7 @@
 
 enum MHD_Result webhook_verify(struct server *, struct request *);
 enum MHD_Result webhook_receive(struct server *, struct request *);
+/* Whether a signature header has the right form (not whether it holds). */
+int webhook_signature_plausible(const char *header);
 
 #endif

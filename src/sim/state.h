@@ -77,7 +77,7 @@ int state_inject_take(struct state *, const char *number,
     struct state_injection *out);
 size_t state_inject_pending(struct state *);
 
-/* Records an inbound message from customer at time at (Unix seconds). */
+/* Sets the customer's last inbound message to at (Unix seconds). */
 void state_window_open(struct state *, const char *number,
     const char *customer, int64_t at);
 /* Forgets the customer's last message: the window is closed. */

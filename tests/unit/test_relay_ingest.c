@@ -438,6 +438,16 @@ ingest__order_total__is_null_for_placeholders_or_mixed_currency(void **state)
 	assert_string_equal(t, "0.30");
 	assert_string_equal(cur, "USD");
 	free(t);
+	{
+		cJSON *huge = cJSON_Parse("[{\"quantity\":1000000,\"item_price\""
+		    ":999999999999,\"currency\":\"EUR\"},{\"quantity\":"
+		    "1000000,\"item_price\":999999999999,\"currency\":"
+		    "\"EUR\"}]");
+
+		/* Past what 64 bits of millionths hold: unknown, not wrong. */
+		assert_null(ingest_order_total(huge, &cur));
+		cJSON_Delete(huge);
+	}
 	cJSON_Delete(a);
 	cJSON_Delete(b);
 	cJSON_Delete(c);
@@ -542,6 +552,66 @@ ingest__number_change_moves_the_contact_to_the_new_number(void **state)
 	free(after);
 }
 
+static char *
+from_message(const char *wamid, const char *from, const char *user_id)
+{
+	char *inner = xasprintf("\"messages\":[{%s%s%s%s%s\"id\":\"%s\","
+	    "\"timestamp\":\"1\",\"type\":\"text\",\"text\":{\"body\":"
+	    "\"x\"}}]", from ? "\"from\":\"" : "", from ? from : "",
+	    from ? "\"," : "", user_id ? "\"from_user_id\":\"" : "",
+	    user_id ? user_id : "", wamid);
+	char *e, *fixed;
+
+	/* close the from_user_id string when there is one */
+	if (user_id != NULL) {
+		fixed = xasprintf("%s", inner);
+		free(inner);
+		inner = xasprintf("\"messages\":[{%s%s%s\"from_user_id\":"
+		    "\"%s\",\"id\":\"%s\",\"timestamp\":\"1\",\"type\":"
+		    "\"text\",\"text\":{\"body\":\"x\"}}]",
+		    from ? "\"from\":\"" : "", from ? from : "",
+		    from ? "\"," : "", user_id, wamid);
+		free(fixed);
+	}
+	e = envelope("106540352242922", inner);
+	free(inner);
+	return e;
+}
+
+static void
+ingest__contact_id_conflicts_never_refuse_a_delivery(void **state)
+{
+	struct fixture *f = *state;
+	char *a = from_message("wamid.C1", NULL, "US.x");
+	char *b = from_message("wamid.C2", "444", NULL);
+	char *both = from_message("wamid.C3", "444", "US.x");
+	const char *inner = "\"messages\":[{\"from\":\"333\",\"id\":"
+	    "\"wamid.innocent\",\"timestamp\":\"1\",\"type\":\"text\","
+	    "\"text\":{\"body\":\"hi\"}},{\"from\":\"444\",\"id\":"
+	    "\"wamid.SYS2\",\"timestamp\":\"2\",\"type\":\"system\","
+	    "\"system\":{\"body\":\"changed\",\"wa_id\":\"555\","
+	    "\"type\":\"user_changed_number\"}}]";
+	char *renumber = envelope("106540352242922", inner);
+	char *c555 = from_message("wamid.C4", "555", NULL);
+	cJSON *m;
+
+	/* A BSUID contact and a phone contact met in one message. */
+	ingest(f, a);
+	ingest(f, b);
+	assert_int_equal(ingest(f, both).messages, 1);
+	/* A number change onto a number that has a contact already. */
+	ingest(f, c555);
+	assert_int_equal(ingest(f, renumber).messages, 2);
+	m = message(f, "wamid.innocent");
+	assert_non_null(m);
+	cJSON_Delete(m);
+	free(a);
+	free(b);
+	free(both);
+	free(renumber);
+	free(c555);
+}
+
 struct seq_check {
 	int64_t last;
 	int n;
@@ -630,6 +700,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    ingest__every_change_gets_a_strictly_larger_seq, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    ingest__contact_id_conflicts_never_refuse_a_delivery,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,8 +62,8 @@ outbound_body__reaction_template_and_media(void **state)
 	cJSON *r = body_for("reaction", "{\"type\":\"reaction\",\"message_id\":"
 	    "3,\"emoji\":\"\"}", "1", NULL, "wamid.T");
 	cJSON *t = body_for("template", "{\"type\":\"template\",\"template\":"
-	    "{\"name\":\"order_update\",\"language\":{\"code\":\"en_US\"}}}",
-	    "1", NULL, NULL);
+	    "{\"name\":\"order_update\",\"language\":\"en_US\"}}", "1",
+	    NULL, NULL);
 	cJSON *m = body_for("document", "{\"type\":\"document\",\"media\":"
 	    "{\"link\":\"https://e.com/a.pdf\",\"filename\":\"a.pdf\"}}", "1",
 	    NULL, NULL);
@@ -76,6 +76,9 @@ outbound_body__reaction_template_and_media(void **state)
 	assert_string_equal(jx_str(jx_obj(r, "reaction"), "emoji"), "");
 	assert_string_equal(jx_str(jx_obj(t, "template"), "name"),
 	    "order_update");
+	/* The agent names the language; Meta wants it as {"code": …}. */
+	assert_string_equal(jx_str(jx_obj(jx_obj(t, "template"), "language"),
+	    "code"), "en_US");
 	assert_string_equal(jx_str(jx_obj(m, "document"), "filename"),
 	    "a.pdf");
 	cJSON_Delete(r);
