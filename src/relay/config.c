@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/ini.h"
+#include "core/netaddr.h"
 #include "core/options.h"
 #include "core/xalloc.h"
 
@@ -241,56 +242,6 @@ on_key(void *ctx, const char *section, const char *key, const char *value,
 	return options_set(o, cfg, value, cause);
 }
 
-int
-relay_listen_parse(const char *s, char **host, unsigned *port, int *loopback,
-    char **cause)
-{
-	const char *colon;
-	char *h, *end;
-	unsigned long p;
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (*s == '[') {
-		const char *close = strchr(s, ']');
-
-		if (close == NULL || close[1] != ':') {
-			*cause = xasprintf("listen '%s': expected [v6]:port", s);
-			return -1;
-		}
-		h = xstrndup(s + 1, (size_t)(close - s - 1));
-		colon = close + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL || colon == s) {
-			*cause = xasprintf("listen '%s': expected host:port", s);
-			return -1;
-		}
-		h = xstrndup(s, (size_t)(colon - s));
-	}
-	p = strtoul(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || p > 65535) {
-		*cause = xasprintf("listen '%s': bad port", s);
-		free(h);
-		return -1;
-	}
-	if (inet_pton(AF_INET, h, &a4) == 1)
-		*loopback = (ntohl(a4.s_addr) >> 24) == 127;
-	else if (inet_pton(AF_INET6, h, &a6) == 1)
-		*loopback = IN6_IS_ADDR_LOOPBACK(&a6);
-	else if (strcmp(h, "localhost") == 0)
-		*loopback = 1;
-	else {
-		*cause = xasprintf("listen '%s': host must be an IP address or "
-		    "localhost", s);
-		free(h);
-		return -1;
-	}
-	*host = h;
-	*port = (unsigned)p;
-	return 0;
-}
-
 static int
 check(const struct relay_config *cfg, char **cause)
 {
@@ -298,7 +249,7 @@ check(const struct relay_config *cfg, char **cause)
 	unsigned port;
 	int loopback;
 
-	if (relay_listen_parse(cfg->listen, &host, &port, &loopback,
+	if (netaddr_parse(cfg->listen, &host, &port, &loopback,
 	    cause) != 0)
 		return -1;
 	free(host);
@@ -329,7 +280,7 @@ check(const struct relay_config *cfg, char **cause)
 			if (strchr(hostport, ':') == NULL)
 				strncat(hostport, ":80", sizeof hostport -
 				    strlen(hostport) - 1);
-			if (relay_listen_parse(hostport, &h, &p, &lb,
+			if (netaddr_parse(hostport, &h, &p, &lb,
 			    &cause2) != 0) {
 				free(cause2);
 				lb = 0;

@@ -71,11 +71,4 @@ const struct relay_number *relay_config_number(const struct relay_config *,
 /* The commented sample file, generated from the options table. */
 void relay_config_sample(struct buf *);
 
-/*
- * Splits "host:port" or "[v6]:port" and tells whether host is a loopback
- * address (127.0.0.0/8, ::1, localhost).
- */
-int relay_listen_parse(const char *, char **host, unsigned *port,
-    int *loopback, char **cause);
-
 #endif

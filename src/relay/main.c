@@ -16,9 +16,11 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/fileutil.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/netaddr.h"
 #include "core/xalloc.h"
 #include "relay/agent.h"
 #include "relay/committer.h"
@@ -116,23 +118,6 @@ fail:
 	return -1;
 }
 
-static int
-write_ready_file(const char *path, const char *host, unsigned port)
-{
-	char *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	int rc = -1;
-
-	if (f != NULL) {
-		fprintf(f, "%s:%u\n", host, port);
-		if (fclose(f) == 0 && rename(tmp, path) == 0)
-			rc = 0;
-	}
-	if (rc != 0)
-		log_error("cannot write %s: %s", path, strerror(errno));
-	free(tmp);
-	return rc;
-}
 
 static int
 cmd_serve(int argc, char **argv)
@@ -231,12 +216,12 @@ cmd_serve(int argc, char **argv)
 		log_warn("no [meta] access_token_file: replies stay queued");
 	if (server_start(&srv, &cfg, committer, &cause) != 0)
 		goto fail;
-	relay_listen_parse(cfg.listen, &host, &port, &loopback, &cause);
+	netaddr_parse(cfg.listen, &host, &port, &loopback, &cause);
 	log_info("serving %s on %s:%u for %zu number(s)%s",
 	    cfg.plain_http ? "plain HTTP" : "HTTPS", host, srv.port,
 	    cfg.nnumbers, discard ? " WITHOUT STORING (benchmark baseline)" :
 	    "");
-	if (ready != NULL && write_ready_file(ready, host, srv.port) != 0) {
+	if (ready != NULL && file_write_ready(ready, host, srv.port) != 0) {
 		server_stop(&srv);
 		goto out;
 	}

@@ -19,7 +19,9 @@
 #include <openssl/crypto.h>
 
 #include "core/hmac.h"
+#include "core/fileutil.h"
 #include "core/log.h"
+#include "core/netaddr.h"
 #include "core/xalloc.h"
 #include "relay/api.h"
 #include "relay/events.h"
@@ -487,29 +489,6 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http: %s", line);
 }
 
-static char *
-read_file(const char *path, char **cause)
-{
-	struct buf b;
-	char chunk[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (1 << 20))
-		buf_add(&b, chunk, n);
-	fclose(f);
-	if (b.len == 0) {
-		*cause = xasprintf("%s: empty", path);
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
-}
 
 /* After every commit: streams and the sender may have news. */
 static void
@@ -542,7 +521,7 @@ server_start(struct server *srv, const struct relay_config *cfg,
 	if (srv->events == NULL)
 		return -1;
 	committer_on_commit(committer, on_commit, srv);
-	if (relay_listen_parse(cfg->listen, &host, &port, &loopback,
+	if (netaddr_parse(cfg->listen, &host, &port, &loopback,
 	    cause) != 0)
 		return -1;
 	memset(&hints, 0, sizeof hints);
@@ -563,9 +542,9 @@ server_start(struct server *srv, const struct relay_config *cfg,
 	free(host);
 
 	if (!cfg->plain_http) {
-		if ((cert = read_file(cfg->tls_cert, cause)) == NULL)
+		if ((cert = file_read_all(cfg->tls_cert, 1 << 20, cause)) == NULL)
 			return -1;
-		if ((key = read_file(cfg->tls_key, cause)) == NULL) {
+		if ((key = file_read_all(cfg->tls_key, 1 << 20, cause)) == NULL) {
 			free(cert);
 			return -1;
 		}

@@ -19,7 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fileutil.h"
 #include "core/log.h"
+#include "core/netaddr.h"
 #include "core/xalloc.h"
 
 struct httpd {
@@ -33,57 +35,6 @@ struct httpd {
 	pthread_cond_t wake; /* broadcast when stopping */
 };
 
-int
-httpd_listen_parse(const char *s, char **host, unsigned *port, int *loopback,
-    char **cause)
-{
-	const char *colon;
-	char *h, *end;
-	unsigned long p;
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (*s == '[') {
-		const char *close = strchr(s, ']');
-
-		if (close == NULL || close[1] != ':') {
-			*cause = xasprintf("listen '%s': expected [v6]:port", s);
-			return -1;
-		}
-		h = xstrndup(s + 1, (size_t)(close - s - 1));
-		colon = close + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL || colon == s) {
-			*cause = xasprintf("listen '%s': expected host:port", s);
-			return -1;
-		}
-		h = xstrndup(s, (size_t)(colon - s));
-	}
-	errno = 0;
-	p = strtoul(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 ||
-	    p > 65535) {
-		*cause = xasprintf("listen '%s': bad port", s);
-		free(h);
-		return -1;
-	}
-	if (inet_pton(AF_INET, h, &a4) == 1)
-		*loopback = (ntohl(a4.s_addr) >> 24) == 127;
-	else if (inet_pton(AF_INET6, h, &a6) == 1)
-		*loopback = IN6_IS_ADDR_LOOPBACK(&a6);
-	else if (strcmp(h, "localhost") == 0)
-		*loopback = 1;
-	else {
-		*cause = xasprintf("listen '%s': host must be an IP address or "
-		    "localhost", s);
-		free(h);
-		return -1;
-	}
-	*host = h;
-	*port = (unsigned)p;
-	return 0;
-}
 
 enum MHD_Result
 httpd_respond(struct httpd_req *r, unsigned status, const char *content_type,
@@ -269,29 +220,6 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http: %s", line);
 }
 
-static char *
-read_pem(const char *path, char **cause)
-{
-	struct buf b;
-	char chunk[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (1 << 20))
-		buf_add(&b, chunk, n);
-	fclose(f);
-	if (b.len == 0) {
-		*cause = xasprintf("%s: empty", path);
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
-}
 
 int
 httpd_start(struct httpd **out, const struct httpd_options *o,
@@ -309,7 +237,7 @@ httpd_start(struct httpd **out, const struct httpd_options *o,
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC |
 	    MHD_USE_ERROR_LOG;
 
-	if (httpd_listen_parse(o->listen, &host, &port, &loopback, cause) != 0)
+	if (netaddr_parse(o->listen, &host, &port, &loopback, cause) != 0)
 		return -1;
 	if (o->plain_http && !loopback) {
 		*cause = xasprintf("--plain-http needs a loopback listen "
@@ -333,9 +261,9 @@ httpd_start(struct httpd **out, const struct httpd_options *o,
 		flags |= MHD_USE_IPv6;
 	freeaddrinfo(ai);
 	if (!o->plain_http) {
-		if ((cert = read_pem(o->tls_cert, cause)) == NULL)
+		if ((cert = file_read_all(o->tls_cert, 1 << 20, cause)) == NULL)
 			return -1;
-		if ((key = read_pem(o->tls_key, cause)) == NULL) {
+		if ((key = file_read_all(o->tls_key, 1 << 20, cause)) == NULL) {
 			free(cert);
 			return -1;
 		}

@@ -37,9 +37,6 @@ struct httpd_options {
 	size_t max_body;
 };
 
-/* Splits "host:port" or "[v6]:port"; host must be an IP or localhost. */
-int httpd_listen_parse(const char *, char **host, unsigned *port,
-    int *loopback, char **cause);
 
 /* Starts serving; *port is the port actually bound. */
 int httpd_start(struct httpd **, const struct httpd_options *, httpd_dispatch,

@@ -13,7 +13,9 @@
 
 #include <curl/curl.h>
 
+#include "core/fileutil.h"
 #include "core/log.h"
+#include "core/netaddr.h"
 #include "core/secret.h"
 #include "core/xalloc.h"
 #include "sim/hooks.h"
@@ -293,23 +295,6 @@ check_config(struct sim_config *cfg, char **cause)
 	return 0;
 }
 
-static int
-write_ready_file(const char *path, const char *host, unsigned port)
-{
-	char *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	int rc = -1;
-
-	if (f != NULL) {
-		fprintf(f, "%s:%u\n", host, port);
-		if (fclose(f) == 0 && rename(tmp, path) == 0)
-			rc = 0;
-	}
-	if (rc != 0)
-		log_error("cannot write %s: %s", path, strerror(errno));
-	free(tmp);
-	return rc;
-}
 
 static int
 die(const char *what, char *cause)
@@ -396,13 +381,13 @@ cmd_serve(int argc, char **argv)
 	hto.max_body = 4 * 1024 * 1024;
 	if (httpd_start(&httpd, &hto, sim_dispatch, &sim, &port, &cause) != 0)
 		goto fail;
-	httpd_listen_parse(cfg.listen, &host, &(unsigned){ 0 }, &loopback,
+	netaddr_parse(cfg.listen, &host, &(unsigned){ 0 }, &loopback,
 	    &cause);
 	log_info("glivi-sim %s: serving %s on %s:%u for %zu number(s), WABA "
 	    "%s; webhooks to %s", GLIVI_VERSION, cfg.plain_http ?
 	    "plain HTTP" : "HTTPS", host, port, cfg.nnumbers, cfg.waba_id,
 	    cfg.webhook_url ? cfg.webhook_url : "nowhere");
-	if (cfg.ready_file != NULL && write_ready_file(cfg.ready_file, host,
+	if (cfg.ready_file != NULL && file_write_ready(cfg.ready_file, host,
 	    port) != 0)
 		goto stop;
 	sigwait(&sigs, &sig);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "core/buf.h"
+#include "core/netaddr.h"
 #include "core/xalloc.h"
 #include "relay/config.h"
 
@@ -186,7 +187,7 @@ listen_parse__accepts_v4_v6_and_localhost_and_tells_loopback(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		cause = NULL;
-		if (relay_listen_parse(ok[i].in, &host, &port, &loopback,
+		if (netaddr_parse(ok[i].in, &host, &port, &loopback,
 		    &cause) != 0)
 			fail_msg("%s: %s", ok[i].in, cause);
 		assert_string_equal(host, ok[i].host);
@@ -196,7 +197,7 @@ listen_parse__accepts_v4_v6_and_localhost_and_tells_loopback(void **state)
 	}
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		cause = NULL;
-		assert_int_equal(relay_listen_parse(bad[i], &host, &port,
+		assert_int_equal(netaddr_parse(bad[i], &host, &port,
 		    &loopback, &cause), -1);
 		assert_non_null(strstr(cause, bad[i]));
 		free(cause);
