@@ -37,7 +37,6 @@ struct httpd_options {
 	size_t max_body;
 };
 
-
 /* Starts serving; *port is the port actually bound. */
 int httpd_start(struct httpd **, const struct httpd_options *, httpd_dispatch,
     void *ctx, unsigned *port, char **cause);
