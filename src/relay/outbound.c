@@ -87,14 +87,14 @@ bucket_take(struct bucket *b, double capacity, double per_second)
 	return (1 - b->tokens) / per_second;
 }
 
+static uint64_t recipient_key(int64_t, const char *);
+
 static struct bucket *
 pair_bucket(struct outbound *o, int64_t number_id, const char *recipient)
 {
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)number_id;
+	uint64_t h = recipient_key(number_id, recipient);
 	struct pair *p;
 
-	for (; *recipient != '\0'; recipient++)
-		h = (h ^ (unsigned char)*recipient) * 1099511628211ULL;
 	/* A collision reuses the slot: the worst case is Meta's 131056 for
 	 * the other customer, which is retried. */
 	p = &o->pairs[h % PAIRS];
@@ -509,6 +509,53 @@ number_index(const struct outbound *o, int64_t number_id)
 	return 0;
 }
 
+static uint64_t
+recipient_key(int64_t number_id, const char *recipient)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)number_id;
+
+	for (; *recipient != '\0'; recipient++)
+		h = (h ^ (unsigned char)*recipient) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * Sends one due message if its number's rate and its customer's pair
+ * budget allow; otherwise notes how long to wait, and blocks the customer
+ * for the rest of this scan so their later messages keep their order.
+ */
+static void
+try_send(struct outbound *o, CURL *curl, struct store_send *m,
+    uint64_t *blocked, size_t *nblocked, double *wait)
+{
+	const char *who = *m->wa_id ? m->wa_id : m->user_id;
+	uint64_t key = recipient_key(m->number_id, who);
+	struct bucket *nb = &o->numbers[number_index(o, m->number_id)];
+	double w1, w2 = 0;
+
+	for (size_t i = 0; i < *nblocked; i++) {
+		if (blocked[i] == key)
+			return;
+	}
+	w1 = bucket_take(nb, (double)o->cfg->send_rate,
+	    (double)o->cfg->send_rate);
+	if (w1 == 0) {
+		w2 = bucket_take(pair_bucket(o, m->number_id, who),
+		    (double)o->cfg->pair_burst, 1.0 /
+		    (double)o->cfg->pair_interval);
+		if (w2 > 0)
+			nb->tokens += 1; /* not spent after all */
+	}
+	if (w1 == 0 && w2 == 0) {
+		send_one(o, curl, m);
+		return;
+	}
+	if (*nblocked < PAIRS)
+		blocked[(*nblocked)++] = key;
+	if (w1 + w2 < *wait)
+		*wait = w1 + w2;
+}
+
 static void *
 outbound_main(void *arg)
 {
@@ -516,7 +563,10 @@ outbound_main(void *arg)
 	struct store *reader = NULL;
 	struct store_send due[BATCH];
 	struct timespec deadline;
+	uint64_t blocked[PAIRS];
+	size_t nblocked;
 	char *cause = NULL;
+	int64_t last;
 	double wait;
 	size_t n;
 	int stopping;
@@ -557,38 +607,27 @@ outbound_main(void *arg)
 
 		settle_ambiguous(o, reader);
 		wait = 1.0;
-		if (store_outbound_due(reader, (int64_t)time(NULL), due, BATCH,
-		    &n) != 0)
-			n = 0;
-		for (size_t i = 0; i < n; i++) {
-			struct store_send *m = &due[i];
-			struct bucket *nb = &o->numbers[number_index(o,
-			    m->number_id)];
-			double w1, w2 = 0;
-
+		nblocked = 0;
+		last = 0;
+		/* Scan every due message in pages: a customer held by the
+		 * pair limit holds up only their own messages. */
+		do {
+			if (store_outbound_due(reader, (int64_t)time(NULL), last,
+			    due, BATCH, &n) != 0)
+				n = 0;
 			pthread_mutex_lock(&o->lock);
 			stopping = o->stopping;
 			pthread_mutex_unlock(&o->lock);
-			if (!stopping) {
-				w1 = bucket_take(nb, (double)o->cfg->send_rate,
-				    (double)o->cfg->send_rate);
-				if (w1 == 0)
-					w2 = bucket_take(pair_bucket(o,
-					    m->number_id, *m->wa_id ? m->wa_id :
-					    m->user_id),
-					    (double)o->cfg->pair_burst,
-					    1.0 / (double)o->cfg->pair_interval);
-				if (w2 > 0)
-					nb->tokens += 1; /* not spent after all */
-				if (w1 == 0 && w2 == 0)
-					send_one(o, curl, m);
-				else if (w1 + w2 < wait)
-					wait = w1 + w2;
+			for (size_t i = 0; i < n; i++) {
+				struct store_send *m = &due[i];
+
+				last = m->id;
+				if (!stopping)
+					try_send(o, curl, m, blocked, &nblocked,
+					    &wait);
+				store_send_free(m);
 			}
-			store_send_free(m);
-		}
-		if (n == BATCH && wait >= 1.0)
-			continue; /* more may be due right now */
+		} while (n == BATCH && !stopping);
 
 		pthread_mutex_lock(&o->lock);
 		if (!o->pending && !o->stopping) {

@@ -276,9 +276,10 @@ struct store_send {
 	int attempts;
 	int64_t last_inbound_at;
 };
-/* Queued messages due at now, oldest first. */
-int store_outbound_due(struct store *, int64_t now, struct store_send *,
-    size_t max, size_t *n);
+/* Queued messages due at now with ids above after_id, oldest first; none
+ * that would overtake an earlier queued message of its conversation. */
+int store_outbound_due(struct store *, int64_t now, int64_t after_id,
+    struct store_send *, size_t max, size_t *n);
 void store_send_free(struct store_send *);
 /* Sets the delivery state of an outbound message and stamps it. */
 int store_outbound_mark(struct store *, int64_t id, const char *status,

@@ -2117,8 +2117,8 @@ store_outbox_depth(struct store *st, int64_t *n)
 /* The outbound sender's side. */
 
 int
-store_outbound_due(struct store *st, int64_t now, struct store_send *out,
-    size_t max, size_t *n)
+store_outbound_due(struct store *st, int64_t now, int64_t after_id,
+    struct store_send *out, size_t max, size_t *n)
 {
 	sqlite3_stmt *s = prep(st, "SELECT m.id, n.phone_number_id, k.wa_id, "
 	    "k.user_id, m.type, m.wa, m.target_wamid, m.attempts, "
@@ -2127,12 +2127,19 @@ store_outbound_due(struct store *st, int64_t now, struct store_send *out,
 	    "JOIN conversations c ON c.id = m.conversation_id "
 	    "JOIN contacts k ON k.id = c.contact_id "
 	    "WHERE m.status = 'queued' AND coalesce(m.next_attempt_at, 0) <= ?1 "
+	    "AND m.id > ?3 "
+	    /* A customer's messages go in order: none overtakes an earlier
+	     * one still queued (waiting out a backoff, say). */
+	    "AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.status = "
+	    "'queued' AND p.conversation_id = m.conversation_id AND "
+	    "p.id < m.id) "
 	    "ORDER BY m.id LIMIT ?2");
 	int rc;
 
 	*n = 0;
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, (int64_t)max);
+	sqlite3_bind_int64(s, 3, after_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max) {
 		struct store_send *m = &out[(*n)++];
 
@@ -2219,7 +2226,11 @@ store_outbound_accepted(struct store *st, int64_t id, int64_t number_id,
 		    other) != 0)
 			return -1;
 	}
-	s = prep(st, "UPDATE messages SET wamid = ?2, status = CASE WHEN "
+	/* Accepted: the reasons of earlier transient refusals are history,
+	 * not a failure to show beside the ticks. */
+	s = prep(st, "UPDATE messages SET wamid = ?2, "
+	    "failure = CASE WHEN status IN ('queued', 'sending') THEN NULL "
+	    "ELSE failure END, status = CASE WHEN "
 	    "status IN ('queued', 'sending') THEN coalesce(?3, 'sent') ELSE "
 	    "status END, status_at = unixepoch(), sending_since = NULL, "
 	    "next_attempt_at = NULL WHERE id = ?1");
