@@ -44,6 +44,30 @@ file_read_all(const char *path, size_t max, char **cause)
 }
 
 int
+file_read_pem_pair(const char *cert_path, const char *key_path, char **cert,
+    char **key, char **cause)
+{
+	*key = NULL;
+	if ((*cert = file_read_all(cert_path, 1 << 20, cause)) == NULL)
+		return -1;
+	if ((*key = file_read_all(key_path, 1 << 20, cause)) == NULL) {
+		free(*cert);
+		*cert = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+file_free_secret(char *p)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, strlen(p));
+	free(p);
+}
+
+int
 file_write_atomic(const char *path, const char *text)
 {
 	char *tmp = xasprintf("%s.tmp", path);

@@ -6,12 +6,22 @@
 #ifndef GLIVI_LOG_H
 #define GLIVI_LOG_H
 
+#include <stdarg.h>
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(enum log_level);
 int log_level_parse(const char *, enum log_level *);
 void log_msg(enum log_level, const char *, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * A logger for libraries that take (cls, fmt, va_list), such as
+ * libmicrohttpd's MHD_OPTION_EXTERNAL_LOGGER: their lines go to the debug
+ * log with trailing newlines trimmed.
+ */
+void log_external(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

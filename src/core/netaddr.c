@@ -5,6 +5,9 @@
 #include "core/netaddr.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,5 +60,31 @@ netaddr_parse(const char *s, char **host, unsigned *port, int *loopback,
 	}
 	*host = h;
 	*port = (unsigned)p;
+	return 0;
+}
+
+int
+netaddr_resolve(const char *listen, struct sockaddr_storage *ss,
+    unsigned *port, int *v6, int *loopback, char **cause)
+{
+	struct addrinfo hints, *ai = NULL;
+	char *host = NULL, portstr[8];
+	int rc;
+
+	if (netaddr_parse(listen, &host, port, loopback, cause) != 0)
+		return -1;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(portstr, sizeof portstr, "%u", *port);
+	rc = getaddrinfo(host, portstr, &hints, &ai);
+	free(host);
+	if (rc != 0 || ai == NULL) {
+		*cause = xasprintf("listen %s: %s", listen, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*v6 = ai->ai_family == AF_INET6;
+	freeaddrinfo(ai);
 	return 0;
 }

@@ -13,4 +13,13 @@
 int netaddr_parse(const char *, char **host, unsigned *port, int *loopback,
     char **cause);
 
+struct sockaddr_storage;
+
+/*
+ * Parses a listen address and resolves it (numerically) to a socket
+ * address to bind; *v6 tells whether it is IPv6, *loopback as above.
+ */
+int netaddr_resolve(const char *, struct sockaddr_storage *, unsigned *port,
+    int *v6, int *loopback, char **cause);
+
 #endif

@@ -473,23 +473,6 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 }
 
-static void on_mhd_log(void *, const char *, va_list)
-    __attribute__((format(printf, 2, 0)));
-
-static void
-on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char line[512];
-	size_t n;
-
-	vsnprintf(line, sizeof line, fmt, ap);
-	n = strlen(line);
-	while (n > 0 && line[n - 1] == '\n')
-		line[--n] = '\0';
-	log_debug("http: %s", line);
-}
-
-
 /* After every commit: streams and the sender may have news. */
 static void
 on_commit(void *arg)
@@ -505,11 +488,10 @@ server_start(struct server *srv, const struct relay_config *cfg,
     struct committer *committer, char **cause)
 {
 	struct sockaddr_storage ss;
-	struct addrinfo hints, *ai = NULL;
 	const union MHD_DaemonInfo *info;
-	char *host = NULL, *cert = NULL, *key = NULL, portstr[8];
+	char *cert = NULL, *key = NULL;
 	unsigned port;
-	int loopback, rc;
+	int loopback, v6;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 
@@ -521,33 +503,15 @@ server_start(struct server *srv, const struct relay_config *cfg,
 	if (srv->events == NULL)
 		return -1;
 	committer_on_commit(committer, on_commit, srv);
-	if (netaddr_parse(cfg->listen, &host, &port, &loopback,
+	if (netaddr_resolve(cfg->listen, &ss, &port, &v6, &loopback,
 	    cause) != 0)
 		return -1;
-	memset(&hints, 0, sizeof hints);
-	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(portstr, sizeof portstr, "%u", port);
-	rc = getaddrinfo(host, portstr, &hints, &ai);
-	if (rc != 0 || ai == NULL) {
-		*cause = xasprintf("listen %s: %s", cfg->listen,
-		    gai_strerror(rc));
-		free(host);
-		return -1;
-	}
-	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-	if (ai->ai_family == AF_INET6)
+	if (v6)
 		flags |= MHD_USE_IPv6;
-	freeaddrinfo(ai);
-	free(host);
-
 	if (!cfg->plain_http) {
-		if ((cert = file_read_all(cfg->tls_cert, 1 << 20, cause)) == NULL)
+		if (file_read_pem_pair(cfg->tls_cert, cfg->tls_key, &cert, &key,
+		    cause) != 0)
 			return -1;
-		if ((key = file_read_all(cfg->tls_key, 1 << 20, cause)) == NULL) {
-			free(cert);
-			return -1;
-		}
 		flags |= MHD_USE_TLS;
 	}
 
@@ -558,15 +522,12 @@ server_start(struct server *srv, const struct relay_config *cfg,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, log_external, srv,
 	    MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned int)(cfg->threads > 1 ? cfg->threads : 0),
 	    cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
-	if (key != NULL) {
-		explicit_bzero(key, strlen(key));
-		free(key);
-	}
+	file_free_secret(key);
 	free(cert);
 	if (srv->daemon == NULL) {
 		*cause = xasprintf("cannot serve on %s (address in use, bad "

@@ -204,69 +204,36 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 }
 
-static void on_mhd_log(void *, const char *, va_list)
-    __attribute__((format(printf, 2, 0)));
-
-static void
-on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char line[512];
-	size_t n;
-
-	vsnprintf(line, sizeof line, fmt, ap);
-	n = strlen(line);
-	while (n > 0 && line[n - 1] == '\n')
-		line[--n] = '\0';
-	log_debug("http: %s", line);
-}
-
-
 int
 httpd_start(struct httpd **out, const struct httpd_options *o,
     httpd_dispatch dispatch, void *ctx, unsigned *bound, char **cause)
 {
 	struct sockaddr_storage ss;
-	struct addrinfo hints, *ai = NULL;
 	const union MHD_DaemonInfo *info;
 	pthread_condattr_t ca;
 	struct httpd *h;
-	char *host = NULL, *cert = NULL, *key = NULL, portstr[8];
+	char *cert = NULL, *key = NULL;
 	unsigned port;
-	int loopback, rc;
+	int loopback, v6;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC |
 	    MHD_USE_ERROR_LOG;
 
-	if (netaddr_parse(o->listen, &host, &port, &loopback, cause) != 0)
+	if (netaddr_resolve(o->listen, &ss, &port, &v6, &loopback,
+	    cause) != 0)
 		return -1;
 	if (o->plain_http && !loopback) {
 		*cause = xasprintf("--plain-http needs a loopback listen "
 		    "address (127.0.0.1, ::1, localhost); '%s' is not one",
 		    o->listen);
-		free(host);
 		return -1;
 	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(portstr, sizeof portstr, "%u", port);
-	rc = getaddrinfo(host, portstr, &hints, &ai);
-	free(host);
-	if (rc != 0 || ai == NULL) {
-		*cause = xasprintf("listen %s: %s", o->listen, gai_strerror(rc));
-		return -1;
-	}
-	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-	if (ai->ai_family == AF_INET6)
+	if (v6)
 		flags |= MHD_USE_IPv6;
-	freeaddrinfo(ai);
 	if (!o->plain_http) {
-		if ((cert = file_read_all(o->tls_cert, 1 << 20, cause)) == NULL)
+		if (file_read_pem_pair(o->tls_cert, o->tls_key, &cert, &key,
+		    cause) != 0)
 			return -1;
-		if ((key = file_read_all(o->tls_key, 1 << 20, cause)) == NULL) {
-			free(cert);
-			return -1;
-		}
 		flags |= MHD_USE_TLS;
 	}
 
@@ -282,17 +249,14 @@ httpd_start(struct httpd **out, const struct httpd_options *o,
 	pthread_condattr_destroy(&ca);
 
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, log_external, h,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_LIMIT, 256u,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 120u,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
-	if (key != NULL) {
-		explicit_bzero(key, strlen(key));
-		free(key);
-	}
+	file_free_secret(key);
 	free(cert);
 	if (h->daemon == NULL) {
 		*cause = xasprintf("cannot serve on %s (address in use, bad "
