@@ -78,6 +78,44 @@ def write_secret(path, data, mode=0o600):
     os.chmod(path, mode)
 
 
+def start_program(argv, ready, log, name):
+    """Starts a server that reports "host:port" in its ready file; waits
+    for it. Returns (process, open log file, port)."""
+    if os.path.exists(ready):
+        os.unlink(ready)
+    logf = open(log, "ab")
+    proc = subprocess.Popen(argv, stdout=logf, stderr=logf)
+
+    def is_ready():
+        if proc.poll() is not None:
+            with open(log, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+            raise AssertionError("%s exited with %s:\n%s" % (
+                name, proc.returncode, text))
+        return os.path.exists(ready)
+    wait_for(is_ready, what=name + " to listen")
+    with open(ready) as f:
+        port = int(f.read().strip().rsplit(":", 1)[1])
+    return proc, logf, port
+
+
+def stop_program(proc, logf, sig, name):
+    """Signals a program started by start_program and waits for it;
+    returns its exit code (None when it was not running)."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(name + " did not stop within 30 s")
+    finally:
+        logf.close()
+
+
 class Relay:
     """One glivi-relay process with its own files."""
 
@@ -111,40 +149,18 @@ class Relay:
                        sections, extra))
         self.proc = None
         self.port = None
+        self.logf = None
 
     # -- lifecycle ---------------------------------------------------------
     def start(self, *args):
-        if os.path.exists(self.ready):
-            os.unlink(self.ready)
-        self.logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(
+        self.proc, self.logf, self.port = start_program(
             [RELAY, "serve", "-c", self.config, "--ready-file", self.ready]
-            + list(args), stdout=self.logf, stderr=self.logf)
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise AssertionError("relay exited with %s:\n%s" % (
-                    self.proc.returncode, self.read_log()))
-            return os.path.exists(self.ready)
-        wait_for(ready, what="the relay to listen")
-        with open(self.ready) as f:
-            self.port = int(f.read().strip().rsplit(":", 1)[1])
+            + list(args), self.ready, self.log, "the relay")
         return self
 
     def stop(self, sig=signal.SIGTERM):
         """Stops the relay; returns its exit code."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-            raise AssertionError("relay did not stop within 30 s")
-        finally:
-            self.logf.close()
+        rc = stop_program(self.proc, self.logf, sig, "the relay")
         self.proc = None
         return rc
 

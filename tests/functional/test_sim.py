@@ -172,37 +172,15 @@ class Sim:
         self.args += list(extra)
         self.proc = None
         self.port = None
+        self.logf = None
 
     def start(self):
-        if os.path.exists(self.ready):
-            os.unlink(self.ready)
-        self.logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(self.args, stdout=self.logf,
-                                     stderr=self.logf)
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise AssertionError("glivi-sim exited with %s:\n%s" % (
-                    self.proc.returncode, self.read_log()))
-            return os.path.exists(self.ready)
-        R.wait_for(ready, what="glivi-sim to listen")
-        with open(self.ready) as f:
-            self.port = int(f.read().strip().rsplit(":", 1)[1])
+        self.proc, self.logf, self.port = R.start_program(
+            self.args, self.ready, self.log, "glivi-sim")
         return self
 
     def stop(self, sig=signal.SIGTERM):
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("glivi-sim did not stop within 30 s")
-        finally:
-            self.logf.close()
+        rc = R.stop_program(self.proc, self.logf, sig, "glivi-sim")
         self.proc = None
         return rc
 
