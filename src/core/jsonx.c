@@ -3,11 +3,15 @@
  */
 #include "core/jsonx.h"
 
+#include "core/buf.h"
+#include "core/utf8.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/xalloc.h"
 
@@ -149,5 +153,30 @@ jx_nul_escapes_to_soh(char *p, size_t n)
 		    p[i + 3] == '0' && p[i + 4] == '0' && p[i + 5] == '0')
 			p[i + 5] = '1';
 		i++;
+	}
+}
+
+void
+jx_terminal_safe(const char *json, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)json;
+	size_t n = strlen(json), k;
+	uint32_t cp;
+
+	while (n > 0) {
+		k = utf8_decode(p, n, &cp);
+		if (k == 0) {
+			buf_adds(out, "\\ufffd");
+			k = 1;
+		} else if (cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+		    (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 ||
+		    cp == 0x2029) {
+			buf_printf(out, "\\u%04x", (unsigned)cp);
+		} else {
+			buf_add(out, p, k);
+		}
+		p += k;
+		n -= k;
 	}
 }

@@ -27,6 +27,13 @@ void jx_add_int(cJSON *, const char *key, int64_t v);
 int jx_has_nul_escape(const char *, size_t);
 /* Rewrites each \u0000 escape in place as \u0001 (same length). */
 void jx_nul_escapes_to_soh(char *, size_t);
+/*
+ * Makes printed JSON safe to show on a terminal: C1 controls, DEL, bidi
+ * overrides and isolates and U+2028/U+2029 inside strings become \uXXXX
+ * escapes (cJSON escapes only C0). Appends to out.
+ */
+struct buf;
+void jx_terminal_safe(const char *json, struct buf *out);
 /* Prints compactly; caller frees with free(). */
 char *jx_print(const cJSON *);
 

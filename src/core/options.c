@@ -7,10 +7,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "core/ini.h"
 #include "core/xalloc.h"
 
 #define FIELD(cfg, o, T) ((T *)(void *)((char *)(cfg) + (o)->offset))
@@ -253,5 +255,127 @@ options_sample(const struct option_def *tab, const char *section,
 		else
 			buf_printf(out, ";%s =\n", tab->key);
 		buf_adds(out, "\n");
+	}
+}
+
+/* -- whole files of single sections ------------------------------------ */
+
+struct load {
+	const struct option_def *tab;
+	void *cfg;
+	unsigned char *seen;
+};
+
+static int
+load_key(void *ctx, const char *section, const char *key, const char *value,
+    char **cause)
+{
+	struct load *l = ctx;
+	const struct option_def *o;
+
+	if (key == NULL) {
+		for (o = l->tab; o->key != NULL; o++) {
+			if (strcmp(o->section, section) == 0)
+				return 0;
+		}
+		*cause = xasprintf("unknown section [%s]", section);
+		return -1;
+	}
+	if (*section == '\0') {
+		*cause = xasprintf("'%s' is outside any [section]", key);
+		return -1;
+	}
+	if ((o = options_find(l->tab, section, key)) == NULL) {
+		*cause = xasprintf("unknown key '%s' in [%s]", key, section);
+		return -1;
+	}
+	if (l->seen[o - l->tab]) {
+		*cause = xasprintf("'%s' is set twice in [%s]", key, section);
+		return -1;
+	}
+	l->seen[o - l->tab] = 1;
+	return options_set(o, l->cfg, value, cause);
+}
+
+int
+options_load_file(const struct option_def *tab, void *cfg, const char *path,
+    char **cause)
+{
+	struct load l = { tab, cfg, NULL };
+	size_t n = 0;
+	int rc;
+
+	while (tab[n].key != NULL)
+		n++;
+	l.seen = xcalloc(n + 1, 1);
+	options_defaults(tab, cfg);
+	rc = ini_parse_file(path, load_key, &l, cause);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if ((tab[i].flags & OPT_REQUIRED) && !l.seen[i]) {
+			*cause = xasprintf("%s: [%s] needs '%s'", path,
+			    tab[i].section, tab[i].key);
+			rc = -1;
+		}
+	}
+	free(l.seen);
+	return rc;
+}
+
+void
+options_dump(const struct option_def *tab, const void *cfg, struct buf *out)
+{
+	const char *section = NULL;
+
+	for (; tab->key != NULL; tab++) {
+		const void *f = (const char *)cfg + tab->offset;
+
+		if (section == NULL || strcmp(section, tab->section) != 0) {
+			buf_printf(out, "%s[%s]\n", section ? "\n" : "",
+			    tab->section);
+			section = tab->section;
+		}
+		switch (tab->type) {
+		case OPT_STRING:
+		case OPT_ENUM: {
+			const char *s = *(char *const *)f;
+
+			if (s == NULL)
+				buf_printf(out, "%s =\n", tab->key);
+			else if (tab->flags & OPT_SECRET)
+				buf_printf(out, "%s = (hidden)\n", tab->key);
+			else
+				buf_printf(out, "%s = %s\n", tab->key, s);
+			break;
+		}
+		case OPT_BOOL:
+			buf_printf(out, "%s = %s\n", tab->key,
+			    *(const int *)f ? "true" : "false");
+			break;
+		case OPT_INT:
+		case OPT_SIZE:
+			buf_printf(out, "%s = %lld\n", tab->key,
+			    *(const long long *)f);
+			break;
+		case OPT_DURATION:
+			buf_printf(out, "%s = %llds\n", tab->key,
+			    *(const long long *)f);
+			break;
+		}
+	}
+}
+
+void
+options_help(const struct option_def *tab, struct buf *out)
+{
+	for (; tab->key != NULL; tab++) {
+		size_t n = strcspn(tab->help, "\n");
+		char name[96];
+
+		snprintf(name, sizeof name, "%s.%s", tab->section, tab->key);
+		buf_printf(out, "  %-26s %.*s%s%s%s\n", name, (int)n,
+		    tab->help, tab->def && !(tab->flags & OPT_EXAMPLE) ?
+		    " [" : "", tab->def && !(tab->flags & OPT_EXAMPLE) ?
+		    tab->def : "", tab->def && !(tab->flags & OPT_EXAMPLE) ?
+		    "]" : "");
 	}
 }

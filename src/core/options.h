@@ -47,6 +47,18 @@ void options_free(const struct option_def *, void *cfg);
 void options_sample(const struct option_def *, const char *section,
     const char *section_name, struct buf *);
 
+/*
+ * Loads a whole INI file whose sections each appear once (no "name.*"
+ * sections): defaults first, then the file; unknown sections and keys, a
+ * key set twice and a missing required key are errors ("file:line: what").
+ */
+int options_load_file(const struct option_def *, void *cfg, const char *path,
+    char **cause);
+/* The effective values, one "key = value" line each, secrets hidden. */
+void options_dump(const struct option_def *, const void *cfg, struct buf *);
+/* One line per key for --help: section.key, what it is, [default]. */
+void options_help(const struct option_def *, struct buf *);
+
 int options_parse_size(const char *, long long *);
 int options_parse_duration(const char *, long long *);
 int options_parse_bool(const char *, int *);

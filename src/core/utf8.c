@@ -5,9 +5,10 @@
 
 #include <stdint.h>
 
-/* Decodes one code point at s; returns its length, or 0 when malformed. */
-static size_t
-decode(const unsigned char *s, size_t n, uint32_t *cp)
+#include "core/buf.h"
+
+size_t
+utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	unsigned char c = s[0];
 
@@ -58,7 +59,7 @@ utf8_utf16_length(const char *s, size_t n)
 	size_t k;
 
 	while (n > 0) {
-		if ((k = decode(p, n, &cp)) == 0)
+		if ((k = utf8_decode(p, n, &cp)) == 0)
 			return -1;
 		units += cp >= 0x10000 ? 2 : 1;
 		p += k;
@@ -75,7 +76,7 @@ utf8_has_controls(const char *s, size_t n)
 	size_t k;
 
 	while (n > 0) {
-		if ((k = decode(p, n, &cp)) == 0)
+		if ((k = utf8_decode(p, n, &cp)) == 0)
 			return 1;
 		if ((cp < 0x20 && cp != '\t' && cp != '\n') ||
 		    (cp >= 0x7f && cp < 0xa0))
@@ -84,4 +85,52 @@ utf8_has_controls(const char *s, size_t n)
 		n -= k;
 	}
 	return 0;
+}
+
+/* Bidirectional overrides and isolates: they reorder what follows. */
+static int
+is_bidi_control(uint32_t cp)
+{
+	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void
+utf8_sanitize(const char *s, size_t n, int flags, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	size_t k;
+
+	while (n > 0) {
+		if ((k = utf8_decode(p, n, &cp)) == 0) {
+			buf_adds(out, "\xef\xbf\xbd"); /* U+FFFD */
+			p++;
+			n--;
+			continue;
+		}
+		if (cp == '\n') {
+			buf_adds(out, (flags & UTF8_KEEP_NEWLINES) ? "\n" : " ");
+		} else if (cp == '\t') {
+			buf_adds(out, " ");
+		} else if (cp == '\r') {
+			/* CRLF is a newline; a lone CR would rewind the line. */
+			if (n < 2 || p[1] != '\n')
+				buf_adds(out, " ");
+		} else if (cp < 0x20) {
+			char pic[4] = { (char)0xe2, (char)0x90,
+				(char)(0x80 + cp), 0 }; /* U+2400 + cp */
+
+			buf_adds(out, pic);
+		} else if (cp == 0x7f) {
+			buf_adds(out, "\xe2\x90\xa1"); /* U+2421 */
+		} else if ((cp >= 0x80 && cp <= 0x9f) || is_bidi_control(cp)) {
+			buf_adds(out, "\xef\xbf\xbd");
+		} else if (cp == 0x2028 || cp == 0x2029) {
+			buf_adds(out, (flags & UTF8_KEEP_NEWLINES) ? "\n" : " ");
+		} else {
+			buf_add(out, p, k);
+		}
+		p += k;
+		n -= k;
+	}
 }

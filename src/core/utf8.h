@@ -6,6 +6,12 @@
 #define GLIVI_UTF8_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+
+/* Decodes one code point at s; returns its length, or 0 when malformed. */
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* Well-formed UTF-8: no overlongs, surrogates or code points past U+10FFFF. */
 int utf8_valid(const char *, size_t);
@@ -14,5 +20,17 @@ int utf8_valid(const char *, size_t);
 long utf8_utf16_length(const char *, size_t);
 /* Contains a C0 control other than \t and \n, DEL, or a C1 control. */
 int utf8_has_controls(const char *, size_t);
+
+/*
+ * The one sanitiser for untrusted text (customers' messages, names, error
+ * texts from outside) before any screen, title, log or command sees it:
+ * invalid UTF-8 and C1 controls become U+FFFD, C0 controls and DEL their
+ * visible Control Pictures (ESC shows as U+241B), bidi overrides and
+ * isolates U+FFFD, tabs a space, a lone CR a space. Newlines (and U+2028,
+ * U+2029) stay only with UTF8_KEEP_NEWLINES, else become spaces. Appends
+ * to out.
+ */
+#define UTF8_KEEP_NEWLINES 0x1
+void utf8_sanitize(const char *, size_t, int flags, struct buf *out);
 
 #endif

@@ -97,7 +97,7 @@ api_sync(struct server *srv, struct request *r)
 	const char *v;
 	struct page p;
 	enum MHD_Result answer;
-	int64_t since, limit = srv->cfg->sync_page_max;
+	int64_t since, limit = srv->cfg->sync_page_max, head, horizon;
 	char cursor[64], *end, *s;
 	cJSON *o;
 
@@ -130,7 +130,8 @@ api_sync(struct server *srv, struct request *r)
 	p.st = st;
 	p.last = since;
 	p.n = 0;
-	if (store_changes(st, since, limit, page_add, &p) != 0) {
+	if (store_changes(st, since, limit, page_add, &p) != 0 ||
+	    store_head(st, &head, &horizon) != 0) {
 		store_read_end(st);
 		cJSON_Delete(p.events);
 		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -141,7 +142,11 @@ api_sync(struct server *srv, struct request *r)
 	cJSON_AddItemToObject(o, "events", p.events);
 	sync_cursor_format(store_epoch(st), p.last, cursor);
 	cJSON_AddStringToObject(o, "cursor", cursor);
-	cJSON_AddBoolToObject(o, "more", p.n == limit);
+	/* Same snapshot as the page: more is exact. remaining counts seq
+	 * numbers, an upper bound on the changes left (an entity changed
+	 * twice travels once), enough for a progress bar. */
+	cJSON_AddBoolToObject(o, "more", p.last < head);
+	jx_add_int(o, "remaining", head > p.last ? head - p.last : 0);
 	s = jx_print(o);
 	cJSON_Delete(o);
 	answer = server_respond(r, MHD_HTTP_OK, "application/json", s,

@@ -1,0 +1,1464 @@
+/*
+ * The client's cache and work files; see cache.h. Every SQL statement of
+ * glivi-tui is in this file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "client/cache.h"
+#include "core/buf.h"
+#include "core/hmac.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+
+/* -- schema ------------------------------------------------------------ */
+
+/*
+ * Numbered migrations of each file; user_version is the number applied.
+ * Never edit one that has shipped: add the next.
+ */
+static const char *const cache_migrations[] = {
+	/* 1 */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	"CREATE TABLE conversations(id INTEGER PRIMARY KEY,"
+	"  seq INTEGER NOT NULL, contact_id INTEGER, status TEXT,"
+	"  assignee_id INTEGER, last_activity_at INTEGER,"
+	"  last_message_id INTEGER, data TEXT NOT NULL);"
+	"CREATE TABLE messages(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
+	"  conversation_id INTEGER NOT NULL, ts INTEGER, direction TEXT,"
+	"  status TEXT, body TEXT, data TEXT NOT NULL);"
+	"CREATE TABLE contacts(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
+	"  name TEXT, phone TEXT, data TEXT NOT NULL);"
+	"CREATE TABLE orders(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
+	"  contact_id INTEGER, conversation_id INTEGER, data TEXT NOT NULL);"
+	"CREATE TABLE notes(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
+	"  conversation_id INTEGER, data TEXT NOT NULL);"
+	"CREATE TABLE agents(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
+	"  name TEXT, data TEXT NOT NULL);"
+	"CREATE TABLE templates(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
+	"  name TEXT, language TEXT, status TEXT, data TEXT NOT NULL);"
+	"CREATE VIRTUAL TABLE message_fts USING fts5(body,"
+	"  content='messages', content_rowid='id',"
+	"  tokenize='unicode61 remove_diacritics 2');"
+	"CREATE VIRTUAL TABLE contact_fts USING fts5(name, phone,"
+	"  content='contacts', content_rowid='id',"
+	"  tokenize='unicode61 remove_diacritics 2');",
+};
+
+static const char *const work_migrations[] = {
+	/* 1 */
+	"CREATE TABLE work.meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	"CREATE TABLE work.outbox(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  key TEXT NOT NULL UNIQUE, conversation_id INTEGER,"
+	"  kind TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,"
+	"  body TEXT, state TEXT NOT NULL DEFAULT 'queued',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL DEFAULT 0, error TEXT,"
+	"  result_id INTEGER, created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX work.outbox_queue ON outbox(state, conversation_id, id);"
+	"CREATE TABLE work.drafts(conversation_id INTEGER PRIMARY KEY,"
+	"  body TEXT NOT NULL, updated_at INTEGER NOT NULL);",
+};
+
+/* Indexes and full-text triggers: left out during a first sync. */
+static const char *const cache_indexes =
+	"CREATE INDEX IF NOT EXISTS messages_by_conversation"
+	"  ON messages(conversation_id, id);"
+	"CREATE INDEX IF NOT EXISTS conversations_by_activity"
+	"  ON conversations(last_activity_at);"
+	"CREATE INDEX IF NOT EXISTS conversations_by_contact"
+	"  ON conversations(contact_id);"
+	"CREATE INDEX IF NOT EXISTS notes_by_conversation"
+	"  ON notes(conversation_id);"
+	"CREATE INDEX IF NOT EXISTS orders_by_contact ON orders(contact_id);"
+	"CREATE TRIGGER IF NOT EXISTS messages_ai AFTER INSERT ON messages"
+	" BEGIN INSERT INTO message_fts(rowid, body) VALUES(new.id, new.body);"
+	" END;"
+	"CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages"
+	" BEGIN INSERT INTO message_fts(message_fts, rowid, body)"
+	"  VALUES('delete', old.id, old.body); END;"
+	"CREATE TRIGGER IF NOT EXISTS messages_au AFTER UPDATE OF body"
+	" ON messages WHEN old.body IS NOT new.body"
+	" BEGIN INSERT INTO message_fts(message_fts, rowid, body)"
+	"  VALUES('delete', old.id, old.body);"
+	" INSERT INTO message_fts(rowid, body) VALUES(new.id, new.body); END;"
+	"CREATE TRIGGER IF NOT EXISTS contacts_ai AFTER INSERT ON contacts"
+	" BEGIN INSERT INTO contact_fts(rowid, name, phone)"
+	"  VALUES(new.id, new.name, new.phone); END;"
+	"CREATE TRIGGER IF NOT EXISTS contacts_ad AFTER DELETE ON contacts"
+	" BEGIN INSERT INTO contact_fts(contact_fts, rowid, name, phone)"
+	"  VALUES('delete', old.id, old.name, old.phone); END;"
+	"CREATE TRIGGER IF NOT EXISTS contacts_au AFTER UPDATE OF name, phone"
+	" ON contacts WHEN old.name IS NOT new.name OR old.phone IS NOT"
+	" new.phone BEGIN INSERT INTO contact_fts(contact_fts, rowid, name,"
+	" phone) VALUES('delete', old.id, old.name, old.phone);"
+	" INSERT INTO contact_fts(rowid, name, phone)"
+	"  VALUES(new.id, new.name, new.phone); END;";
+
+static const char *const cache_indexes_drop =
+	"DROP TRIGGER IF EXISTS messages_ai; DROP TRIGGER IF EXISTS messages_ad;"
+	"DROP TRIGGER IF EXISTS messages_au; DROP TRIGGER IF EXISTS contacts_ai;"
+	"DROP TRIGGER IF EXISTS contacts_ad; DROP TRIGGER IF EXISTS contacts_au;"
+	"DROP INDEX IF EXISTS messages_by_conversation;"
+	"DROP INDEX IF EXISTS conversations_by_activity;"
+	"DROP INDEX IF EXISTS conversations_by_contact;"
+	"DROP INDEX IF EXISTS notes_by_conversation;"
+	"DROP INDEX IF EXISTS orders_by_contact;";
+
+/*
+ * One row per entity kind: its table, and the columns kept beside the
+ * whole JSON (data) for the queries the client runs. ?1 is the id, ?2 the
+ * seq, ?3 the entity's JSON.
+ */
+static const struct kind {
+	const char *kind;
+	const char *table;
+	const char *columns; /* after id, seq */
+	const char *values;  /* after ?1, ?2 */
+} kinds[] = {
+	{ "conversation", "conversations",
+	  "contact_id, status, assignee_id, last_activity_at, last_message_id",
+	  "?3->>'contact_id', ?3->>'status', ?3->>'assignee_id',"
+	  " ?3->>'last_activity_at', ?3->>'last_message_id'" },
+	{ "message", "messages", "conversation_id, ts, direction, status, body",
+	  "?3->>'conversation_id', ?3->>'timestamp', ?3->>'direction',"
+	  " ?3->>'status', CASE WHEN ?3->>'revoked' THEN NULL"
+	  " ELSE coalesce(?3->>'edited_text', ?3->>'text') END" },
+	{ "contact", "contacts", "name, phone",
+	  "coalesce(?3->>'display_name', ?3->>'profile_name',"
+	  " ?3->>'username'), ?3->>'wa_id'" },
+	{ "order", "orders", "contact_id, conversation_id",
+	  "?3->>'contact_id', ?3->>'conversation_id'" },
+	{ "note", "notes", "conversation_id", "?3->>'conversation_id'" },
+	{ "agent", "agents", "name", "?3->>'name'" },
+	{ "template", "templates", "name, language, status",
+	  "?3->>'name', ?3->>'language', ?3->>'status'" },
+};
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+struct cache {
+	sqlite3 *db;
+	char *dir;
+	char *name;
+	char *path;
+	char *work_path;
+	int in_txn;
+	int damaged;
+	sqlite3_stmt *upsert[NKINDS];
+	sqlite3_stmt *provisional[NKINDS];
+	sqlite3_stmt *tombstone[NKINDS];
+	sqlite3_stmt *events;
+	sqlite3_stmt *set_meta;
+};
+
+/* -- opening ----------------------------------------------------------- */
+
+static int
+db_error(struct cache *c, int rc)
+{
+	int primary = rc & 0xff;
+
+	if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+		c->damaged = 1;
+	return -1;
+}
+
+static int
+exec(struct cache *c, const char *sql, char **cause)
+{
+	char *err = NULL;
+	int rc;
+
+	if ((rc = sqlite3_exec(c->db, sql, NULL, NULL, &err)) != SQLITE_OK) {
+		if (cause != NULL)
+			*cause = xasprintf("%s: %s", c->path,
+			    err ? err : sqlite3_errmsg(c->db));
+		sqlite3_free(err);
+		return db_error(c, rc);
+	}
+	return 0;
+}
+
+static int
+user_version(struct cache *c, const char *schema, int *v, char **cause)
+{
+	sqlite3_stmt *s;
+	char sql[64];
+	int rc;
+
+	snprintf(sql, sizeof sql, "PRAGMA %s.user_version", schema);
+	if ((rc = sqlite3_prepare_v2(c->db, sql, -1, &s, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_step(s)) != SQLITE_ROW) {
+		*cause = xasprintf("%s", sqlite3_errmsg(c->db));
+		sqlite3_finalize(s);
+		return db_error(c, rc);
+	}
+	*v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int
+migrate(struct cache *c, const char *schema, const char *const *m, int n,
+    const char *file, char **cause)
+{
+	int v;
+	char sql[64];
+
+	if (user_version(c, schema, &v, cause) != 0)
+		return -1;
+	if (v > n) {
+		free(*cause);
+		*cause = xasprintf("%s: made by a newer glivi-tui (schema %d, "
+		    "this one knows %d)", file, v, n);
+		return -1;
+	}
+	for (; v < n; v++) {
+		snprintf(sql, sizeof sql, "PRAGMA %s.user_version = %d", schema,
+		    v + 1);
+		if (exec(c, "BEGIN IMMEDIATE", cause) != 0)
+			return -1;
+		if (exec(c, m[v], cause) != 0 || exec(c, sql, cause) != 0) {
+			exec(c, "ROLLBACK", NULL);
+			return -1;
+		}
+		if (exec(c, "COMMIT", cause) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A file name for the relay: its host and port, and a hash of the URL. */
+static char *
+account_name(const char *url)
+{
+	unsigned char h[32];
+	char hex[65], host[64];
+	const char *p = strstr(url, "://");
+	size_t i, n = 0;
+
+	sha256(url, strlen(url), h);
+	hex_encode(h, 4, hex);
+	p = p != NULL ? p + 3 : url;
+	for (i = 0; p[i] != '\0' && p[i] != '/' && n < sizeof host - 1; i++)
+		host[n++] = (p[i] >= 'a' && p[i] <= 'z') ||
+		    (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' &&
+		    p[i] <= '9') || p[i] == '.' || p[i] == '-' ? p[i] : '_';
+	host[n] = '\0';
+	return xasprintf("%s-%s", n ? host : "relay", hex);
+}
+
+static int
+mkdir_private(const char *dir, char **cause)
+{
+	char *p = xstrdup(dir);
+
+	for (char *s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			*cause = xasprintf("cannot create %s: %s", p,
+			    strerror(errno));
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	free(p);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		*cause = xasprintf("cannot create %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+finalize_all(struct cache *c)
+{
+	for (size_t i = 0; i < NKINDS; i++) {
+		sqlite3_finalize(c->upsert[i]);
+		sqlite3_finalize(c->provisional[i]);
+		sqlite3_finalize(c->tombstone[i]);
+		c->upsert[i] = c->provisional[i] = c->tombstone[i] = NULL;
+	}
+	sqlite3_finalize(c->events);
+	sqlite3_finalize(c->set_meta);
+	c->events = c->set_meta = NULL;
+}
+
+static int
+prepare(struct cache *c, const char *sql, sqlite3_stmt **s, char **cause)
+{
+	int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    s, NULL);
+
+	if (rc != SQLITE_OK) {
+		*cause = xasprintf("%s: %s", c->path, sqlite3_errmsg(c->db));
+		return db_error(c, rc);
+	}
+	return 0;
+}
+
+static int
+prepare_all(struct cache *c, char **cause)
+{
+	char sql[1024];
+
+	for (size_t i = 0; i < NKINDS; i++) {
+		const struct kind *k = &kinds[i];
+
+		char set[512];
+		size_t n = 0;
+
+		/* "a, b" -> "a = excluded.a, b = excluded.b" */
+		for (const char *p = k->columns; *p != '\0';) {
+			size_t w = strcspn(p, ",");
+
+			n += (size_t)snprintf(set + n, sizeof set - n,
+			    "%.*s = excluded.%.*s, ", (int)w, p, (int)w, p);
+			p += w;
+			while (*p == ',' || *p == ' ')
+				p++;
+		}
+		snprintf(sql, sizeof sql, "INSERT INTO %s(id, seq, %s, data) "
+		    "VALUES(?1, ?2, %s, ?3) ON CONFLICT(id) DO UPDATE SET "
+		    "seq = excluded.seq, %sdata = excluded.data"
+		    " WHERE excluded.seq > %s.seq", k->table, k->columns,
+		    k->values, set, k->table);
+		if (prepare(c, sql, &c->upsert[i], cause) != 0)
+			return -1;
+		snprintf(sql, sizeof sql, "INSERT INTO %s(id, seq, %s, data) "
+		    "VALUES(?1, 0, %s, ?3) ON CONFLICT(id) DO NOTHING",
+		    k->table, k->columns, k->values);
+		if (prepare(c, sql, &c->provisional[i], cause) != 0)
+			return -1;
+		snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = ?1 AND "
+		    "seq < ?2", k->table);
+		if (prepare(c, sql, &c->tombstone[i], cause) != 0)
+			return -1;
+	}
+	if (prepare(c, "SELECT value->>'kind', json_type(value, '$.id'),"
+	    " value->>'id', json_type(value, '$.seq'), value->>'seq',"
+	    " value->>'deleted', json_type(value, '$.data'), value->'$.data'"
+	    " FROM json_each(?1, ?2)", &c->events, cause) != 0)
+		return -1;
+	return prepare(c, "INSERT OR REPLACE INTO meta(key, value) "
+	    "VALUES(?1, ?2)", &c->set_meta, cause);
+}
+
+/* Opens both files on one connection: the cache as main, work attached. */
+static int
+open_db(struct cache *c, char **cause)
+{
+	char *sql;
+	mode_t old;
+	int rc;
+
+	old = umask(077);
+	rc = sqlite3_open_v2(c->path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	umask(old);
+	if (rc != SQLITE_OK) {
+		*cause = xasprintf("%s: %s", c->path, c->db ?
+		    sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		return db_error(c, rc);
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, 5000);
+	chmod(c->path, 0600);
+	sql = sqlite3_mprintf("ATTACH %Q AS work", c->work_path);
+	old = umask(077);
+	rc = exec(c, sql, cause);
+	umask(old);
+	sqlite3_free(sql);
+	if (rc != 0)
+		return -1;
+	chmod(c->work_path, 0600);
+	return 0;
+}
+
+/* Work file first: a problem there must never cost the agent's work. */
+static int
+setup_work(struct cache *c, char **cause)
+{
+	char *inner = NULL;
+
+	if (exec(c, "PRAGMA work.journal_mode = WAL", &inner) != 0 ||
+	    exec(c, "PRAGMA work.synchronous = FULL", &inner) != 0 ||
+	    migrate(c, "work", work_migrations, (int)(sizeof work_migrations /
+	    sizeof work_migrations[0]), c->work_path, &inner) != 0) {
+		*cause = xasprintf("the work file %s (your outbox and drafts) "
+		    "cannot be used: %s. It was left as it is; move it away "
+		    "to start without them", c->work_path, inner);
+		free(inner);
+		c->damaged = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+setup_cache(struct cache *c, char **cause)
+{
+	if (exec(c, "PRAGMA main.journal_mode = WAL", cause) != 0 ||
+	    exec(c, "PRAGMA main.synchronous = NORMAL", cause) != 0 ||
+	    exec(c, "PRAGMA main.cache_size = -16384", cause) != 0 ||
+	    migrate(c, "main", cache_migrations, (int)(sizeof
+	    cache_migrations / sizeof cache_migrations[0]), c->path,
+	    cause) != 0)
+		return -1;
+	/* Touch every table, so a damaged schema shows now. */
+	if (exec(c, "SELECT count(*) FROM meta; SELECT id FROM conversations "
+	    "LIMIT 1; SELECT id FROM messages LIMIT 1;", cause) != 0)
+		return -1;
+	if (prepare_all(c, cause) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+close_db(struct cache *c)
+{
+	finalize_all(c);
+	if (c->db != NULL)
+		sqlite3_close(c->db);
+	c->db = NULL;
+	c->in_txn = 0;
+}
+
+static void
+remove_cache_files(const char *path)
+{
+	char *p;
+
+	unlink(path);
+	p = xasprintf("%s-wal", path);
+	unlink(p);
+	free(p);
+	p = xasprintf("%s-shm", path);
+	unlink(p);
+	free(p);
+}
+
+/* Moves a damaged cache file aside (for a bug report) and starts anew. */
+static void
+set_aside(struct cache *c)
+{
+	char *aside = xasprintf("%s.damaged", c->path);
+
+	remove_cache_files(aside);
+	if (rename(c->path, aside) != 0)
+		unlink(c->path);
+	free(aside);
+	remove_cache_files(c->path);
+}
+
+static int
+open_all(struct cache *c, char **notice, char **cause)
+{
+	char *inner = NULL;
+
+	c->damaged = 0;
+	if (open_db(c, &inner) == 0 && setup_work(c, cause) != 0) {
+		free(inner);
+		return -1;
+	}
+	if (inner == NULL && setup_cache(c, &inner) == 0)
+		return 0;
+	if (c->db != NULL && !c->damaged && strstr(inner, "newer") == NULL &&
+	    strstr(inner, "malformed") == NULL) {
+		*cause = inner;
+		return -1;
+	}
+	/* Damaged, or from another version: the cache is disposable. */
+	log_warn("cache: %s; rebuilding it from the relay", inner);
+	if (notice != NULL)
+		*notice = xasprintf("the cache file was unusable (%s); it was "
+		    "moved to %s.damaged and will be rebuilt from the relay",
+		    inner, c->path);
+	free(inner);
+	close_db(c);
+	set_aside(c);
+	if (open_db(c, cause) != 0 || setup_work(c, cause) != 0 ||
+	    setup_cache(c, cause) != 0)
+		return -1;
+	return 0;
+}
+
+struct cache *
+cache_open(const char *dir, const char *relay_url, char **notice,
+    char **cause)
+{
+	struct cache *c = xcalloc(1, sizeof *c);
+
+	if (notice != NULL)
+		*notice = NULL;
+	if (mkdir_private(dir, cause) != 0) {
+		free(c);
+		return NULL;
+	}
+	c->dir = xstrdup(dir);
+	c->name = account_name(relay_url);
+	c->path = xasprintf("%s/%s.db", dir, c->name);
+	c->work_path = xasprintf("%s/%s.work.db", dir, c->name);
+	if (open_all(c, notice, cause) != 0) {
+		cache_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+cache_close(struct cache *c)
+{
+	if (c == NULL)
+		return;
+	if (c->in_txn)
+		cache_rollback(c);
+	close_db(c);
+	free(c->dir);
+	free(c->name);
+	free(c->path);
+	free(c->work_path);
+	free(c);
+}
+
+const char *
+cache_path(const struct cache *c)
+{
+	return c->path;
+}
+
+int
+cache_damaged(const struct cache *c)
+{
+	return c->damaged;
+}
+
+int
+cache_reset(struct cache *c, char **cause)
+{
+	if (c->in_txn)
+		cache_rollback(c);
+	close_db(c);
+	remove_cache_files(c->path);
+	c->damaged = 0;
+	if (open_db(c, cause) != 0 || setup_work(c, cause) != 0 ||
+	    setup_cache(c, cause) != 0)
+		return -1;
+	return 0;
+}
+
+/* -- transactions and meta --------------------------------------------- */
+
+int
+cache_begin(struct cache *c, char **cause)
+{
+	if (c->in_txn)
+		return 0;
+	if (exec(c, "BEGIN IMMEDIATE", cause) != 0)
+		return -1;
+	c->in_txn = 1;
+	return 0;
+}
+
+int
+cache_commit(struct cache *c, char **cause)
+{
+	if (!c->in_txn)
+		return 0;
+	c->in_txn = 0;
+	if (exec(c, "COMMIT", cause) != 0) {
+		exec(c, "ROLLBACK", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void
+cache_rollback(struct cache *c)
+{
+	if (c->in_txn)
+		exec(c, "ROLLBACK", NULL);
+	c->in_txn = 0;
+}
+
+static int
+meta_set_text(struct cache *c, const char *key, const char *value)
+{
+	sqlite3_stmt *s = c->set_meta;
+	int rc;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (value != NULL)
+		sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 2);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : db_error(c, rc);
+}
+
+int
+cache_meta_set_int(struct cache *c, const char *key, int64_t v)
+{
+	sqlite3_stmt *s = c->set_meta;
+	int rc;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, v);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : db_error(c, rc);
+}
+
+static char *
+meta_get_text(struct cache *c, const char *key)
+{
+	sqlite3_stmt *s;
+	char *v = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key = ?1",
+	    -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		v = xstrdup((const char *)sqlite3_column_text(s, 0));
+	else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		db_error(c, rc);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int
+cache_meta_get_int(struct cache *c, const char *key, int64_t *out)
+{
+	char *v = meta_get_text(c, key);
+
+	if (v == NULL)
+		return -1;
+	*out = strtoll(v, NULL, 10);
+	free(v);
+	return 0;
+}
+
+char *
+cache_cursor(struct cache *c)
+{
+	return meta_get_text(c, "cursor");
+}
+
+int
+cache_initial(struct cache *c)
+{
+	int64_t v = 0;
+	char *cur;
+
+	if (cache_meta_get_int(c, "initial", &v) == 0)
+		return v != 0;
+	cur = cache_cursor(c);
+	free(cur);
+	return cur == NULL;
+}
+
+int
+cache_initial_begin(struct cache *c, char **cause)
+{
+	if (cache_begin(c, cause) != 0)
+		return -1;
+	if (exec(c, cache_indexes_drop, cause) != 0 ||
+	    cache_meta_set_int(c, "initial", 1) != 0) {
+		cache_rollback(c);
+		return -1;
+	}
+	return cache_commit(c, cause);
+}
+
+int
+cache_initial_end(struct cache *c, char **cause)
+{
+	if (cache_begin(c, cause) != 0)
+		return -1;
+	if (exec(c, cache_indexes, cause) != 0 ||
+	    exec(c, "INSERT INTO message_fts(message_fts) VALUES('rebuild');"
+	    "INSERT INTO contact_fts(contact_fts) VALUES('rebuild');",
+	    cause) != 0 || cache_meta_set_int(c, "initial", 0) != 0) {
+		cache_rollback(c);
+		return -1;
+	}
+	return cache_commit(c, cause);
+}
+
+/* -- applying changes -------------------------------------------------- */
+
+int
+cache_page_envelope(struct cache *c, const char *page, size_t len,
+    char **cursor, int *more, int64_t *remaining, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc, ok = 0;
+
+	*cursor = NULL;
+	if (sqlite3_prepare_v2(c->db, "SELECT json_valid(?1),"
+	    " json_type(?1, '$.cursor'), ?1->>'cursor', json_type(?1, '$.more'),"
+	    " json_type(?1, '$.events'), json_type(?1, '$.remaining'),"
+	    " ?1->>'remaining'", -1, &s, NULL) != SQLITE_OK) {
+		*cause = xstrdup(sqlite3_errmsg(c->db));
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, page, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_int(s, 0) == 1) {
+		const char *ct = (const char *)sqlite3_column_text(s, 1);
+		const char *mt = (const char *)sqlite3_column_text(s, 3);
+		const char *et = (const char *)sqlite3_column_text(s, 4);
+		const char *rt = (const char *)sqlite3_column_text(s, 5);
+
+		if (ct == NULL || strcmp(ct, "text") != 0)
+			*cause = xstrdup("the sync page has no cursor");
+		else if (mt == NULL || (strcmp(mt, "true") != 0 &&
+		    strcmp(mt, "false") != 0))
+			*cause = xstrdup("the sync page has no 'more'");
+		else if (et == NULL || strcmp(et, "array") != 0)
+			*cause = xstrdup("the sync page has no events array");
+		else {
+			*cursor = xstrdup((const char *)
+			    sqlite3_column_text(s, 2));
+			*more = strcmp(mt, "true") == 0;
+			*remaining = rt != NULL && strcmp(rt, "integer") == 0 ?
+			    sqlite3_column_int64(s, 6) : -1;
+			ok = 1;
+		}
+	} else {
+		*cause = xstrdup("the sync page is not valid JSON");
+	}
+	sqlite3_finalize(s);
+	if (ok && (strlen(*cursor) == 0 || strlen(*cursor) > 255)) {
+		free(*cursor);
+		*cursor = NULL;
+		*cause = xstrdup("the sync page's cursor is empty or too long");
+		ok = 0;
+	}
+	return ok ? 0 : -1;
+}
+
+static int
+kind_index(const char *kind)
+{
+	for (size_t i = 0; kind != NULL && i < NKINDS; i++) {
+		if (strcmp(kinds[i].kind, kind) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int
+is_type(sqlite3_stmt *s, int col, const char *type)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+
+	return t != NULL && strcmp(t, type) == 0;
+}
+
+int
+cache_apply(struct cache *c, const char *text, size_t len, const char *path,
+    const char *cursor, struct cache_applied *out, char **cause)
+{
+	sqlite3_stmt *ev = c->events, *w;
+	int own = !c->in_txn, rc;
+	struct cache_applied a = { 0 };
+
+	if (own && cache_begin(c, cause) != 0)
+		return -1;
+	sqlite3_bind_text(ev, 1, text, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(ev, 2, path, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(ev)) == SQLITE_ROW) {
+		int k = kind_index((const char *)sqlite3_column_text(ev, 0));
+		int deleted = sqlite3_column_int(ev, 5);
+
+		a.events++;
+		if (k < 0) {
+			/* A kind this client does not know yet: not an error. */
+			continue;
+		}
+		if (!is_type(ev, 1, "integer") || !is_type(ev, 3, "integer") ||
+		    sqlite3_column_int64(ev, 2) <= 0 ||
+		    (!deleted && !is_type(ev, 6, "object"))) {
+			a.skipped++;
+			continue;
+		}
+		if (kinds[k].kind[0] == 'm')
+			a.messages++;
+		w = deleted ? c->tombstone[k] : c->upsert[k];
+		sqlite3_bind_int64(w, 1, sqlite3_column_int64(ev, 2));
+		sqlite3_bind_int64(w, 2, sqlite3_column_int64(ev, 4));
+		if (!deleted)
+			sqlite3_bind_text(w, 3, (const char *)
+			    sqlite3_column_text(ev, 7),
+			    sqlite3_column_bytes(ev, 7), SQLITE_STATIC);
+		rc = sqlite3_step(w);
+		sqlite3_reset(w);
+		if (rc == SQLITE_DONE) {
+			a.applied += sqlite3_changes(c->db) > 0;
+		} else if ((rc & 0xff) == SQLITE_CONSTRAINT ||
+		    (rc & 0xff) == SQLITE_MISMATCH) {
+			a.skipped++;
+		} else {
+			*cause = xasprintf("%s: %s", c->path,
+			    sqlite3_errmsg(c->db));
+			db_error(c, rc);
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		*cause = xasprintf("the changes are not valid JSON (%s)",
+		    sqlite3_errmsg(c->db));
+		db_error(c, rc);
+		goto fail;
+	}
+	sqlite3_reset(ev);
+	if (cursor != NULL && meta_set_text(c, "cursor", cursor) != 0) {
+		*cause = xasprintf("%s: %s", c->path, sqlite3_errmsg(c->db));
+		goto fail;
+	}
+	if (own && cache_commit(c, cause) != 0)
+		return -1;
+	if (a.skipped > 0)
+		log_warn("sync: left out %ld malformed change(s)", a.skipped);
+	if (out != NULL) {
+		out->events += a.events;
+		out->applied += a.applied;
+		out->skipped += a.skipped;
+		out->messages += a.messages;
+	}
+	return 0;
+fail:
+	sqlite3_reset(ev);
+	if (own)
+		cache_rollback(c);
+	return -1;
+}
+
+int
+cache_put_provisional(struct cache *c, const cJSON *e)
+{
+	const cJSON *kind = cJSON_GetObjectItem(e, "kind");
+	const cJSON *id = cJSON_GetObjectItem(e, "id");
+	sqlite3_stmt *s;
+	char *text;
+	int k, rc;
+
+	if (!cJSON_IsString(kind) || !cJSON_IsNumber(id) ||
+	    (k = kind_index(kind->valuestring)) < 0 || id->valuedouble < 1)
+		return -1;
+	s = c->provisional[k];
+	text = cJSON_PrintUnformatted(e);
+	sqlite3_bind_int64(s, 1, (int64_t)id->valuedouble);
+	sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	free(text);
+	return rc == SQLITE_DONE ? 0 : db_error(c, rc);
+}
+
+/* -- reading ----------------------------------------------------------- */
+
+static int64_t
+count_of(struct cache *c, const char *table)
+{
+	sqlite3_stmt *s;
+	char sql[96];
+	int64_t n = -1;
+	int rc;
+
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	else
+		db_error(c, rc);
+	sqlite3_finalize(s);
+	return n;
+}
+
+int
+cache_counts(struct cache *c, struct cache_counts *n)
+{
+	n->conversations = count_of(c, "conversations");
+	n->messages = count_of(c, "messages");
+	n->contacts = count_of(c, "contacts");
+	n->orders = count_of(c, "orders");
+	n->notes = count_of(c, "notes");
+	n->agents = count_of(c, "agents");
+	n->templates = count_of(c, "templates");
+	return n->conversations < 0 || n->messages < 0 ? -1 : 0;
+}
+
+static cJSON *
+row_json(sqlite3_stmt *s, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+
+	return t != NULL ? cJSON_Parse(t) : NULL;
+}
+
+cJSON *
+cache_entity(struct cache *c, const char *kind, int64_t id)
+{
+	sqlite3_stmt *s;
+	char sql[96];
+	cJSON *o = NULL;
+	int k = kind_index(kind);
+
+	if (k < 0)
+		return NULL;
+	snprintf(sql, sizeof sql, "SELECT data FROM %s WHERE id = ?1",
+	    kinds[k].table);
+	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		o = row_json(s, 0);
+	sqlite3_finalize(s);
+	return o;
+}
+
+int
+cache_find_conversation(struct cache *c, const char *spec, int64_t *id)
+{
+	sqlite3_stmt *s;
+	const char *p = spec;
+	int rc = -1;
+
+	if (*p == '+')
+		p++;
+	if (*p == '\0' || strspn(p, "0123456789") != strlen(p) ||
+	    strlen(p) > 18)
+		return -1;
+	/* A short number is an id; a long one may also be a phone number. */
+	if (sqlite3_prepare_v2(c->db, "SELECT id FROM conversations WHERE"
+	    " id = ?1 UNION ALL SELECT cv.id FROM conversations cv JOIN"
+	    " contacts ct ON ct.id = cv.contact_id WHERE ct.phone = ?2"
+	    " LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, spec[0] == '+' ? -1 : strtoll(p, NULL, 10));
+	sqlite3_bind_text(s, 2, p, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/*
+ * The user's words as an FTS5 query: each word quoted (so nothing in it is
+ * query syntax), a trailing * kept as a prefix search, words ANDed.
+ */
+static char *
+fts_query(const char *q)
+{
+	struct buf b;
+	const char *p = q;
+
+	buf_init(&b);
+	while (*p != '\0') {
+		size_t n;
+		int prefix = 0;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		n = strcspn(p, " \t\n");
+		if (n == 0)
+			break;
+		if (p[n - 1] == '*') {
+			prefix = 1;
+			n--;
+		}
+		if (n > 0) {
+			if (b.len > 0)
+				buf_adds(&b, " ");
+			buf_adds(&b, "\"");
+			for (size_t i = 0; i < n; i++) {
+				if (p[i] == '"')
+					buf_adds(&b, "\"\"");
+				else
+					buf_add(&b, p + i, 1);
+			}
+			buf_adds(&b, prefix ? "\"*" : "\"");
+		}
+		p += n + prefix;
+	}
+	return b.len > 0 ? buf_steal(&b) : (buf_free(&b), NULL);
+}
+
+int
+cache_search(struct cache *c, const char *query, int limit,
+    void (*fn)(void *, const struct cache_hit *), void *arg, char **cause)
+{
+	static const char *const sql[2] = {
+		"SELECT 'contact', ct.id, (SELECT cv.id FROM conversations cv"
+		" WHERE cv.contact_id = ct.id ORDER BY cv.last_activity_at DESC"
+		" LIMIT 1), ct.data->>'updated_at', ct.name, ct.phone"
+		" FROM contact_fts f JOIN contacts ct ON ct.id = f.rowid"
+		" WHERE contact_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2",
+		"SELECT 'message', m.id, m.conversation_id, m.ts, ct.name,"
+		" m.body FROM message_fts f JOIN messages m ON m.id = f.rowid"
+		" LEFT JOIN conversations cv ON cv.id = m.conversation_id"
+		" LEFT JOIN contacts ct ON ct.id = cv.contact_id"
+		" WHERE message_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2",
+	};
+	char *q = fts_query(query);
+	int n = 0, rc = SQLITE_DONE;
+
+	if (q == NULL) {
+		*cause = xstrdup("search needs at least one word");
+		return -1;
+	}
+	for (int i = 0; i < 2 && rc == SQLITE_DONE; i++) {
+		sqlite3_stmt *s;
+
+		if (sqlite3_prepare_v2(c->db, sql[i], -1, &s, NULL) !=
+		    SQLITE_OK) {
+			*cause = xasprintf("%s: %s", c->path,
+			    sqlite3_errmsg(c->db));
+			free(q);
+			return -1;
+		}
+		sqlite3_bind_text(s, 1, q, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, limit);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			struct cache_hit h;
+
+			h.kind = (const char *)sqlite3_column_text(s, 0);
+			h.id = sqlite3_column_int64(s, 1);
+			h.conversation_id = sqlite3_column_int64(s, 2);
+			h.timestamp = sqlite3_column_int64(s, 3);
+			h.contact = (const char *)sqlite3_column_text(s, 4);
+			h.text = (const char *)sqlite3_column_text(s, 5);
+			fn(arg, &h);
+			n++;
+		}
+		if (rc != SQLITE_DONE) {
+			*cause = xasprintf("search failed: %s",
+			    sqlite3_errmsg(c->db));
+			db_error(c, rc);
+		}
+		sqlite3_finalize(s);
+	}
+	free(q);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+static cJSON *
+rows_array(struct cache *c, const char *sql, int64_t id)
+{
+	sqlite3_stmt *s;
+	cJSON *a = cJSON_CreateArray();
+
+	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return a;
+	sqlite3_bind_int64(s, 1, id);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		cJSON *o = row_json(s, 1);
+
+		if (o != NULL)
+			cJSON_AddItemToArray(a, o);
+	}
+	sqlite3_finalize(s);
+	return a;
+}
+
+cJSON *
+cache_export_conversation(struct cache *c, int64_t id)
+{
+	cJSON *conv = cache_entity(c, "conversation", id), *out, *contact;
+	double cid;
+
+	if (conv == NULL)
+		return NULL;
+	out = cJSON_CreateObject();
+	cid = cJSON_GetNumberValue(cJSON_GetObjectItem(conv, "contact_id"));
+	cJSON_AddItemToObject(out, "conversation", conv);
+	contact = cid > 0 ? cache_entity(c, "contact", (int64_t)cid) : NULL;
+	cJSON_AddItemToObject(out, "contact", contact ? contact :
+	    cJSON_CreateNull());
+	cJSON_AddItemToObject(out, "messages", rows_array(c, "SELECT id, data"
+	    " FROM messages WHERE conversation_id = ?1 ORDER BY id", id));
+	cJSON_AddItemToObject(out, "notes", rows_array(c, "SELECT id, data"
+	    " FROM notes WHERE conversation_id = ?1 ORDER BY id", id));
+	cJSON_AddItemToObject(out, "orders", rows_array(c, "SELECT id, data"
+	    " FROM orders WHERE conversation_id = ?1 ORDER BY id", id));
+	return out;
+}
+
+/* -- outbox and drafts ------------------------------------------------- */
+
+static const char *const state_names[] = { "queued", "accepted", "failed" };
+
+const char *
+outbox_state_name(enum outbox_state s)
+{
+	return state_names[s];
+}
+
+void
+outbox_entry_free(struct outbox_entry *e)
+{
+	free(e->key);
+	free(e->kind);
+	free(e->method);
+	free(e->path);
+	free(e->body);
+	free(e->error);
+	free(e->delivery);
+	memset(e, 0, sizeof *e);
+}
+
+static char *
+new_key(void)
+{
+	unsigned char r[16];
+	char hex[33];
+
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+		/* getrandom on Linux does not fail for 16 bytes once seeded;
+		 * fall back to something unique to this process anyway. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(hex, sizeof hex, "%016llx%08x%08x",
+		    (unsigned long long)ts.tv_sec, (unsigned)ts.tv_nsec,
+		    (unsigned)getpid());
+		return xstrdup(hex);
+	}
+	hex_encode(r, sizeof r, hex);
+	return xstrdup(hex);
+}
+
+int
+cache_outbox_add(struct cache *c, int64_t conversation_id, const char *kind,
+    const char *method, const char *path, const char *body, int64_t *id,
+    char **cause)
+{
+	sqlite3_stmt *s;
+	char *key = new_key();
+	int64_t now = time(NULL);
+	int rc;
+
+	if (sqlite3_prepare_v2(c->db, "INSERT INTO outbox(key,"
+	    " conversation_id, kind, method, path, body, created_at,"
+	    " updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)", -1, &s,
+	    NULL) != SQLITE_OK) {
+		*cause = xasprintf("%s: %s", c->work_path,
+		    sqlite3_errmsg(c->db));
+		free(key);
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (conversation_id > 0)
+		sqlite3_bind_int64(s, 2, conversation_id);
+	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, method, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, path, -1, SQLITE_STATIC);
+	if (body != NULL)
+		sqlite3_bind_text(s, 6, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	free(key);
+	if (rc != SQLITE_DONE) {
+		*cause = xasprintf("cannot queue in %s: %s", c->work_path,
+		    sqlite3_errmsg(c->db));
+		return -1;
+	}
+	*id = sqlite3_last_insert_rowid(c->db);
+	return 0;
+}
+
+#define ENTRY_COLUMNS                                                         \
+	"o.id, o.key, o.conversation_id, o.kind, o.method, o.path, o.body,"   \
+	" o.state, o.attempts, o.next_at, o.error, o.result_id,"              \
+	" o.created_at, (SELECT m.status FROM messages m WHERE"               \
+	" o.kind = 'message' AND m.id = o.result_id)"
+
+static char *
+col_dup(sqlite3_stmt *s, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+
+	return t != NULL ? xstrdup(t) : NULL;
+}
+
+static void
+read_entry(sqlite3_stmt *s, struct outbox_entry *e)
+{
+	const char *st = (const char *)sqlite3_column_text(s, 7);
+
+	memset(e, 0, sizeof *e);
+	e->id = sqlite3_column_int64(s, 0);
+	e->key = col_dup(s, 1);
+	e->conversation_id = sqlite3_column_int64(s, 2);
+	e->kind = col_dup(s, 3);
+	e->method = col_dup(s, 4);
+	e->path = col_dup(s, 5);
+	e->body = col_dup(s, 6);
+	e->state = OUTBOX_QUEUED;
+	for (int i = 0; st != NULL && i < 3; i++) {
+		if (strcmp(st, state_names[i]) == 0)
+			e->state = (enum outbox_state)i;
+	}
+	e->attempts = sqlite3_column_int64(s, 8);
+	e->next_at = sqlite3_column_int64(s, 9);
+	e->error = col_dup(s, 10);
+	e->result_id = sqlite3_column_int64(s, 11);
+	e->created_at = sqlite3_column_int64(s, 12);
+	e->delivery = col_dup(s, 13);
+}
+
+int
+cache_outbox_due(struct cache *c, int64_t now, struct outbox_entry *out,
+    int max)
+{
+	sqlite3_stmt *s;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT " ENTRY_COLUMNS " FROM outbox o"
+	    " WHERE o.state = 'queued' AND o.next_at <= ?1 AND"
+	    " (o.conversation_id IS NULL OR o.id = (SELECT min(p.id) FROM"
+	    " outbox p WHERE p.state = 'queued' AND p.conversation_id ="
+	    " o.conversation_id)) ORDER BY o.id LIMIT ?2", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int(s, 2, max);
+	while (n < max && sqlite3_step(s) == SQLITE_ROW)
+		read_entry(s, &out[n++]);
+	sqlite3_finalize(s);
+	return n;
+}
+
+int64_t
+cache_outbox_next_at(struct cache *c)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT min(next_at) FROM outbox WHERE"
+	    " state = 'queued'", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int
+cache_outbox_wake(struct cache *c)
+{
+	return exec(c, "UPDATE outbox SET next_at = 0 WHERE state = 'queued'"
+	    " AND next_at > 0", NULL);
+}
+
+int
+cache_outbox_get(struct cache *c, int64_t id, struct outbox_entry *e)
+{
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT " ENTRY_COLUMNS " FROM outbox o"
+	    " WHERE o.id = ?1", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		read_entry(s, e);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+outbox_update(struct cache *c, const char *sql, int64_t id, int64_t v,
+    const char *text)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, v);
+	if (text != NULL)
+		sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, time(NULL));
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE && sqlite3_changes(c->db) == 1 ? 0 : -1;
+}
+
+int
+cache_outbox_accepted(struct cache *c, int64_t id, int64_t result_id)
+{
+	return outbox_update(c, "UPDATE outbox SET state = 'accepted',"
+	    " result_id = nullif(?2, 0), error = ?3, attempts = attempts + 1,"
+	    " updated_at = ?4 WHERE id = ?1", id, result_id, NULL);
+}
+
+int
+cache_outbox_failed(struct cache *c, int64_t id, const char *error)
+{
+	return outbox_update(c, "UPDATE outbox SET state = 'failed',"
+	    " error = ?3, attempts = attempts + 1 + 0 * ?2, updated_at = ?4"
+	    " WHERE id = ?1", id, 0, error);
+}
+
+int
+cache_outbox_retry_later(struct cache *c, int64_t id, int64_t next_at,
+    const char *error)
+{
+	return outbox_update(c, "UPDATE outbox SET next_at = ?2, error = ?3,"
+	    " attempts = attempts + 1, updated_at = ?4 WHERE id = ?1"
+	    " AND state = 'queued'", id, next_at, error);
+}
+
+int
+cache_outbox_requeue(struct cache *c, int64_t id, char **cause)
+{
+	char *key = new_key();
+	int rc;
+
+	rc = outbox_update(c, "UPDATE outbox SET state = 'queued', key = ?3,"
+	    " next_at = ?2, error = NULL, attempts = 0, updated_at = ?4"
+	    " WHERE id = ?1 AND state = 'failed'", id, 0, key);
+	free(key);
+	if (rc != 0)
+		*cause = xasprintf("outbox entry %lld is not a failed one",
+		    (long long)id);
+	return rc;
+}
+
+int
+cache_outbox_discard(struct cache *c, int64_t id, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM outbox WHERE id = ?1 AND"
+	    " state != 'accepted'", -1, &s, NULL) != SQLITE_OK) {
+		*cause = xstrdup(sqlite3_errmsg(c->db));
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE || sqlite3_changes(c->db) != 1) {
+		*cause = xasprintf("outbox entry %lld does not exist or was "
+		    "already accepted by the relay", (long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cache_outbox_list(struct cache *c, int pending_only,
+    void (*fn)(void *, const struct outbox_entry *), void *arg)
+{
+	sqlite3_stmt *s;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(c->db, pending_only ?
+	    "SELECT " ENTRY_COLUMNS " FROM outbox o WHERE o.state != "
+	    "'accepted' ORDER BY o.id DESC" :
+	    "SELECT " ENTRY_COLUMNS " FROM outbox o ORDER BY o.id DESC", -1, &s,
+	    NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct outbox_entry e;
+
+		read_entry(s, &e);
+		fn(arg, &e);
+		outbox_entry_free(&e);
+		n++;
+	}
+	sqlite3_finalize(s);
+	return n;
+}
+
+int
+cache_outbox_counts(struct cache *c, struct outbox_counts *n)
+{
+	sqlite3_stmt *s;
+
+	memset(n, 0, sizeof *n);
+	if (sqlite3_prepare_v2(c->db, "SELECT state, count(*) FROM outbox"
+	    " GROUP BY state", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *st = (const char *)sqlite3_column_text(s, 0);
+		int64_t v = sqlite3_column_int64(s, 1);
+
+		if (strcmp(st, "queued") == 0)
+			n->queued = v;
+		else if (strcmp(st, "accepted") == 0)
+			n->accepted = v;
+		else if (strcmp(st, "failed") == 0)
+			n->failed = v;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int
+cache_draft_set(struct cache *c, int64_t conversation_id, const char *text)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(c->db, text != NULL && *text != '\0' ?
+	    "INSERT OR REPLACE INTO drafts VALUES(?1, ?2, ?3)" :
+	    "DELETE FROM drafts WHERE conversation_id = ?1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, conversation_id);
+	if (text != NULL && *text != '\0') {
+		sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, time(NULL));
+	}
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+char *
+cache_draft_get(struct cache *c, int64_t conversation_id)
+{
+	sqlite3_stmt *s;
+	char *v = NULL;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT body FROM drafts WHERE"
+	    " conversation_id = ?1", -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(s, 1, conversation_id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = col_dup(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}

@@ -1,0 +1,256 @@
+/*
+ * glivi-tui's options table and loading; see config.h.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client/config.h"
+#include "core/options.h"
+#include "core/secret.h"
+#include "core/xalloc.h"
+
+#define C(f) offsetof(struct client_config, f)
+#define DAY (24 * 3600LL)
+
+static const struct option_def client_options[] = {
+	{ "relay", "url", OPT_STRING, "https://relay.example.com:8443", 0, 0,
+	  OPT_REQUIRED, C(url),
+	  "The relay's address: https://host:port. http:// is accepted\n"
+	  "only for a loopback host (the demo)." },
+	{ "relay", "token_file", OPT_STRING, NULL, 0, 0, 0, C(token_file),
+	  "File holding your agent token ('glivi-relay agent add' prints\n"
+	  "it). Refused unless only you can read it (chmod 600)." },
+	{ "relay", "token_command", OPT_STRING, NULL, 0, 0, OPT_SECRET,
+	  C(token_command),
+	  "Instead of token_file: a command whose first line of output is\n"
+	  "the token, run with /bin/sh -c (e.g. pass show glivi/alice)." },
+	{ "relay", "ca_file", OPT_STRING, NULL, 0, 0, 0, C(ca_file),
+	  "PEM file of the CA that signed the relay's certificate (or the\n"
+	  "certificate itself when self-signed). Default: the system's CAs.\n"
+	  "Verification is never turned off." },
+	{ "relay", "pinned_pubkey", OPT_STRING, NULL, 0, 0, 0,
+	  C(pinned_pubkey),
+	  "Also require the relay's public key to be this one:\n"
+	  "sha256//BASE64 (several joined by ';'), or a PEM or DER file." },
+	{ "relay", "connect_timeout", OPT_DURATION, "10s", 1, 600, 0,
+	  C(connect_timeout), "Time allowed to connect to the relay." },
+	{ "relay", "request_timeout", OPT_DURATION, "60s", 1, 3600, 0,
+	  C(request_timeout), "Time allowed for one request (not streams)." },
+	{ "relay", "heartbeat_timeout", OPT_DURATION, "50s", 2, 3600, 0,
+	  C(heartbeat_timeout),
+	  "An event stream silent this long is taken as dead and\n"
+	  "reconnected (about 2.5 of the relay's 20 s heartbeats)." },
+	{ "cache", "dir", OPT_STRING, NULL, 0, 0, 0, C(cache_dir),
+	  "Directory of the local cache, one file per relay (mode 0600).\n"
+	  "Default: $XDG_DATA_HOME/glivi-tui, or ~/.local/share/glivi-tui." },
+	{ "cache", "batch", OPT_INT, "20000", 100, 1000000, 0, C(batch_rows),
+	  "Entities written per transaction during a first sync." },
+	{ "sync", "page_size", OPT_INT, "1000", 1, 10000, 0, C(page_size),
+	  "Entities asked for per sync page (the relay may send fewer)." },
+	{ "outbox", "retry_max", OPT_DURATION, "5m", 1, DAY, 0, C(retry_max),
+	  "Longest wait between two attempts to hand a queued reply to an\n"
+	  "unreachable relay. Replies are never dropped." },
+	{ "log", "level", OPT_ENUM, "warn", 0, 0, 0, C(log_level),
+	  "Least severe level logged.", "debug|info|warn|error" },
+	{ "log", "file", OPT_STRING, NULL, 0, 0, 0, C(log_file),
+	  "Log file. Default: standard error for the subcommands; the\n"
+	  "screen logs nowhere unless this is set." },
+	{ NULL },
+};
+
+char *
+client_config_default_path(void)
+{
+	const char *x = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+	if (x != NULL && *x == '/')
+		return xasprintf("%s/glivi-tui/glivi-tui.conf", x);
+	return xasprintf("%s/.config/glivi-tui/glivi-tui.conf",
+	    home != NULL ? home : "");
+}
+
+static int
+check(struct client_config *cfg, char **cause)
+{
+	const char *u = cfg->url;
+
+	if (strncmp(u, "https://", 8) != 0) {
+		const char *host = strncmp(u, "http://", 7) == 0 ? u + 7 :
+		    NULL;
+
+		if (host == NULL) {
+			*cause = xasprintf("url '%s' must start with https://",
+			    u);
+			return -1;
+		}
+		if (strncmp(host, "127.", 4) != 0 &&
+		    strncmp(host, "localhost", 9) != 0 &&
+		    strncmp(host, "[::1]", 5) != 0) {
+			*cause = xasprintf("url '%s': plain http:// is allowed "
+			    "only to a loopback host; use https://", u);
+			return -1;
+		}
+	}
+	while (strlen(cfg->url) > 8 && cfg->url[strlen(cfg->url) - 1] == '/')
+		cfg->url[strlen(cfg->url) - 1] = '\0';
+	if (cfg->token_file != NULL && cfg->token_command != NULL) {
+		*cause = xstrdup("[relay] has both token_file and "
+		    "token_command; keep one");
+		return -1;
+	}
+	if (cfg->token_file == NULL && cfg->token_command == NULL) {
+		*cause = xstrdup("[relay] needs token_file or token_command");
+		return -1;
+	}
+	return 0;
+}
+
+int
+client_config_load(const char *path, int explicit, struct client_config *cfg,
+    char **cause)
+{
+	char *inner = NULL;
+
+	memset(cfg, 0, sizeof *cfg);
+	if (access(path, F_OK) != 0 && !explicit) {
+		*cause = xasprintf("%s: no configuration file. Make one from "
+		    "'glivi-tui sample-config' and set [relay] url and "
+		    "token_file", path);
+		return -1;
+	}
+	cfg->path = xstrdup(path);
+	if (options_load_file(client_options, cfg, path, cause) != 0)
+		goto fail;
+	if (check(cfg, &inner) != 0) {
+		*cause = xasprintf("%s: %s", path, inner);
+		free(inner);
+		goto fail;
+	}
+	if (cfg->cache_dir == NULL) {
+		const char *x = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+
+		if (x != NULL && *x == '/')
+			cfg->cache_dir = xasprintf("%s/glivi-tui", x);
+		else
+			cfg->cache_dir = xasprintf("%s/.local/share/glivi-tui",
+			    home != NULL ? home : "");
+	}
+	return 0;
+fail:
+	client_config_free(cfg);
+	return -1;
+}
+
+void
+client_config_free(struct client_config *cfg)
+{
+	options_free(client_options, cfg);
+	free(cfg->path);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+void
+client_config_sample(struct buf *out)
+{
+	static const char *sections[] = { "relay", "cache", "sync", "outbox",
+		"log", NULL };
+
+	buf_adds(out,
+	    "; glivi-tui.conf: the sample configuration of glivi-tui(1).\n"
+	    "; Copy it to ~/.config/glivi-tui/glivi-tui.conf and set url and\n"
+	    "; token_file. Generated from the options table by\n"
+	    "; 'glivi-tui sample-config'; a test keeps this file in step.\n"
+	    "; Lines starting with ';' are comments; a commented key shows\n"
+	    "; its default.\n\n");
+	for (size_t i = 0; sections[i] != NULL; i++)
+		options_sample(client_options, sections[i], sections[i], out);
+}
+
+void
+client_config_dump(const struct client_config *cfg, struct buf *out)
+{
+	options_dump(client_options, cfg, out);
+}
+
+void
+client_config_help(struct buf *out)
+{
+	options_help(client_options, out);
+}
+
+/* Runs token_command and keeps the first line of what it prints. */
+static char *
+token_from_command(const char *cmd, size_t *len, char **cause)
+{
+	char buf[4096];
+	size_t n = 0;
+	FILE *f;
+	int status;
+
+	fflush(NULL);
+	if ((f = popen(cmd, "r")) == NULL) {
+		*cause = xasprintf("token_command: cannot run: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	while (n < sizeof buf - 1) {
+		size_t got = fread(buf + n, 1, sizeof buf - 1 - n, f);
+
+		if (got == 0)
+			break;
+		n += got;
+	}
+	/* Drain the rest so the command does not die of SIGPIPE. */
+	while (fgetc(f) != EOF)
+		;
+	status = pclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	n = strlen(buf);
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		explicit_bzero(buf, sizeof buf);
+		*cause = xasprintf("token_command failed (exit status %d)",
+		    status != -1 && WIFEXITED(status) ?
+		    WEXITSTATUS(status) : -1);
+		return NULL;
+	}
+	if (n == 0) {
+		*cause = xstrdup("token_command printed no token");
+		return NULL;
+	}
+	*len = n;
+	{
+		char *t = xstrndup(buf, n);
+
+		explicit_bzero(buf, sizeof buf);
+		return t;
+	}
+}
+
+char *
+client_config_token(const struct client_config *cfg, size_t *len,
+    char **cause)
+{
+	char *t, *inner = NULL;
+
+	if (cfg->token_command != NULL)
+		return token_from_command(cfg->token_command, len, cause);
+	if ((t = secret_read_file(cfg->token_file, len, &inner)) == NULL) {
+		*cause = xasprintf("token_file: %s", inner);
+		free(inner);
+		return NULL;
+	}
+	if (strcspn(t, "\r\n") != *len || *len > 255) {
+		secret_free(t, *len);
+		*cause = xasprintf("token_file %s: holds more than one line "
+		    "or a token longer than 255 characters", cfg->token_file);
+		return NULL;
+	}
+	return t;
+}
