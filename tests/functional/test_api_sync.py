@@ -80,7 +80,11 @@ def sync_all(testcase, r, token, since=None, limit=None):
         path = "/api/v1/sync" + ("?" + "&".join(params) if params else "")
         status, _, page = api(r, token, "GET", path)
         testcase.assertEqual(status, 200, page)
-        testcase.assertEqual(set(page), {"events", "cursor", "more"})
+        testcase.assertEqual(set(page),
+                             {"events", "cursor", "more", "remaining"})
+        # remaining: seq numbers past this page, 0 exactly at the head.
+        testcase.assertGreaterEqual(page["remaining"], 0)
+        testcase.assertEqual(page["remaining"] == 0, not page["more"])
         pages += 1
         cap = limit if limit is not None else 1000
         testcase.assertLessEqual(len(page["events"]), cap)
@@ -202,7 +206,7 @@ class SyncPages(unittest.TestCase):
         status, _, page = self.api("GET", "/api/v1/sync?since=" + q(cursor))
         self.assertEqual(status, 200)
         self.assertEqual(page, {"events": [], "cursor": cursor,
-                                "more": False})
+                                "more": False, "remaining": 0})
         # A note, a label and an inbound message on conversation 2.
         note = self.add_note(2)
         status, _, _ = self.api("POST", "/api/v1/conversations/2/labels",
