@@ -50,8 +50,9 @@ static int cmd_status(struct client *, int, char **);
 static int cmd_outbox(struct client *, int, char **);
 
 static const struct command commands[] = {
-	{ "sync", "sync", "Send the outbox and bring the cache up to date "
-	  "once; progress on stderr.", cmd_sync, 1 },
+	{ "sync", "sync [--follow]", "Send the outbox and bring the cache up "
+	  "to date; progress on stderr. --follow stays connected, applying "
+	  "changes as they happen, until SIGTERM or SIGINT.", cmd_sync, 1 },
 	{ "search", "search [--json] [--limit N] WORD...", "Search cached "
 	  "messages and contacts (works offline); newest first.", cmd_search,
 	  1 },
@@ -136,7 +137,10 @@ struct run {
 	int synced;
 	int64_t wait_entry;  /* send: the outbox entry to wait for */
 	int last_percent;
-	int verbose;
+	int follow;
+	enum sync_state last_state;
+	int closing;
+	int wrote; /* a write was accepted during this sync */
 };
 
 static void
@@ -187,6 +191,15 @@ on_event(void *arg, enum client_event ev, const char *detail)
 			    "messages)\n", st->percent,
 			    (long long)st->messages);
 		}
+		if (r->follow && st->state != r->last_state) {
+			r->last_state = st->state;
+			if (st->state == SYNC_OFFLINE)
+				fprintf(stderr, "glivi-tui: offline: %s\n",
+				    st->error);
+			else
+				fprintf(stderr, "glivi-tui: %s\n",
+				    sync_state_name(st->state));
+		}
 		if (r->once_sync && st->state == SYNC_OFFLINE) {
 			fprintf(stderr, "glivi-tui: %s\n", st->error);
 			r->rc = 1;
@@ -197,6 +210,7 @@ on_event(void *arg, enum client_event ev, const char *detail)
 		r->synced = 1;
 		break;
 	case CLIENT_OUTBOX:
+		r->wrote = 1;
 		check_outbox_done(r);
 		break;
 	default:
@@ -207,6 +221,8 @@ on_event(void *arg, enum client_event ev, const char *detail)
 static int
 run_loop(struct run *r)
 {
+	int idle = 0;
+
 	while (!r->done) {
 		if (r->once_sync && r->synced &&
 		    outbox_in_flight(r->cl->outbox) == 0) {
@@ -217,14 +233,25 @@ run_loop(struct run *r)
 
 			if (due > 0)
 				outbox_entry_free(&e[0]);
-			if (due == 0 || outbox_unreachable(r->cl->outbox)) {
+			if (r->wrote && !outbox_unreachable(r->cl->outbox)) {
+				/* Our writes changed the relay: fetch that. */
+				r->wrote = 0;
+				r->synced = 0;
+				sync_start(r->cl->sync, 1);
+			} else if (due == 0 ||
+			    outbox_unreachable(r->cl->outbox)) {
 				r->done = 1;
 				break;
 			}
 		}
 		if (uv_run(r->cl->loop, UV_RUN_ONCE) == 0 && !r->done) {
-			/* Nothing left that could finish the command. */
-			break;
+			/* Nothing is pending on the loop. Unless a finished
+			 * sync is still to be looked at above, nothing could
+			 * finish the command any more. */
+			if (idle++ > 0 || !(r->once_sync && r->synced))
+				break;
+		} else {
+			idle = 0;
 		}
 	}
 	return r->rc;
@@ -232,22 +259,60 @@ run_loop(struct run *r)
 
 /* -- commands ---------------------------------------------------------- */
 
+static void
+on_stop_signal(uv_signal_t *h, int signum)
+{
+	struct run *r = h->data;
+
+	(void)signum;
+	r->done = 1;
+	uv_stop(h->loop);
+}
+
+static void
+on_signal_closed(uv_handle_t *h)
+{
+	struct run *r = h->data;
+
+	r->closing--;
+}
+
 static int
 cmd_sync(struct client *cl, int argc, char **argv)
 {
-	struct run r = { cl, 0, 0, 1, 0, 0, -10, 0 };
+	struct run r = { cl, 0, 0, 1, 0, 0, -10, 0, SYNC_IDLE };
 	const struct sync_status *st;
 	struct outbox_counts oc;
+	uv_signal_t sigterm, sigint;
 
-	if (argc != 1) {
-		fprintf(stderr, "usage: glivi-tui sync\n");
+	if (argc == 2 && strcmp(argv[1], "--follow") == 0) {
+		r.follow = 1;
+		r.once_sync = 0;
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: glivi-tui sync [--follow]\n");
 		return EXIT_USAGE;
 	}
-	(void)argv;
 	cl->on_event = on_event;
 	cl->arg = &r;
 	outbox_kick(cl->outbox);
-	sync_start(cl->sync, 1);
+	sync_start(cl->sync, !r.follow);
+	if (r.follow) {
+		uv_signal_init(cl->loop, &sigterm);
+		uv_signal_init(cl->loop, &sigint);
+		sigterm.data = sigint.data = &r;
+		uv_signal_start(&sigterm, on_stop_signal, SIGTERM);
+		uv_signal_start(&sigint, on_stop_signal, SIGINT);
+		while (!r.done)
+			uv_run(cl->loop, UV_RUN_DEFAULT);
+		r.closing = 2;
+		uv_close((uv_handle_t *)&sigterm, on_signal_closed);
+		uv_close((uv_handle_t *)&sigint, on_signal_closed);
+		/* They live on this stack: wait until libuv let go. */
+		while (r.closing > 0)
+			uv_run(cl->loop, UV_RUN_ONCE);
+		fprintf(stderr, "glivi-tui: stopped\n");
+		return 0;
+	}
 	run_loop(&r);
 	st = sync_status(cl->sync);
 	if (r.rc == 0 && r.synced) {
@@ -407,7 +472,7 @@ check_text(const char *t, size_t len)
 static int
 cmd_send(struct client *cl, int argc, char **argv)
 {
-	struct run r = { cl, 0, 0, 0, 0, 0, 0, 0 };
+	struct run r = { cl, 0, 0, 0, 0, 0, 0, 0, SYNC_IDLE };
 	cJSON *body;
 	char *text, *json, *path, *cause = NULL;
 	const char *bad;

@@ -271,6 +271,8 @@ on_page(void *arg, const struct http_result *r)
 	if (cache_apply(cl->cache, r->body, r->len, "$.events", cursor, &a,
 	    &cause) != 0)
 		goto apply_failed;
+	if (s->attempts > 0 || s->st.state == SYNC_CONNECTING)
+		outbox_relay_reachable(cl->outbox);
 	s->attempts = 0;
 	s->st.applied += a.applied;
 	s->st.messages += a.messages;
