@@ -471,16 +471,18 @@ struct baseline {
 	uint64_t bytes; /* column bytes read, or JSON bytes built */
 };
 
-/* Adds the cursor and "more" to a page, prints it as the relay does and
- * frees it. Returns 0 or -1. */
+/* Adds the cursor, "more" and "remaining" to a page, prints it as the
+ * relay does and frees it. Returns 0 or -1. */
 static int
-emit_page(cJSON *page, const char *epoch, int64_t last, int more,
+emit_page(cJSON *page, const char *epoch, int64_t last, int64_t head,
           struct baseline *out)
 {
 	char cursor[128];
 	snprintf(cursor, sizeof cursor, "v1.%s.%" PRId64, epoch, last);
 	cJSON_AddStringToObject(page, "cursor", cursor);
-	cJSON_AddBoolToObject(page, "more", more);
+	cJSON_AddBoolToObject(page, "more", last < head);
+	cJSON_AddNumberToObject(page, "remaining",
+	                        (double)(head > last ? head - last : 0));
 	char *text = cJSON_PrintUnformatted(page);
 	cJSON_Delete(page);
 	if (!text) {
@@ -505,7 +507,7 @@ store_read(const char *path, int json, long limit, struct baseline *out)
 	char epoch[64] = "";
 	int rc = -1, step;
 	long n = 0;
-	int64_t last = 0;
+	int64_t last = 0, head;
 	double t0 = mono_s();
 
 	memset(out, 0, sizeof *out);
@@ -513,6 +515,7 @@ store_read(const char *path, int json, long limit, struct baseline *out)
 	        SQLITE_OK ||
 	    exec_sql(db, "BEGIN") != 0)
 		goto out;
+	head = query_int(db, "SELECT coalesce(max(seq), 0) FROM changes");
 	if (prepare(db, "SELECT v FROM meta WHERE k = 'epoch'", &s) != 0)
 		goto out;
 	if (sqlite3_step(s) == SQLITE_ROW)
@@ -559,7 +562,7 @@ store_read(const char *path, int json, long limit, struct baseline *out)
 		                      data ? data : cJSON_CreateNull());
 		cJSON_AddItemToArray(events, e);
 		if (++n == limit) {
-			int r = emit_page(page, epoch, last, 1, out);
+			int r = emit_page(page, epoch, last, head, out);
 			page = NULL;
 			if (r != 0)
 				goto out;
@@ -570,14 +573,15 @@ store_read(const char *path, int json, long limit, struct baseline *out)
 		        sqlite3_errmsg(db));
 		goto out;
 	}
-	/* The last page is the partial one, or an empty one after a full
-	 * page: the relay says "more" when a page is full. */
-	if (json) {
+	/* The last page is the partial one (the relay knows the head, so a
+	 * full last page already said more: false), or the only, empty one
+	 * of an empty store. */
+	if (json && (page || out->pages == 0)) {
 		if (!page) {
 			page = cJSON_CreateObject();
 			cJSON_AddArrayToObject(page, "events");
 		}
-		int r = emit_page(page, epoch, last, 0, out);
+		int r = emit_page(page, epoch, last, head, out);
 		page = NULL;
 		if (r != 0)
 			goto out;

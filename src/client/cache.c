@@ -17,6 +17,7 @@
 #include "client/cache.h"
 #include "core/buf.h"
 #include "core/hmac.h"
+#include "core/jscan.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 
@@ -33,9 +34,12 @@ static const char *const cache_migrations[] = {
 	"  seq INTEGER NOT NULL, contact_id INTEGER, status TEXT,"
 	"  assignee_id INTEGER, last_activity_at INTEGER,"
 	"  last_message_id INTEGER, data TEXT NOT NULL);"
+	/* A message's JSON lives apart: the narrow rows make the index and
+	 * full-text builds of a first sync read a fraction of the bytes. */
 	"CREATE TABLE messages(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
 	"  conversation_id INTEGER NOT NULL, ts INTEGER, direction TEXT,"
-	"  status TEXT, body TEXT, data TEXT NOT NULL);"
+	"  status TEXT, body TEXT);"
+	"CREATE TABLE message_data(id INTEGER PRIMARY KEY, data TEXT NOT NULL);"
 	"CREATE TABLE contacts(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
 	"  name TEXT, phone TEXT, data TEXT NOT NULL);"
 	"CREATE TABLE orders(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
@@ -117,32 +121,54 @@ static const char *const cache_indexes_drop =
 
 /*
  * One row per entity kind: its table, and the columns kept beside the
- * whole JSON (data) for the queries the client runs. ?1 is the id, ?2 the
- * seq, ?3 the entity's JSON.
+ * whole JSON (data) for the queries the client runs, each filled from the
+ * first of its keys that the entity has (not null). A message's body is
+ * NULL when the message was revoked.
  */
+enum col_type { COL_INT, COL_TEXT };
+
+struct col {
+	const char *name;
+	enum col_type type;
+	const char *keys[3];
+};
+
+#define MAX_COLS 5
+#define MAX_KEYS 8
+
 static const struct kind {
 	const char *kind;
 	const char *table;
-	const char *columns; /* after id, seq */
-	const char *values;  /* after ?1, ?2 */
+	struct col cols[MAX_COLS];
+	const char *data_table; /* where data lives when not in table */
 } kinds[] = {
-	{ "conversation", "conversations",
-	  "contact_id, status, assignee_id, last_activity_at, last_message_id",
-	  "?3->>'contact_id', ?3->>'status', ?3->>'assignee_id',"
-	  " ?3->>'last_activity_at', ?3->>'last_message_id'" },
-	{ "message", "messages", "conversation_id, ts, direction, status, body",
-	  "?3->>'conversation_id', ?3->>'timestamp', ?3->>'direction',"
-	  " ?3->>'status', CASE WHEN ?3->>'revoked' THEN NULL"
-	  " ELSE coalesce(?3->>'edited_text', ?3->>'text') END" },
-	{ "contact", "contacts", "name, phone",
-	  "coalesce(?3->>'display_name', ?3->>'profile_name',"
-	  " ?3->>'username'), ?3->>'wa_id'" },
-	{ "order", "orders", "contact_id, conversation_id",
-	  "?3->>'contact_id', ?3->>'conversation_id'" },
-	{ "note", "notes", "conversation_id", "?3->>'conversation_id'" },
-	{ "agent", "agents", "name", "?3->>'name'" },
-	{ "template", "templates", "name, language, status",
-	  "?3->>'name', ?3->>'language', ?3->>'status'" },
+	{ "conversation", "conversations", {
+	  { "contact_id", COL_INT, { "contact_id" } },
+	  { "status", COL_TEXT, { "status" } },
+	  { "assignee_id", COL_INT, { "assignee_id" } },
+	  { "last_activity_at", COL_INT, { "last_activity_at" } },
+	  { "last_message_id", COL_INT, { "last_message_id" } } } },
+	{ "message", "messages", {
+	  { "conversation_id", COL_INT, { "conversation_id" } },
+	  { "ts", COL_INT, { "timestamp" } },
+	  { "direction", COL_TEXT, { "direction" } },
+	  { "status", COL_TEXT, { "status" } },
+	  { "body", COL_TEXT, { "edited_text", "text" } } },
+	  "message_data" },
+	{ "contact", "contacts", {
+	  { "name", COL_TEXT, { "display_name", "profile_name", "username" } },
+	  { "phone", COL_TEXT, { "wa_id" } } } },
+	{ "order", "orders", {
+	  { "contact_id", COL_INT, { "contact_id" } },
+	  { "conversation_id", COL_INT, { "conversation_id" } } } },
+	{ "note", "notes", {
+	  { "conversation_id", COL_INT, { "conversation_id" } } } },
+	{ "agent", "agents", {
+	  { "name", COL_TEXT, { "name" } } } },
+	{ "template", "templates", {
+	  { "name", COL_TEXT, { "name" } },
+	  { "language", COL_TEXT, { "language" } },
+	  { "status", COL_TEXT, { "status" } } } },
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -157,8 +183,11 @@ struct cache {
 	sqlite3_stmt *upsert[NKINDS];
 	sqlite3_stmt *provisional[NKINDS];
 	sqlite3_stmt *tombstone[NKINDS];
-	sqlite3_stmt *events;
+	sqlite3_stmt *data_put[NKINDS];	     /* kinds with a data_table */
+	sqlite3_stmt *data_put_new[NKINDS];  /* ...only when absent */
+	sqlite3_stmt *data_delete[NKINDS];
 	sqlite3_stmt *set_meta;
+	struct buf scratch[MAX_COLS]; /* unescaped text columns of a row */
 };
 
 /* -- opening ----------------------------------------------------------- */
@@ -291,11 +320,15 @@ finalize_all(struct cache *c)
 		sqlite3_finalize(c->upsert[i]);
 		sqlite3_finalize(c->provisional[i]);
 		sqlite3_finalize(c->tombstone[i]);
+		sqlite3_finalize(c->data_put[i]);
+		sqlite3_finalize(c->data_put_new[i]);
+		sqlite3_finalize(c->data_delete[i]);
 		c->upsert[i] = c->provisional[i] = c->tombstone[i] = NULL;
+		c->data_put[i] = c->data_put_new[i] = NULL;
+		c->data_delete[i] = NULL;
 	}
-	sqlite3_finalize(c->events);
 	sqlite3_finalize(c->set_meta);
-	c->events = c->set_meta = NULL;
+	c->set_meta = NULL;
 }
 
 static int
@@ -314,46 +347,74 @@ prepare(struct cache *c, const char *sql, sqlite3_stmt **s, char **cause)
 static int
 prepare_all(struct cache *c, char **cause)
 {
-	char sql[1024];
-
 	for (size_t i = 0; i < NKINDS; i++) {
 		const struct kind *k = &kinds[i];
+		struct buf cols, params, set;
+		char *sql;
+		int rc;
 
-		char set[512];
-		size_t n = 0;
-
-		/* "a, b" -> "a = excluded.a, b = excluded.b" */
-		for (const char *p = k->columns; *p != '\0';) {
-			size_t w = strcspn(p, ",");
-
-			n += (size_t)snprintf(set + n, sizeof set - n,
-			    "%.*s = excluded.%.*s, ", (int)w, p, (int)w, p);
-			p += w;
-			while (*p == ',' || *p == ' ')
-				p++;
+		buf_init(&cols);
+		buf_init(&params);
+		buf_init(&set);
+		for (int j = 0; j < MAX_COLS && k->cols[j].name != NULL; j++) {
+			buf_printf(&cols, ", %s", k->cols[j].name);
+			buf_printf(&params, ", ?%d", j + 4);
+			buf_printf(&set, ", %s = excluded.%s", k->cols[j].name,
+			    k->cols[j].name);
 		}
-		snprintf(sql, sizeof sql, "INSERT INTO %s(id, seq, %s, data) "
-		    "VALUES(?1, ?2, %s, ?3) ON CONFLICT(id) DO UPDATE SET "
-		    "seq = excluded.seq, %sdata = excluded.data"
-		    " WHERE excluded.seq > %s.seq", k->table, k->columns,
-		    k->values, set, k->table);
-		if (prepare(c, sql, &c->upsert[i], cause) != 0)
+		/* With a data table, ?3 goes there, by its own statement. */
+		sql = k->data_table == NULL ? xasprintf("INSERT INTO %s(id, seq,"
+		    " data%s) VALUES(?1, ?2, ?3%s) ON CONFLICT(id) DO UPDATE SET"
+		    " seq = excluded.seq, data = excluded.data%s WHERE"
+		    " excluded.seq > %s.seq", k->table, cols.data, params.data,
+		    set.data, k->table) : xasprintf("INSERT INTO %s(id, seq%s)"
+		    " VALUES(?1, ?2%s) ON CONFLICT(id) DO UPDATE SET"
+		    " seq = excluded.seq%s WHERE excluded.seq > %s.seq",
+		    k->table, cols.data, params.data, set.data, k->table);
+		rc = prepare(c, sql, &c->upsert[i], cause);
+		free(sql);
+		if (rc == 0) {
+			sql = k->data_table == NULL ? xasprintf("INSERT INTO "
+			    "%s(id, seq, data%s) VALUES(?1, 0, ?3%s) ON "
+			    "CONFLICT(id) DO NOTHING", k->table, cols.data,
+			    params.data) : xasprintf("INSERT INTO %s(id, seq%s)"
+			    " VALUES(?1, 0%s) ON CONFLICT(id) DO NOTHING",
+			    k->table, cols.data, params.data);
+			rc = prepare(c, sql, &c->provisional[i], cause);
+			free(sql);
+		}
+		buf_free(&cols);
+		buf_free(&params);
+		buf_free(&set);
+		if (rc != 0)
 			return -1;
-		snprintf(sql, sizeof sql, "INSERT INTO %s(id, seq, %s, data) "
-		    "VALUES(?1, 0, %s, ?3) ON CONFLICT(id) DO NOTHING",
-		    k->table, k->columns, k->values);
-		if (prepare(c, sql, &c->provisional[i], cause) != 0)
+		sql = xasprintf("DELETE FROM %s WHERE id = ?1 AND seq < ?2",
+		    k->table);
+		rc = prepare(c, sql, &c->tombstone[i], cause);
+		free(sql);
+		if (rc != 0)
 			return -1;
-		snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = ?1 AND "
-		    "seq < ?2", k->table);
-		if (prepare(c, sql, &c->tombstone[i], cause) != 0)
+		if (k->data_table == NULL)
+			continue;
+		sql = xasprintf("INSERT OR REPLACE INTO %s(id, data) VALUES(?1,"
+		    " ?2)", k->data_table);
+		rc = prepare(c, sql, &c->data_put[i], cause);
+		free(sql);
+		if (rc == 0) {
+			sql = xasprintf("INSERT OR IGNORE INTO %s(id, data) "
+			    "VALUES(?1, ?2)", k->data_table);
+			rc = prepare(c, sql, &c->data_put_new[i], cause);
+			free(sql);
+		}
+		if (rc == 0) {
+			sql = xasprintf("DELETE FROM %s WHERE id = ?1",
+			    k->data_table);
+			rc = prepare(c, sql, &c->data_delete[i], cause);
+			free(sql);
+		}
+		if (rc != 0)
 			return -1;
 	}
-	if (prepare(c, "SELECT value->>'kind', json_type(value, '$.id'),"
-	    " value->>'id', json_type(value, '$.seq'), value->>'seq',"
-	    " value->>'deleted', json_type(value, '$.data'), value->'$.data'"
-	    " FROM json_each(?1, ?2)", &c->events, cause) != 0)
-		return -1;
 	return prepare(c, "INSERT OR REPLACE INTO meta(key, value) "
 	    "VALUES(?1, ?2)", &c->set_meta, cause);
 }
@@ -421,7 +482,8 @@ setup_cache(struct cache *c, char **cause)
 		return -1;
 	/* Touch every table, so a damaged schema shows now. */
 	if (exec(c, "SELECT count(*) FROM meta; SELECT id FROM conversations "
-	    "LIMIT 1; SELECT id FROM messages LIMIT 1;", cause) != 0)
+	    "LIMIT 1; SELECT id FROM messages LIMIT 1; SELECT id FROM "
+	    "message_data LIMIT 1;", cause) != 0)
 		return -1;
 	if (prepare_all(c, cause) != 0)
 		return -1;
@@ -532,6 +594,8 @@ cache_close(struct cache *c)
 	free(c->name);
 	free(c->path);
 	free(c->work_path);
+	for (int i = 0; i < MAX_COLS; i++)
+		buf_free(&c->scratch[i]);
 	free(c);
 }
 
@@ -706,132 +770,231 @@ cache_initial_end(struct cache *c, char **cause)
 
 /* -- applying changes -------------------------------------------------- */
 
+/* The value of member key of an object, or a JSCAN_ERROR value. */
+static struct jscan_val
+member(const struct jscan_val *obj, const char *key)
+{
+	struct jscan_val k, v = { JSCAN_ERROR, NULL, NULL };
+	const char *cur = NULL;
+
+	while (jscan_next(obj, &cur, &k, &v)) {
+		if (jscan_key_is(&k, key))
+			return v;
+	}
+	v.type = JSCAN_ERROR;
+	return v;
+}
+
 int
 cache_page_envelope(struct cache *c, const char *page, size_t len,
-    char **cursor, int *more, int64_t *remaining, char **cause)
+    struct cache_page *pg, char **cause)
 {
-	sqlite3_stmt *s;
-	int rc, ok = 0;
+	struct jscan_val doc, cur, mo, ev, rem;
+	struct buf b;
 
-	*cursor = NULL;
-	if (sqlite3_prepare_v2(c->db, "SELECT json_valid(?1),"
-	    " json_type(?1, '$.cursor'), ?1->>'cursor', json_type(?1, '$.more'),"
-	    " json_type(?1, '$.events'), json_type(?1, '$.remaining'),"
-	    " ?1->>'remaining'", -1, &s, NULL) != SQLITE_OK) {
-		*cause = xstrdup(sqlite3_errmsg(c->db));
+	(void)c;
+	memset(pg, 0, sizeof *pg);
+	if (!jscan_document(page, page + len, &doc) ||
+	    doc.type != JSCAN_OBJECT) {
+		*cause = xstrdup("the sync page is not a valid JSON object");
 		return -1;
 	}
-	sqlite3_bind_text(s, 1, page, (int)len, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_int(s, 0) == 1) {
-		const char *ct = (const char *)sqlite3_column_text(s, 1);
-		const char *mt = (const char *)sqlite3_column_text(s, 3);
-		const char *et = (const char *)sqlite3_column_text(s, 4);
-		const char *rt = (const char *)sqlite3_column_text(s, 5);
-
-		if (ct == NULL || strcmp(ct, "text") != 0)
-			*cause = xstrdup("the sync page has no cursor");
-		else if (mt == NULL || (strcmp(mt, "true") != 0 &&
-		    strcmp(mt, "false") != 0))
-			*cause = xstrdup("the sync page has no 'more'");
-		else if (et == NULL || strcmp(et, "array") != 0)
-			*cause = xstrdup("the sync page has no events array");
-		else {
-			*cursor = xstrdup((const char *)
-			    sqlite3_column_text(s, 2));
-			*more = strcmp(mt, "true") == 0;
-			*remaining = rt != NULL && strcmp(rt, "integer") == 0 ?
-			    sqlite3_column_int64(s, 6) : -1;
-			ok = 1;
-		}
-	} else {
-		*cause = xstrdup("the sync page is not valid JSON");
+	cur = member(&doc, "cursor");
+	mo = member(&doc, "more");
+	ev = member(&doc, "events");
+	rem = member(&doc, "remaining");
+	if (cur.type != JSCAN_STRING || cur.end - cur.start < 3 ||
+	    cur.end - cur.start > 257) {
+		*cause = xstrdup("the sync page has no usable cursor");
+		return -1;
 	}
-	sqlite3_finalize(s);
-	if (ok && (strlen(*cursor) == 0 || strlen(*cursor) > 255)) {
-		free(*cursor);
-		*cursor = NULL;
-		*cause = xstrdup("the sync page's cursor is empty or too long");
-		ok = 0;
+	if (mo.type != JSCAN_TRUE && mo.type != JSCAN_FALSE) {
+		*cause = xstrdup("the sync page has no 'more'");
+		return -1;
 	}
-	return ok ? 0 : -1;
+	if (ev.type != JSCAN_ARRAY) {
+		*cause = xstrdup("the sync page has no events array");
+		return -1;
+	}
+	buf_init(&b);
+	jscan_string(&cur, &b);
+	if (b.len == 0 || memchr(b.data, '\0', b.len) != NULL) {
+		buf_free(&b);
+		*cause = xstrdup("the sync page's cursor is unusable");
+		return -1;
+	}
+	pg->cursor = buf_steal(&b);
+	pg->more = mo.type == JSCAN_TRUE;
+	if (rem.type != JSCAN_NUMBER || jscan_int(&rem, &pg->remaining) != 0)
+		pg->remaining = -1;
+	pg->events = ev.start;
+	pg->events_len = (size_t)(ev.end - ev.start);
+	return 0;
 }
 
 static int
-kind_index(const char *kind)
+kind_index(const char *kind, size_t n)
 {
-	for (size_t i = 0; kind != NULL && i < NKINDS; i++) {
-		if (strcmp(kinds[i].kind, kind) == 0)
+	for (size_t i = 0; i < NKINDS; i++) {
+		if (strlen(kinds[i].kind) == n &&
+		    memcmp(kinds[i].kind, kind, n) == 0)
 			return (int)i;
 	}
 	return -1;
 }
 
-static int
-is_type(sqlite3_stmt *s, int col, const char *type)
+/*
+ * Binds an entity's columns (?4...) from its data object: one pass over
+ * its members picks the keys the kind wants. Text is unescaped into the
+ * cache's scratch buffers, which live until the statement has run.
+ */
+static void
+bind_columns(struct cache *c, sqlite3_stmt *w, const struct kind *k,
+    const struct jscan_val *data)
 {
-	const char *t = (const char *)sqlite3_column_text(s, col);
+	struct jscan_val key, val, found[MAX_COLS][3];
+	const char *cur = NULL;
+	int revoked = 0;
 
-	return t != NULL && strcmp(t, type) == 0;
+	memset(found, 0, sizeof found);
+	while (jscan_next(data, &cur, &key, &val)) {
+		if (val.type == JSCAN_NULL)
+			continue;
+		if (k->kind[0] == 'm' && jscan_key_is(&key, "revoked"))
+			revoked = val.type == JSCAN_TRUE;
+		for (int j = 0; j < MAX_COLS && k->cols[j].name != NULL; j++) {
+			for (int q = 0; q < 3 && k->cols[j].keys[q] != NULL;
+			    q++) {
+				if (jscan_key_is(&key, k->cols[j].keys[q]))
+					found[j][q] = val;
+			}
+		}
+	}
+	for (int j = 0; j < MAX_COLS && k->cols[j].name != NULL; j++) {
+		const struct jscan_val *v = NULL;
+		int64_t n;
+
+		for (int q = 0; q < 3 && v == NULL; q++) {
+			if (found[j][q].type != JSCAN_ERROR)
+				v = &found[j][q];
+		}
+		if (k->cols[j].type == COL_INT) {
+			if (v != NULL && jscan_int(v, &n) == 0)
+				sqlite3_bind_int64(w, j + 4, n);
+			else
+				sqlite3_bind_null(w, j + 4);
+		} else if (v != NULL && v->type == JSCAN_STRING &&
+		    !(revoked && strcmp(k->cols[j].name, "body") == 0)) {
+			buf_reset(&c->scratch[j]);
+			jscan_string(v, &c->scratch[j]);
+			sqlite3_bind_text(w, j + 4, c->scratch[j].data ?
+			    c->scratch[j].data : "", (int)c->scratch[j].len,
+			    SQLITE_STATIC);
+		} else {
+			sqlite3_bind_null(w, j + 4);
+		}
+	}
 }
 
-int
-cache_apply(struct cache *c, const char *text, size_t len, const char *path,
+/* Applies one change event; 1 applied, 0 skipped, -1 a cache error. */
+static int
+apply_one(struct cache *c, const struct jscan_val *e,
+    struct cache_applied *a)
+{
+	struct jscan_val key, val, kind = { 0 }, id = { 0 }, seq = { 0 },
+	    del = { 0 }, data = { 0 };
+	const char *cur = NULL;
+	int64_t idn, seqn;
+	sqlite3_stmt *w;
+	int k, deleted, rc, changed;
+
+	a->events++;
+	if (e->type != JSCAN_OBJECT) {
+		a->skipped++;
+		return 0;
+	}
+	while (jscan_next(e, &cur, &key, &val)) {
+		if (jscan_key_is(&key, "kind"))
+			kind = val;
+		else if (jscan_key_is(&key, "id"))
+			id = val;
+		else if (jscan_key_is(&key, "seq"))
+			seq = val;
+		else if (jscan_key_is(&key, "deleted"))
+			del = val;
+		else if (jscan_key_is(&key, "data"))
+			data = val;
+	}
+	if (kind.type != JSCAN_STRING) {
+		a->skipped++;
+		return 0;
+	}
+	/* A kind this client does not know yet: not an error. */
+	if ((k = kind_index(kind.start + 1, (size_t)(kind.end -
+	    kind.start - 2))) < 0)
+		return 0;
+	deleted = del.type == JSCAN_TRUE;
+	if (jscan_int(&id, &idn) != 0 || idn <= 0 ||
+	    jscan_int(&seq, &seqn) != 0 || seqn < 0 ||
+	    (del.type != JSCAN_TRUE && del.type != JSCAN_FALSE) ||
+	    (!deleted && data.type != JSCAN_OBJECT)) {
+		a->skipped++;
+		return 0;
+	}
+	if (strcmp(kinds[k].kind, "message") == 0)
+		a->messages++;
+	w = deleted ? c->tombstone[k] : c->upsert[k];
+	sqlite3_bind_int64(w, 1, idn);
+	sqlite3_bind_int64(w, 2, seqn);
+	if (!deleted) {
+		sqlite3_bind_text(w, 3, data.start, (int)(data.end -
+		    data.start), SQLITE_STATIC);
+		bind_columns(c, w, &kinds[k], &data);
+	}
+	rc = sqlite3_step(w);
+	sqlite3_reset(w);
+	changed = rc == SQLITE_DONE && sqlite3_changes(c->db) > 0;
+	if (changed && kinds[k].data_table != NULL) {
+		/* The row moved forward: its JSON follows. */
+		sqlite3_stmt *d = deleted ? c->data_delete[k] : c->data_put[k];
+
+		sqlite3_bind_int64(d, 1, idn);
+		if (!deleted)
+			sqlite3_bind_text(d, 2, data.start, (int)(data.end -
+			    data.start), SQLITE_STATIC);
+		rc = sqlite3_step(d);
+		sqlite3_reset(d);
+	}
+	if (rc == SQLITE_DONE) {
+		a->applied += changed;
+		return 1;
+	}
+	if ((rc & 0xff) == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_MISMATCH) {
+		a->skipped++;
+		return 0;
+	}
+	return db_error(c, rc);
+}
+
+/* Applies a checked events array and stores cursor. */
+static int
+apply_events(struct cache *c, const struct jscan_val *events,
     const char *cursor, struct cache_applied *out, char **cause)
 {
-	sqlite3_stmt *ev = c->events, *w;
-	int own = !c->in_txn, rc;
 	struct cache_applied a = { 0 };
+	struct jscan_val e;
+	const char *cur = NULL;
+	int own = !c->in_txn;
 
 	if (own && cache_begin(c, cause) != 0)
 		return -1;
-	sqlite3_bind_text(ev, 1, text, (int)len, SQLITE_STATIC);
-	sqlite3_bind_text(ev, 2, path, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(ev)) == SQLITE_ROW) {
-		int k = kind_index((const char *)sqlite3_column_text(ev, 0));
-		int deleted = sqlite3_column_int(ev, 5);
-
-		a.events++;
-		if (k < 0) {
-			/* A kind this client does not know yet: not an error. */
-			continue;
-		}
-		if (!is_type(ev, 1, "integer") || !is_type(ev, 3, "integer") ||
-		    sqlite3_column_int64(ev, 2) <= 0 ||
-		    (!deleted && !is_type(ev, 6, "object"))) {
-			a.skipped++;
-			continue;
-		}
-		if (kinds[k].kind[0] == 'm')
-			a.messages++;
-		w = deleted ? c->tombstone[k] : c->upsert[k];
-		sqlite3_bind_int64(w, 1, sqlite3_column_int64(ev, 2));
-		sqlite3_bind_int64(w, 2, sqlite3_column_int64(ev, 4));
-		if (!deleted)
-			sqlite3_bind_text(w, 3, (const char *)
-			    sqlite3_column_text(ev, 7),
-			    sqlite3_column_bytes(ev, 7), SQLITE_STATIC);
-		rc = sqlite3_step(w);
-		sqlite3_reset(w);
-		if (rc == SQLITE_DONE) {
-			a.applied += sqlite3_changes(c->db) > 0;
-		} else if ((rc & 0xff) == SQLITE_CONSTRAINT ||
-		    (rc & 0xff) == SQLITE_MISMATCH) {
-			a.skipped++;
-		} else {
+	while (jscan_next(events, &cur, NULL, &e)) {
+		if (apply_one(c, &e, &a) < 0) {
 			*cause = xasprintf("%s: %s", c->path,
 			    sqlite3_errmsg(c->db));
-			db_error(c, rc);
 			goto fail;
 		}
 	}
-	if (rc != SQLITE_DONE) {
-		*cause = xasprintf("the changes are not valid JSON (%s)",
-		    sqlite3_errmsg(c->db));
-		db_error(c, rc);
-		goto fail;
-	}
-	sqlite3_reset(ev);
 	if (cursor != NULL && meta_set_text(c, "cursor", cursor) != 0) {
 		*cause = xasprintf("%s: %s", c->path, sqlite3_errmsg(c->db));
 		goto fail;
@@ -848,10 +1011,38 @@ cache_apply(struct cache *c, const char *text, size_t len, const char *path,
 	}
 	return 0;
 fail:
-	sqlite3_reset(ev);
 	if (own)
 		cache_rollback(c);
 	return -1;
+}
+
+int
+cache_apply_page(struct cache *c, const struct cache_page *pg,
+    struct cache_applied *out, char **cause)
+{
+	struct jscan_val events = { JSCAN_ARRAY, pg->events,
+		pg->events + pg->events_len };
+
+	return apply_events(c, &events, pg->cursor, out, cause);
+}
+
+int
+cache_apply(struct cache *c, const char *text, size_t len, const char *path,
+    const char *cursor, struct cache_applied *out, char **cause)
+{
+	struct jscan_val doc, events;
+
+	if (!jscan_document(text, text + len, &doc)) {
+		*cause = xstrdup("the changes are not valid JSON");
+		return -1;
+	}
+	events = strcmp(path, "$") == 0 ? doc : doc.type == JSCAN_OBJECT ?
+	    member(&doc, "events") : (struct jscan_val){ JSCAN_ERROR, 0, 0 };
+	if (events.type != JSCAN_ARRAY) {
+		*cause = xstrdup("the changes are not an array of events");
+		return -1;
+	}
+	return apply_events(c, &events, cursor, out, cause);
 }
 
 int
@@ -859,19 +1050,35 @@ cache_put_provisional(struct cache *c, const cJSON *e)
 {
 	const cJSON *kind = cJSON_GetObjectItem(e, "kind");
 	const cJSON *id = cJSON_GetObjectItem(e, "id");
+	struct jscan_val data;
 	sqlite3_stmt *s;
 	char *text;
 	int k, rc;
 
 	if (!cJSON_IsString(kind) || !cJSON_IsNumber(id) ||
-	    (k = kind_index(kind->valuestring)) < 0 || id->valuedouble < 1)
+	    (k = kind_index(kind->valuestring,
+	    strlen(kind->valuestring))) < 0 || id->valuedouble < 1)
 		return -1;
 	s = c->provisional[k];
 	text = cJSON_PrintUnformatted(e);
+	if (text == NULL || !jscan_document(text, text + strlen(text),
+	    &data)) {
+		free(text);
+		return -1;
+	}
 	sqlite3_bind_int64(s, 1, (int64_t)id->valuedouble);
 	sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
+	bind_columns(c, s, &kinds[k], &data);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
+	if (rc == SQLITE_DONE && kinds[k].data_table != NULL) {
+		sqlite3_stmt *d = c->data_put_new[k];
+
+		sqlite3_bind_int64(d, 1, (int64_t)id->valuedouble);
+		sqlite3_bind_text(d, 2, text, -1, SQLITE_STATIC);
+		rc = sqlite3_step(d);
+		sqlite3_reset(d);
+	}
 	free(text);
 	return rc == SQLITE_DONE ? 0 : db_error(c, rc);
 }
@@ -924,11 +1131,12 @@ cache_entity(struct cache *c, const char *kind, int64_t id)
 	sqlite3_stmt *s;
 	char sql[96];
 	cJSON *o = NULL;
-	int k = kind_index(kind);
+	int k = kind_index(kind, strlen(kind));
 
 	if (k < 0)
 		return NULL;
 	snprintf(sql, sizeof sql, "SELECT data FROM %s WHERE id = ?1",
+	    kinds[k].data_table != NULL ? kinds[k].data_table :
 	    kinds[k].table);
 	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return NULL;
@@ -1099,8 +1307,9 @@ cache_export_conversation(struct cache *c, int64_t id)
 	contact = cid > 0 ? cache_entity(c, "contact", (int64_t)cid) : NULL;
 	cJSON_AddItemToObject(out, "contact", contact ? contact :
 	    cJSON_CreateNull());
-	cJSON_AddItemToObject(out, "messages", rows_array(c, "SELECT id, data"
-	    " FROM messages WHERE conversation_id = ?1 ORDER BY id", id));
+	cJSON_AddItemToObject(out, "messages", rows_array(c, "SELECT m.id,"
+	    " d.data FROM messages m JOIN message_data d ON d.id = m.id"
+	    " WHERE m.conversation_id = ?1 ORDER BY m.id", id));
 	cJSON_AddItemToObject(out, "notes", rows_array(c, "SELECT id, data"
 	    " FROM notes WHERE conversation_id = ?1 ORDER BY id", id));
 	cJSON_AddItemToObject(out, "orders", rows_array(c, "SELECT id, data"

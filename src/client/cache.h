@@ -64,11 +64,23 @@ struct cache_applied {
 };
 
 /*
- * Reads a /sync page's envelope: its cursor (caller frees), whether more
- * follows, and how many changes remain (-1: not said).
+ * Checks a /sync page and reads its envelope: its cursor (caller frees),
+ * whether more follows, how many changes remain (-1: not said), and where
+ * its events array is (inside page).
  */
+struct cache_page {
+	char *cursor;
+	int more;
+	int64_t remaining;
+	const char *events;
+	size_t events_len;
+};
 int cache_page_envelope(struct cache *, const char *page, size_t len,
-    char **cursor, int *more, int64_t *remaining, char **cause);
+    struct cache_page *, char **cause);
+/* Applies the events array of a page cache_page_envelope checked, and its
+ * cursor, as cache_apply does (without checking the text again). */
+int cache_apply_page(struct cache *, const struct cache_page *,
+    struct cache_applied *, char **cause);
 /*
  * Applies change events — the array at JSON path `path` of text ("$.events"
  * for a sync page, "$" for a batch of stream events) — and stores cursor,

@@ -244,17 +244,16 @@ on_page(void *arg, const struct http_result *r)
 	struct sync *s = arg;
 	struct client *cl = s->cl;
 	struct cache_applied a = { 0 };
-	char *cursor = NULL, *cause = NULL;
-	int more = 0;
-	int64_t remaining = -1;
+	struct cache_page pg;
+	char *cause = NULL;
 
 	s->page = NULL;
 	if (r->fail != HTTP_OK || r->status != 200) {
 		answer_failed(s, r, "cannot sync with the relay");
 		return;
 	}
-	if (cache_page_envelope(cl->cache, r->body, r->len, &cursor, &more,
-	    &remaining, &cause) != 0) {
+	if (cache_page_envelope(cl->cache, r->body, r->len, &pg,
+	    &cause) != 0) {
 		set_error(s, "the relay sent a bad sync page", cause);
 		free(cause);
 		s->attempts++;
@@ -263,13 +262,12 @@ on_page(void *arg, const struct http_result *r)
 	}
 	/* Ask for the next page before applying this one: the relay
 	 * prepares it while we write. */
-	if (more)
-		request_page(s, cursor);
+	if (pg.more)
+		request_page(s, pg.cursor);
 	if (s->initial && s->txn_rows == 0 &&
 	    cache_begin(cl->cache, &cause) != 0)
 		goto apply_failed;
-	if (cache_apply(cl->cache, r->body, r->len, "$.events", cursor, &a,
-	    &cause) != 0)
+	if (cache_apply_page(cl->cache, &pg, &a, &cause) != 0)
 		goto apply_failed;
 	if (s->attempts > 0 || s->st.state == SYNC_CONNECTING)
 		outbox_relay_reachable(cl->outbox);
@@ -278,28 +276,28 @@ on_page(void *arg, const struct http_result *r)
 	s->st.messages += a.messages;
 	if (s->initial) {
 		s->txn_rows += a.events + 1;
-		if (s->txn_rows >= cl->cfg->batch_rows || !more) {
+		if (s->txn_rows >= cl->cfg->batch_rows || !pg.more) {
 			if (commit_open(s) != 0)
 				goto failed_write;
 		}
-		if (remaining >= 0) {
+		if (pg.remaining >= 0) {
 			int64_t done = s->st.applied - s->base_done;
 
-			s->st.percent = remaining == 0 ? 100 :
-			    (int)(100 * done / (done + remaining));
+			s->st.percent = pg.remaining == 0 ? 100 :
+			    (int)(100 * done / (done + pg.remaining));
 		}
 	}
 	if (a.applied > 0)
 		client_emit(cl, CLIENT_DATA, NULL);
-	if (more) {
+	free(pg.cursor);
+	pg.cursor = NULL;
+	if (pg.more) {
 		if (s->st.state != (s->initial ? SYNC_INITIAL : SYNC_CATCHUP))
 			set_state(s, s->initial ? SYNC_INITIAL : SYNC_CATCHUP);
 		else
 			client_emit(cl, CLIENT_SYNC_STATE, NULL);
-		free(cursor);
 		return;
 	}
-	free(cursor);
 	if (s->initial) {
 		if (cache_initial_end(cl->cache, &cause) != 0)
 			goto apply_failed;
@@ -315,7 +313,7 @@ on_page(void *arg, const struct http_result *r)
 	return;
 
 apply_failed:
-	free(cursor);
+	free(pg.cursor);
 	if (cache_damaged(cl->cache)) {
 		set_error(s, "the cache file is damaged", cause);
 		free(cause);
@@ -331,7 +329,7 @@ apply_failed:
 	failed(s, backoff_ms(s));
 	return;
 failed_write:
-	free(cursor);
+	free(pg.cursor);
 	s->attempts++;
 	failed(s, backoff_ms(s));
 }

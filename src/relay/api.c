@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "core/hmac.h"
+#include "core/jsonw.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/utf8.h"
@@ -72,7 +73,7 @@ since_of(struct request *r, struct store *st, const char *value,
 }
 
 struct page {
-	cJSON *events;
+	struct jw w;
 	struct store *st;
 	int64_t last;
 	int n;
@@ -83,8 +84,7 @@ page_add(void *arg, const char *kind, int64_t id, int64_t seq, int deleted)
 {
 	struct page *p = arg;
 
-	cJSON_AddItemToArray(p->events, sync_change_json(p->st, kind, id, seq,
-	    deleted));
+	sync_change_text(p->st, kind, id, seq, deleted, &p->w);
 	p->last = seq;
 	p->n++;
 	return 0;
@@ -98,8 +98,8 @@ api_sync(struct server *srv, struct request *r)
 	struct page p;
 	enum MHD_Result answer;
 	int64_t since, limit = srv->cfg->sync_page_max, head, horizon;
-	char cursor[64], *end, *s;
-	cJSON *o;
+	char cursor[64], *end;
+	struct buf text;
 
 	if (st == NULL)
 		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -126,32 +126,34 @@ api_sync(struct server *srv, struct request *r)
 		store_read_end(st);
 		return answer;
 	}
-	p.events = cJSON_CreateArray();
+	/* The page is written as text as it is read: no tree per entity. */
+	buf_init(&text);
+	jw_init(&p.w, &text);
+	jw_object(&p.w, NULL);
+	jw_array(&p.w, "events");
 	p.st = st;
 	p.last = since;
 	p.n = 0;
 	if (store_changes(st, since, limit, page_add, &p) != 0 ||
 	    store_head(st, &head, &horizon) != 0) {
 		store_read_end(st);
-		cJSON_Delete(p.events);
+		buf_free(&text);
 		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "store_unavailable", "the store cannot be read");
 	}
 	store_read_end(st);
-	o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "events", p.events);
+	jw_array_end(&p.w);
 	sync_cursor_format(store_epoch(st), p.last, cursor);
-	cJSON_AddStringToObject(o, "cursor", cursor);
+	jw_string(&p.w, "cursor", cursor);
 	/* Same snapshot as the page: more is exact. remaining counts seq
 	 * numbers, an upper bound on the changes left (an entity changed
 	 * twice travels once), enough for a progress bar. */
-	cJSON_AddBoolToObject(o, "more", p.last < head);
-	jx_add_int(o, "remaining", head > p.last ? head - p.last : 0);
-	s = jx_print(o);
-	cJSON_Delete(o);
-	answer = server_respond(r, MHD_HTTP_OK, "application/json", s,
-	    strlen(s));
-	free(s);
+	jw_bool(&p.w, "more", p.last < head);
+	jw_int(&p.w, "remaining", head > p.last ? head - p.last : 0);
+	jw_object_end(&p.w);
+	answer = server_respond(r, MHD_HTTP_OK, "application/json",
+	    text.data, text.len);
+	buf_free(&text);
 	atomic_fetch_add(&srv->counters.sync_pages, 1);
 	return answer;
 }

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "core/buf.h"
+#include "core/jsonw.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -277,8 +278,9 @@ collect(void *arg, const char *kind, int64_t id, int64_t seq, int deleted)
 {
 	struct batch *b = arg;
 	struct buf out;
-	char cursor[64], *json;
-	cJSON *o = sync_change_json(b->st, kind, id, seq, deleted);
+	struct jw w;
+	char cursor[64];
+	size_t at;
 	struct frame *f;
 
 	if (b->n == b->cap) {
@@ -290,24 +292,25 @@ collect(void *arg, const char *kind, int64_t id, int64_t seq, int deleted)
 	f->key = entity_key(kind, id);
 	f->stale = 0;
 	f->revoked_agent = 0;
+	sync_cursor_format(store_epoch(b->st), seq, cursor);
+	buf_init(&out);
+	buf_adds(&out, "id: ");
+	buf_adds(&out, cursor);
+	buf_adds(&out, "\nevent: change\ndata: ");
+	at = out.len;
+	jw_init(&w, &out);
+	sync_change_text(b->st, kind, id, seq, deleted, &w);
 	if (strcmp(kind, STORE_AGENT) == 0) {
+		cJSON *o = cJSON_ParseWithLength(out.data + at, out.len - at);
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "data");
 
 		/* A revocation, not a read that failed (data null). */
 		if (deleted || cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(d,
 		    "revoked_at")))
 			f->revoked_agent = id;
+		cJSON_Delete(o);
 	}
-	json = jx_print(o);
-	cJSON_Delete(o);
-	sync_cursor_format(store_epoch(b->st), seq, cursor);
-	buf_init(&out);
-	buf_adds(&out, "id: ");
-	buf_adds(&out, cursor);
-	buf_adds(&out, "\nevent: change\ndata: ");
-	buf_adds(&out, json);
 	buf_adds(&out, "\n\n");
-	free(json);
 	f->len = out.len;
 	f->text = buf_steal(&out);
 	return 0;

@@ -175,6 +175,11 @@ int store_agent_each(struct store *, int (*fn)(void *, const cJSON *),
 
 /* The read path: an entity as the sync API serves it, or NULL. */
 cJSON *store_entity(struct store *, const char *kind, int64_t id);
+/* The same as JSON text written to w (as member key, or a value when key
+ * is NULL): the sync and event streams' fast path. -1 when absent. */
+struct jw;
+int store_entity_text(struct store *, const char *kind, int64_t id,
+    struct jw *, const char *key);
 /* Changes with seq > since, in seq order; fn gets kind, id, seq, deleted. */
 int store_changes(struct store *, int64_t since, int64_t limit,
     int (*fn)(void *, const char *, int64_t, int64_t, int), void *arg);

@@ -20,6 +20,7 @@
 
 #include "core/hmac.h"
 #include "core/wa.h"
+#include "core/jsonw.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -1412,44 +1413,55 @@ store_agent_each(struct store *st, int (*fn)(void *, const cJSON *),
 	return rc;
 }
 
-/* Column readers for entity JSON. */
+/* Column writers for entity JSON. */
 static void
-add_col_str(cJSON *o, const char *key, sqlite3_stmt *s, int i)
+add_col_str(struct jw *w, const char *key, sqlite3_stmt *s, int i)
 {
-	jx_add_str(o, key, col_text(s, i));
+	jw_string(w, key, col_text(s, i));
 }
 
 static void
-add_col_int(cJSON *o, const char *key, sqlite3_stmt *s, int i)
+add_col_int(struct jw *w, const char *key, sqlite3_stmt *s, int i)
 {
 	if (sqlite3_column_type(s, i) == SQLITE_NULL)
-		cJSON_AddNullToObject(o, key);
+		jw_null(w, key);
 	else
-		jx_add_int(o, key, sqlite3_column_int64(s, i));
+		jw_int(w, key, sqlite3_column_int64(s, i));
+}
+
+/*
+ * A JSON column goes out as the text the store wrote (every writer stores
+ * jx_print output), copied as it is: parsing it only to print it again was
+ * most of the cost of a sync page.
+ */
+static void
+add_col_json(struct jw *w, const char *key, sqlite3_stmt *s, int i)
+{
+	const char *t = col_text(s, i);
+
+	jw_raw(w, key, t != NULL && *t != '\0' ? t : NULL);
+}
+
+/* An object or array column, empty when absent. */
+static void
+add_col_json_or(struct jw *w, const char *key, sqlite3_stmt *s, int i,
+    const char *empty)
+{
+	const char *t = col_text(s, i);
+
+	jw_raw(w, key, t != NULL && *t != '\0' && strcmp(t, "null") != 0 ?
+	    t : empty);
 }
 
 static void
-add_col_json(cJSON *o, const char *key, sqlite3_stmt *s, int i)
+entity_message(struct jw *o, sqlite3_stmt *s)
 {
-	const char *t = col_text(s, i);
-	cJSON *v = t ? cJSON_Parse(t) : NULL;
-
-	if (v == NULL)
-		v = cJSON_CreateNull();
-	cJSON_AddItemToObject(o, key, v);
-}
-
-static cJSON *
-entity_message(sqlite3_stmt *s)
-{
-	cJSON *o = cJSON_CreateObject();
-
 	add_col_int(o, "conversation_id", s, 0);
 	add_col_str(o, "number", s, 1);
 	add_col_str(o, "wamid", s, 2);
 	add_col_str(o, "direction", s, 3);
 	add_col_str(o, "type", s, 4);
-	cJSON_AddBoolToObject(o, "unknown_type", sqlite3_column_int(s, 5));
+	jw_bool(o, "unknown_type", sqlite3_column_int(s, 5));
 	add_col_int(o, "timestamp", s, 6);
 	add_col_int(o, "received_at", s, 7);
 	add_col_str(o, "target_wamid", s, 8);
@@ -1461,18 +1473,15 @@ entity_message(sqlite3_stmt *s)
 	add_col_json(o, "failure", s, 14);
 	add_col_str(o, "reaction", s, 15);
 	add_col_str(o, "edited_text", s, 16);
-	cJSON_AddBoolToObject(o, "revoked", sqlite3_column_int(s, 17));
+	jw_bool(o, "revoked", sqlite3_column_int(s, 17));
 	add_col_int(o, "order_id", s, 18);
 	add_col_int(o, "agent_id", s, 19);
 	add_col_str(o, "client_id", s, 20);
-	return o;
 }
 
-static cJSON *
-entity_conversation(sqlite3_stmt *s)
+static void
+entity_conversation(struct jw *o, sqlite3_stmt *s)
 {
-	cJSON *o = cJSON_CreateObject();
-
 	add_col_str(o, "number", s, 1);
 	add_col_int(o, "contact_id", s, 2);
 	add_col_str(o, "status", s, 3);
@@ -1482,20 +1491,13 @@ entity_conversation(sqlite3_stmt *s)
 	add_col_int(o, "last_activity_at", s, 7);
 	add_col_int(o, "last_message_id", s, 8);
 	add_col_int(o, "created_at", s, 9);
-	add_col_json(o, "labels", s, 10);
-	if (cJSON_IsNull(cJSON_GetObjectItem(o, "labels")))
-		cJSON_ReplaceItemInObject(o, "labels", cJSON_CreateArray());
-	add_col_json(o, "read_by", s, 11);
-	if (cJSON_IsNull(cJSON_GetObjectItem(o, "read_by")))
-		cJSON_ReplaceItemInObject(o, "read_by", cJSON_CreateObject());
-	return o;
+	add_col_json_or(o, "labels", s, 10, "[]");
+	add_col_json_or(o, "read_by", s, 11, "{}");
 }
 
-static cJSON *
-entity_contact(sqlite3_stmt *s)
+static void
+entity_contact(struct jw *o, sqlite3_stmt *s)
 {
-	cJSON *o = cJSON_CreateObject();
-
 	add_col_str(o, "number", s, 0);
 	add_col_str(o, "wa_id", s, 1);
 	add_col_str(o, "user_id", s, 2);
@@ -1506,17 +1508,12 @@ entity_contact(sqlite3_stmt *s)
 	add_col_int(o, "created_at", s, 7);
 	add_col_int(o, "updated_at", s, 8);
 	add_col_str(o, "display_name", s, 9);
-	add_col_json(o, "attributes", s, 10);
-	if (cJSON_IsNull(cJSON_GetObjectItem(o, "attributes")))
-		cJSON_ReplaceItemInObject(o, "attributes", cJSON_CreateObject());
-	return o;
+	add_col_json_or(o, "attributes", s, 10, "{}");
 }
 
-static cJSON *
-entity_order(sqlite3_stmt *s)
+static void
+entity_order(struct jw *o, sqlite3_stmt *s)
 {
-	cJSON *o = cJSON_CreateObject();
-
 	add_col_str(o, "number", s, 0);
 	add_col_int(o, "contact_id", s, 1);
 	add_col_int(o, "conversation_id", s, 2);
@@ -1529,38 +1526,29 @@ entity_order(sqlite3_stmt *s)
 	add_col_str(o, "status", s, 9);
 	add_col_int(o, "created_at", s, 10);
 	add_col_int(o, "updated_at", s, 11);
-	return o;
 }
 
-static cJSON *
-entity_note(sqlite3_stmt *s)
+static void
+entity_note(struct jw *o, sqlite3_stmt *s)
 {
-	cJSON *o = cJSON_CreateObject();
-
 	add_col_int(o, "conversation_id", s, 0);
 	add_col_int(o, "agent_id", s, 1);
 	add_col_str(o, "body", s, 2);
 	add_col_int(o, "created_at", s, 3);
-	return o;
 }
 
-static cJSON *
-entity_agent(sqlite3_stmt *s)
+static void
+entity_agent(struct jw *o, sqlite3_stmt *s)
 {
-	cJSON *o = cJSON_CreateObject();
-
 	add_col_str(o, "name", s, 0);
 	add_col_str(o, "role", s, 1);
 	add_col_int(o, "created_at", s, 2);
 	add_col_int(o, "revoked_at", s, 3);
-	return o;
 }
 
-static cJSON *
-entity_template(sqlite3_stmt *s)
+static void
+entity_template(struct jw *o, sqlite3_stmt *s)
 {
-	cJSON *o = cJSON_CreateObject();
-
 	add_col_str(o, "waba_id", s, 0);
 	add_col_str(o, "template_id", s, 1);
 	add_col_str(o, "name", s, 2);
@@ -1569,13 +1557,12 @@ entity_template(sqlite3_stmt *s)
 	add_col_str(o, "reason", s, 5);
 	add_col_str(o, "category", s, 6);
 	add_col_int(o, "updated_at", s, 7);
-	return o;
 }
 
 static const struct {
 	const char *kind;
 	enum stmt stmt;
-	cJSON *(*build)(sqlite3_stmt *);
+	void (*build)(struct jw *, sqlite3_stmt *);
 } entity_kinds[] = {
 	{ STORE_CONVERSATION, S_ENTITY_CONVERSATION, entity_conversation },
 	{ STORE_MESSAGE, S_ENTITY_MESSAGE, entity_message },
@@ -1586,11 +1573,11 @@ static const struct {
 	{ STORE_TEMPLATE, S_ENTITY_TEMPLATE, entity_template },
 };
 
-cJSON *
-store_entity(struct store *st, const char *kind, int64_t id)
+int
+store_entity_text(struct store *st, const char *kind, int64_t id,
+    struct jw *w, const char *key)
 {
 	sqlite3_stmt *s;
-	cJSON *o, *out;
 
 	for (size_t i = 0; i < sizeof entity_kinds / sizeof entity_kinds[0];
 	    i++) {
@@ -1599,24 +1586,32 @@ store_entity(struct store *st, const char *kind, int64_t id)
 		s = st_get(st, entity_kinds[i].stmt);
 		sqlite3_bind_int64(s, 1, id);
 		if (st_row(st, s) != 1)
-			return NULL;
-		o = entity_kinds[i].build(s);
-		st_reset(s);
+			return -1;
 		/* Kind and id first, so every entity reads the same way. */
-		out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "kind", kind);
-		jx_add_int(out, "id", id);
-		while (o->child != NULL) {
-			cJSON *item = cJSON_DetachItemViaPointer(o, o->child);
-
-			cJSON_AddItemToObject(out, item->string,
-			    cJSON_Duplicate(item, 1));
-			cJSON_Delete(item);
-		}
-		cJSON_Delete(o);
-		return out;
+		jw_object(w, key);
+		jw_string(w, "kind", kind);
+		jw_int(w, "id", id);
+		entity_kinds[i].build(w, s);
+		jw_object_end(w);
+		st_reset(s);
+		return 0;
 	}
-	return NULL;
+	return -1;
+}
+
+cJSON *
+store_entity(struct store *st, const char *kind, int64_t id)
+{
+	struct buf b;
+	struct jw w;
+	cJSON *o = NULL;
+
+	buf_init(&b);
+	jw_init(&w, &b);
+	if (store_entity_text(st, kind, id, &w, NULL) == 0)
+		o = cJSON_ParseWithLength(b.data, b.len);
+	buf_free(&b);
+	return o;
 }
 
 int

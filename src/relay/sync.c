@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+#include "core/jsonw.h"
 #include "core/jsonx.h"
 
 void
@@ -42,18 +44,16 @@ sync_cursor_parse(const char *s, const char *epoch, int64_t *seq)
 	return SYNC_CURSOR_OK;
 }
 
-cJSON *
-sync_change_json(struct store *st, const char *kind, int64_t id,
-    int64_t seq, int deleted)
+void
+sync_change_text(struct store *st, const char *kind, int64_t id,
+    int64_t seq, int deleted, struct jw *w)
 {
-	cJSON *o = cJSON_CreateObject(), *data = NULL;
-
-	cJSON_AddStringToObject(o, "kind", kind);
-	jx_add_int(o, "id", id);
-	jx_add_int(o, "seq", seq);
-	cJSON_AddBoolToObject(o, "deleted", deleted);
-	if (!deleted)
-		data = store_entity(st, kind, id);
-	cJSON_AddItemToObject(o, "data", data ? data : cJSON_CreateNull());
-	return o;
+	jw_object(w, NULL);
+	jw_string(w, "kind", kind);
+	jw_int(w, "id", id);
+	jw_int(w, "seq", seq);
+	jw_bool(w, "deleted", deleted);
+	if (deleted || store_entity_text(st, kind, id, w, "data") != 0)
+		jw_null(w, "data");
+	jw_object_end(w);
 }

@@ -22,8 +22,10 @@ enum sync_cursor_result {
 void sync_cursor_format(const char *epoch, int64_t seq, char out[64]);
 enum sync_cursor_result sync_cursor_parse(const char *, const char *epoch,
     int64_t *seq);
-/* {"kind","id","seq","deleted","data"}; data is null for a tombstone. */
-cJSON *sync_change_json(struct store *, const char *kind, int64_t id,
-    int64_t seq, int deleted);
+/* Writes {"kind","id","seq","deleted","data"}; data is null for a
+ * tombstone (or an entity gone meanwhile). */
+struct jw;
+void sync_change_text(struct store *, const char *kind, int64_t id,
+    int64_t seq, int deleted, struct jw *);
 
 #endif

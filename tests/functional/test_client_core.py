@@ -90,8 +90,16 @@ def cache_state(client):
                             ("message", "messages"), ("contact", "contacts"),
                             ("order", "orders"), ("note", "notes"),
                             ("agent", "agents"), ("template", "templates")):
-            for id, data in db.execute("SELECT id, data FROM %s" % table):
+            data_table = "message_data" if table == "messages" else table
+            for id, data in db.execute("SELECT id, data FROM %s"
+                                       % data_table):
                 out[(kind, id)] = json.loads(data)
+        # Every message row has its JSON, and no JSON is left over.
+        self_check = db.execute("SELECT (SELECT count(*) FROM messages),"
+                                " (SELECT count(*) FROM message_data),"
+                                " (SELECT count(*) FROM messages m JOIN"
+                                " message_data d ON d.id = m.id)").fetchone()
+        assert self_check[0] == self_check[1] == self_check[2], self_check
         return out
     finally:
         db.close()
