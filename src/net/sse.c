@@ -129,9 +129,12 @@ sse_feed(struct sse *p, const char *s, size_t n, const char **why)
 		}
 		p->started = 1;
 	}
-	if (p->saw_cr && i < n && s[i] == '\n')
-		i++;
-	p->saw_cr = 0;
+	/* An empty slice says nothing about what follows a CR. */
+	if (i < n) {
+		if (p->saw_cr && s[i] == '\n')
+			i++;
+		p->saw_cr = 0;
+	}
 	while (i < n) {
 		size_t j = i;
 

@@ -138,6 +138,32 @@ expect_same_at_every_split(const char *s, size_t n, const char *want)
 }
 
 static void
+sse_feed__gives_the_same_events_split_at_every_byte_boundary(void **state)
+{
+	static const char s[] =
+	    "\xef\xbb\xbfretry: 5000\r\n"
+	    "\r\n"
+	    "id: v1.5b1e.43\r\n"
+	    "event: change\r"
+	    "data: {\"kind\":\"conversation\",\"id\":3}\n"
+	    "\n"
+	    ": ping\r\r"
+	    "event: presence\n"
+	    "data: one\r\n"
+	    "data:two\r"
+	    "data\r"
+	    "\r\n"
+	    "data: tail\r\n"
+	    "\r";
+
+	(void)state;
+	expect_same_at_every_split(s, LEN(s),
+	    "change|v1.5b1e.43|{\"kind\":\"conversation\",\"id\":3}\n"
+	    "presence|v1.5b1e.43|one\\ntwo\\n\n"
+	    "message|v1.5b1e.43|tail\n");
+}
+
+static void
 sse_feed__gives_the_same_events_one_byte_at_a_time(void **state)
 {
 	static const char s[] = "data: a\r\ndata: b\r\rid: 7\nevent: x\n"
@@ -153,6 +179,24 @@ sse_feed__gives_the_same_events_one_byte_at_a_time(void **state)
 		assert_string_equal(got, "message||a\\nb\nx|7|c\n");
 		free(got);
 	}
+}
+
+static void
+sse_feed__ignores_empty_slices_even_between_cr_and_lf(void **state)
+{
+	/*
+	 * "data: a" CR | (nothing) | LF "data: b" LF LF is one event "a\nb":
+	 * the CR LF is one line end however it is sliced, and an empty
+	 * slice carries no bytes, so it cannot change that.
+	 */
+	static const char s[] = "data: a\r\ndata: b\n\n";
+	size_t cuts[] = { 8, 8, 8 };
+	char *got;
+
+	(void)state;
+	got = parse_cut(s, LEN(s), cuts, 3);
+	assert_string_equal(got, "message||a\\nb\n");
+	free(got);
 }
 
 static void
@@ -493,7 +537,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sse_feed__gives_the_same_events_split_at_every_byte_boundary),
 		cmocka_unit_test(sse_feed__gives_the_same_events_one_byte_at_a_time),
+		cmocka_unit_test(sse_feed__ignores_empty_slices_even_between_cr_and_lf),
 		cmocka_unit_test(sse_feed__ends_lines_at_crlf_lf_and_lone_cr),
 		cmocka_unit_test(sse_feed__joins_a_cr_at_the_end_of_one_slice_with_lf_at_the_next),
 		cmocka_unit_test(sse_feed__skips_one_bom_at_the_start),
