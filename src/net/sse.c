@@ -48,7 +48,7 @@ dispatch(struct sse *p, const char **why)
 static int
 process_line(struct sse *p, const char **why)
 {
-	const char *line, *value;
+	const char *line, *value, *colon;
 	size_t len = p->line.len, flen, vlen;
 
 	if (len == 0)
@@ -56,7 +56,9 @@ process_line(struct sse *p, const char **why)
 	line = p->line.data;
 	if (line[0] == ':')
 		return 0; /* a comment: a heartbeat */
-	flen = strcspn(line, ":");
+	/* memchr, not strcspn: a NUL before the colon is part of the name. */
+	colon = memchr(line, ':', len);
+	flen = colon != NULL ? (size_t)(colon - line) : len;
 	if (flen < len) {
 		value = line + flen + 1;
 		vlen = len - flen - 1;

@@ -332,6 +332,16 @@ sse_feed__ignores_an_id_holding_nul(void **state)
 }
 
 static void
+sse_feed__takes_a_nul_in_a_field_name_as_an_unknown_field(void **state)
+{
+	/* "data\0" and "id\0" are not "data" and "id". */
+	static const char s[] = "data\0: x\nid\0: 5\ndata: y\n\n";
+
+	(void)state;
+	expect_events(s, LEN(s), "message||y\n");
+}
+
+static void
 sse_feed__keeps_nul_inside_data(void **state)
 {
 	static const char s[] = "data: a\0b\n\n";
@@ -551,6 +561,7 @@ main(void)
 		cmocka_unit_test(sse_feed__takes_the_event_type_and_defaults_to_message),
 		cmocka_unit_test(sse_feed__keeps_the_id_across_events),
 		cmocka_unit_test(sse_feed__ignores_an_id_holding_nul),
+		cmocka_unit_test(sse_feed__takes_a_nul_in_a_field_name_as_an_unknown_field),
 		cmocka_unit_test(sse_feed__keeps_nul_inside_data),
 		cmocka_unit_test(sse_feed__takes_retry_only_when_all_digits),
 		cmocka_unit_test(sse_feed__does_not_dispatch_data_without_a_blank_line),
