@@ -349,10 +349,17 @@ prepare_all(struct cache *c, char **cause)
 		if (prepare(c, sql, &c->tombstone[i], cause) != 0)
 			return -1;
 	}
+	/*
+	 * Only objects are events. The JSON operators would parse a string
+	 * element's text as JSON: "x" stops the whole page with "malformed
+	 * JSON", and a string holding an object's text passes for one.
+	 */
 	if (prepare(c, "SELECT value->>'kind', json_type(value, '$.id'),"
 	    " value->>'id', json_type(value, '$.seq'), value->>'seq',"
-	    " value->>'deleted', json_type(value, '$.data'), value->'$.data'"
-	    " FROM json_each(?1, ?2)", &c->events, cause) != 0)
+	    " value->>'deleted', json_type(value, '$.data'), value->'$.data',"
+	    " value IS NOT NULL FROM (SELECT CASE WHEN type = 'object' THEN"
+	    " value END AS value FROM json_each(?1, ?2))", &c->events,
+	    cause) != 0)
 		return -1;
 	return prepare(c, "INSERT OR REPLACE INTO meta(key, value) "
 	    "VALUES(?1, ?2)", &c->set_meta, cause);
@@ -792,6 +799,10 @@ cache_apply(struct cache *c, const char *text, size_t len, const char *path,
 		int deleted = sqlite3_column_int(ev, 5);
 
 		a.events++;
+		if (!sqlite3_column_int(ev, 8)) {
+			a.skipped++; /* not an object */
+			continue;
+		}
 		if (k < 0) {
 			/* A kind this client does not know yet: not an error. */
 			continue;

@@ -534,6 +534,35 @@ cache_apply__skips_and_counts_malformed_events_and_applies_the_rest(
 }
 
 static void
+cache_apply__skips_events_that_are_not_objects(void **state)
+{
+	/*
+	 * A string, a number or null in the events array is a malformed
+	 * event like any other: left out and counted, and the page still
+	 * applies. A string holding JSON text is not an event either.
+	 */
+	struct fx *fx = *state;
+	struct cache_applied a;
+	struct cache_counts n;
+	static const char page[] = "{\"events\":["
+	    "{\"kind\":\"agent\",\"id\":1,\"seq\":1,\"data\":{\"name\":\"a\"}},"
+	    "\"oops\", 42, null, true, [1],"
+	    "\"{\\\"kind\\\":\\\"agent\\\",\\\"id\\\":2,\\\"seq\\\":2,"
+	    "\\\"data\\\":{}}\","
+	    "{\"kind\":\"agent\",\"id\":3,\"seq\":3,\"data\":{\"name\":\"c\"}}"
+	    "],\"cursor\":\"v1.x.3\",\"more\":false}";
+
+	fx->c = open_synced(fx);
+	a = apply_text(fx->c, page);
+	assert_int_equal(a.events, 8);
+	assert_int_equal(a.applied, 2);
+	assert_int_equal(a.skipped, 6);
+	assert_int_equal(cache_counts(fx->c, &n), 0);
+	assert_int_equal(n.agents, 2);
+	expect_member(fx->c, "agent", 2, "name", "(none)");
+}
+
+static void
 cache_apply__ignores_an_unknown_kind(void **state)
 {
 	struct fx *fx = *state;
@@ -1363,6 +1392,7 @@ main(void)
 		T(cache_apply__deletes_a_row_and_its_search_entry_on_a_tombstone),
 		T(cache_apply__takes_a_repeated_or_older_tombstone_calmly),
 		T(cache_apply__skips_and_counts_malformed_events_and_applies_the_rest),
+		T(cache_apply__skips_events_that_are_not_objects),
 		T(cache_apply__ignores_an_unknown_kind),
 		T(cache_apply__reads_a_batch_of_stream_events_at_the_root),
 		T(cache_page_envelope__reads_cursor_more_and_remaining),
