@@ -1042,7 +1042,8 @@ cache_search(struct cache *c, const char *query, int limit,
 		*cause = xstrdup("search needs at least one word");
 		return -1;
 	}
-	for (int i = 0; i < 2 && rc == SQLITE_DONE; i++) {
+	/* Contacts first, then messages; limit counts both. */
+	for (int i = 0; i < 2 && rc == SQLITE_DONE && n < limit; i++) {
 		sqlite3_stmt *s;
 
 		if (sqlite3_prepare_v2(c->db, sql[i], -1, &s, NULL) !=
@@ -1053,7 +1054,7 @@ cache_search(struct cache *c, const char *query, int limit,
 			return -1;
 		}
 		sqlite3_bind_text(s, 1, q, -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 2, limit);
+		sqlite3_bind_int(s, 2, limit - n);
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			struct cache_hit h;
 

@@ -823,6 +823,25 @@ cache_search__lists_the_newest_first(void **state)
 }
 
 static void
+cache_search__returns_at_most_limit_hits(void **state)
+{
+	struct fx *fx = *state;
+	char *got;
+
+	fx->c = open_searchable(fx);
+	got = search(fx->c, "cafe", 1);
+	assert_string_equal(got, "message:101 ");
+	free(got);
+	/* A contact and a message match: still only limit hits in all. */
+	got = search(fx->c, "muller", 1);
+	assert_string_equal(got, "contact:10 ");
+	free(got);
+	got = search(fx->c, "muller", 2);
+	assert_string_equal(got, "contact:10 message:102 ");
+	free(got);
+}
+
+static void
 cache_search__refuses_an_empty_query(void **state)
 {
 	static const char *empty[] = { "", " ", "\t\n ", NULL };
@@ -1403,6 +1422,7 @@ main(void)
 		T(cache_search__ands_words_and_takes_a_trailing_star_as_prefix),
 		T(cache_search__finds_contacts_by_name_and_by_number),
 		T(cache_search__lists_the_newest_first),
+		T(cache_search__returns_at_most_limit_hits),
 		T(cache_search__refuses_an_empty_query),
 		T(cache_reset__drops_the_relays_data_and_keeps_outbox_and_drafts),
 		T(cache_open__rebuilds_a_cache_file_full_of_garbage),
