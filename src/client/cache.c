@@ -998,7 +998,8 @@ fts_query(const char *q)
 		n = strcspn(p, " \t\n");
 		if (n == 0)
 			break;
-		if (p[n - 1] == '*') {
+		/* A lone '*' is a word (of no letters), not an empty prefix. */
+		if (n > 1 && p[n - 1] == '*') {
 			prefix = 1;
 			n--;
 		}

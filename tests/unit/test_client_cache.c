@@ -842,6 +842,31 @@ cache_search__returns_at_most_limit_hits(void **state)
 }
 
 static void
+cache_search__takes_query_syntax_as_plain_text(void **state)
+{
+	static const char *queries[] = { "\"", "\"\"", "AND", "OR", "NOT",
+		"NEAR(", "NEAR(x)", "*", "**", "-", "-minus", "(", ")", ":",
+		"body:x", "^", "a\"b", "\"quoted", "quoted\"", "+", "{body}",
+		"x AND", "AND x", "*cafe", "caf**", "'", "\\", NULL };
+	struct fx *fx = *state;
+
+	fx->c = open_searchable(fx);
+	for (size_t i = 0; queries[i] != NULL; i++) {
+		char *q = xasprintf("cafe %s", queries[i]);
+
+		free(search(fx->c, queries[i], 50));
+		free(search(fx->c, q, 50));
+		free(q);
+	}
+	/* The words are words: AND is searched for, not an operator. */
+	expect_search(fx->c, "AND", "message:103 ");
+	expect_search(fx->c, "near", "message:103 ");
+	expect_search(fx->c, "\"quoted\"", "message:103 ");
+	expect_search(fx->c, "cafe OR noir", "");
+	expect_search(fx->c, "minus -", "message:103 ");
+}
+
+static void
 cache_search__refuses_an_empty_query(void **state)
 {
 	static const char *empty[] = { "", " ", "\t\n ", NULL };
@@ -1423,6 +1448,7 @@ main(void)
 		T(cache_search__finds_contacts_by_name_and_by_number),
 		T(cache_search__lists_the_newest_first),
 		T(cache_search__returns_at_most_limit_hits),
+		T(cache_search__takes_query_syntax_as_plain_text),
 		T(cache_search__refuses_an_empty_query),
 		T(cache_reset__drops_the_relays_data_and_keeps_outbox_and_drafts),
 		T(cache_open__rebuilds_a_cache_file_full_of_garbage),
