@@ -872,14 +872,20 @@ cache_put_provisional(struct cache *c, const cJSON *e)
 	const cJSON *id = cJSON_GetObjectItem(e, "id");
 	sqlite3_stmt *s;
 	char *text;
+	double d;
 	int k, rc;
 
 	if (!cJSON_IsString(kind) || !cJSON_IsNumber(id) ||
-	    (k = kind_index(kind->valuestring)) < 0 || id->valuedouble < 1)
+	    (k = kind_index(kind->valuestring)) < 0)
+		return -1;
+	/* A whole number a double holds exactly: converting anything past
+	 * int64_t's range is undefined, and 2.5 is no id. */
+	d = id->valuedouble;
+	if (!(d >= 1 && d <= 9007199254740992.0) || d != (double)(int64_t)d)
 		return -1;
 	s = c->provisional[k];
 	text = cJSON_PrintUnformatted(e);
-	sqlite3_bind_int64(s, 1, (int64_t)id->valuedouble);
+	sqlite3_bind_int64(s, 1, (int64_t)d);
 	sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);

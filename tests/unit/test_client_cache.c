@@ -1420,6 +1420,35 @@ cache_put_provisional__inserts_only_what_the_cache_lacks(void **state)
 	expect_member(fx->c, "message", 101, "text", "stamped");
 }
 
+static void
+cache_put_provisional__refuses_what_is_not_an_entity(void **state)
+{
+	struct fx *fx = *state;
+	struct cache_counts n;
+
+	fx->c = open_synced(fx);
+	assert_int_equal(put_provisional(fx->c, "{\"id\":5}"), -1);
+	assert_int_equal(put_provisional(fx->c, "{\"kind\":\"message\"}"), -1);
+	assert_int_equal(put_provisional(fx->c,
+	    "{\"kind\":\"hologram\",\"id\":5}"), -1);
+	assert_int_equal(put_provisional(fx->c,
+	    "{\"kind\":\"agent\",\"id\":\"5\"}"), -1);
+	assert_int_equal(put_provisional(fx->c,
+	    "{\"kind\":\"agent\",\"id\":0}"), -1);
+	assert_int_equal(put_provisional(fx->c,
+	    "{\"kind\":\"agent\",\"id\":2.5}"), -1);
+	/* Ids past what a double holds exactly, or any int64: no UB. */
+	assert_int_equal(put_provisional(fx->c,
+	    "{\"kind\":\"agent\",\"id\":1e300}"), -1);
+	assert_int_equal(put_provisional(fx->c,
+	    "{\"kind\":\"agent\",\"id\":9223372036854775808}"), -1);
+	assert_int_equal(cache_counts(fx->c, &n), 0);
+	assert_int_equal(n.agents, 0);
+	/* A message with no conversation is refused by the table. */
+	assert_int_equal(put_provisional(fx->c,
+	    "{\"kind\":\"message\",\"id\":5}"), -1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1466,6 +1495,7 @@ main(void)
 		T(cache_outbox__survives_reopening),
 		T(cache_draft__sets_gets_and_clears),
 		T(cache_put_provisional__inserts_only_what_the_cache_lacks),
+		T(cache_put_provisional__refuses_what_is_not_an_entity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
