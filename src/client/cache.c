@@ -154,6 +154,7 @@ struct cache {
 	char *work_path;
 	int in_txn;
 	int damaged;
+	int work_failed; /* the work file cannot be used: never rebuild */
 	sqlite3_stmt *upsert[NKINDS];
 	sqlite3_stmt *provisional[NKINDS];
 	sqlite3_stmt *tombstone[NKINDS];
@@ -173,20 +174,27 @@ db_error(struct cache *c, int rc)
 	return -1;
 }
 
+/* Runs sql; a failure's cause starts with file, when not NULL. */
 static int
-exec(struct cache *c, const char *sql, char **cause)
+exec_in(struct cache *c, const char *file, const char *sql, char **cause)
 {
 	char *err = NULL;
 	int rc;
 
 	if ((rc = sqlite3_exec(c->db, sql, NULL, NULL, &err)) != SQLITE_OK) {
 		if (cause != NULL)
-			*cause = xasprintf("%s: %s", c->path,
-			    err ? err : sqlite3_errmsg(c->db));
+			*cause = xasprintf("%s%s%s", file ? file : "",
+			    file ? ": " : "", err ? err : sqlite3_errmsg(c->db));
 		sqlite3_free(err);
 		return db_error(c, rc);
 	}
 	return 0;
+}
+
+static int
+exec(struct cache *c, const char *sql, char **cause)
+{
+	return exec_in(c, c->path, sql, cause);
 }
 
 static int
@@ -365,11 +373,22 @@ prepare_all(struct cache *c, char **cause)
 	    "VALUES(?1, ?2)", &c->set_meta, cause);
 }
 
+/* The cause for a work file that cannot be used; not the cache's fault. */
+static char *
+work_unusable(struct cache *c, const char *why)
+{
+	c->damaged = 0;
+	c->work_failed = 1;
+	return xasprintf("the work file %s (your outbox and drafts) cannot be "
+	    "used: %s. It was left as it is; move it away to start without "
+	    "them", c->work_path, why);
+}
+
 /* Opens both files on one connection: the cache as main, work attached. */
 static int
 open_db(struct cache *c, char **cause)
 {
-	char *sql;
+	char *sql, *inner = NULL;
 	mode_t old;
 	int rc;
 
@@ -385,13 +404,23 @@ open_db(struct cache *c, char **cause)
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, 5000);
 	chmod(c->path, 0600);
+	/*
+	 * ATTACH reads the schema of both files and fails alike when either
+	 * is damaged. Reading the cache's first makes an ATTACH failure the
+	 * work file's, which must never be taken for the cache's.
+	 */
+	if (exec(c, "SELECT count(*) FROM main.sqlite_schema", cause) != 0)
+		return -1;
 	sql = sqlite3_mprintf("ATTACH %Q AS work", c->work_path);
 	old = umask(077);
-	rc = exec(c, sql, cause);
+	rc = exec_in(c, NULL, sql, &inner);
 	umask(old);
 	sqlite3_free(sql);
-	if (rc != 0)
+	if (rc != 0) {
+		*cause = work_unusable(c, inner);
+		free(inner);
 		return -1;
+	}
 	chmod(c->work_path, 0600);
 	return 0;
 }
@@ -402,15 +431,12 @@ setup_work(struct cache *c, char **cause)
 {
 	char *inner = NULL;
 
-	if (exec(c, "PRAGMA work.journal_mode = WAL", &inner) != 0 ||
-	    exec(c, "PRAGMA work.synchronous = FULL", &inner) != 0 ||
+	if (exec_in(c, NULL, "PRAGMA work.journal_mode = WAL", &inner) != 0 ||
+	    exec_in(c, NULL, "PRAGMA work.synchronous = FULL", &inner) != 0 ||
 	    migrate(c, "work", work_migrations, (int)(sizeof work_migrations /
 	    sizeof work_migrations[0]), c->work_path, &inner) != 0) {
-		*cause = xasprintf("the work file %s (your outbox and drafts) "
-		    "cannot be used: %s. It was left as it is; move it away "
-		    "to start without them", c->work_path, inner);
+		*cause = work_unusable(c, inner);
 		free(inner);
-		c->damaged = 0;
 		return -1;
 	}
 	return 0;
@@ -478,8 +504,13 @@ open_all(struct cache *c, char **notice, char **cause)
 	char *inner = NULL;
 
 	c->damaged = 0;
+	c->work_failed = 0;
 	if (open_db(c, &inner) == 0 && setup_work(c, cause) != 0) {
 		free(inner);
+		return -1;
+	}
+	if (c->work_failed) {
+		*cause = inner;
 		return -1;
 	}
 	if (inner == NULL && setup_cache(c, &inner) == 0)

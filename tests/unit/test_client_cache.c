@@ -1065,6 +1065,57 @@ cache_open__rebuilds_a_cache_file_cut_to_a_few_bytes(void **state)
 	free(path);
 }
 
+static void
+expect_work_file_refused(struct fx *fx, const char *work)
+{
+	char *notice = NULL, *cause = NULL, *before, *after, *aside;
+	size_t nb, na;
+	struct stat st;
+
+	before = read_all(work, &nb);
+	fx->c = cache_open(fx->dir, URL, &notice, &cause);
+	assert_null(fx->c);
+	assert_non_null(cause);
+	/* The cause names the work file and what it holds. */
+	if (strstr(cause, work) == NULL || strstr(cause, "outbox") == NULL)
+		fail_msg("unclear cause: %s", cause);
+	free(cause);
+	assert_null(notice);
+	after = read_all(work, &na);
+	assert_int_equal(na, nb);
+	assert_memory_equal(after, before, nb);
+	/* Nothing was set aside: the cache file was not at fault. */
+	aside = xasprintf("%s.damaged", work);
+	assert_int_not_equal(stat(aside, &st), 0);
+	free(aside);
+	free(before);
+	free(after);
+}
+
+static void
+cache_open__refuses_a_damaged_work_file_and_leaves_it_as_it_is(void **state)
+{
+	struct fx *fx = *state;
+	char *path = prepare_files(fx), *work, *junk, *aside;
+	size_t n = 16 * 1024;
+	struct stat st;
+
+	work = xasprintf("%.*s.work.db", (int)(strlen(path) - 3), path);
+	junk = xmalloc(n);
+	for (size_t i = 0; i < n; i++)
+		junk[i] = (char)(i * 13 + 1);
+	write_all(work, junk, n);
+	expect_work_file_refused(fx, work);
+	/* The cache file is not thrown away for the work file's sake. */
+	aside = xasprintf("%s.damaged", path);
+	assert_int_not_equal(stat(aside, &st), 0);
+	assert_int_equal(stat(path, &st), 0);
+	free(aside);
+	free(junk);
+	free(work);
+	free(path);
+}
+
 /* -- outbox ------------------------------------------------------------- */
 
 static void
@@ -1484,6 +1535,7 @@ main(void)
 		T(cache_open__rebuilds_a_cache_file_damaged_after_its_header),
 		T(cache_open__rebuilds_a_truncated_cache_file),
 		T(cache_open__rebuilds_a_cache_file_cut_to_a_few_bytes),
+		T(cache_open__refuses_a_damaged_work_file_and_leaves_it_as_it_is),
 		T(cache_outbox_add__gives_each_entry_a_fresh_key),
 		T(cache_outbox_due__gives_the_oldest_queued_entry_of_each_conversation),
 		T(cache_outbox_retry_later__hides_an_entry_until_next_at),
