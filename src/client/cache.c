@@ -434,7 +434,12 @@ setup_work(struct cache *c, char **cause)
 	if (exec_in(c, NULL, "PRAGMA work.journal_mode = WAL", &inner) != 0 ||
 	    exec_in(c, NULL, "PRAGMA work.synchronous = FULL", &inner) != 0 ||
 	    migrate(c, "work", work_migrations, (int)(sizeof work_migrations /
-	    sizeof work_migrations[0]), c->work_path, &inner) != 0) {
+	    sizeof work_migrations[0]), c->work_path, &inner) != 0 ||
+	    /* Read every table through, so damage shows now and not as a
+	     * lost reply later; the work file is small. */
+	    exec_in(c, NULL, "SELECT count(*) FROM work.meta;"
+	    " SELECT count(*) FROM work.outbox;"
+	    " SELECT count(*) FROM work.drafts;", &inner) != 0) {
 		*cause = work_unusable(c, inner);
 		free(inner);
 		return -1;

@@ -1116,6 +1116,24 @@ cache_open__refuses_a_damaged_work_file_and_leaves_it_as_it_is(void **state)
 	free(path);
 }
 
+static void
+cache_open__refuses_a_work_file_damaged_after_its_header(void **state)
+{
+	struct fx *fx = *state;
+	char *path = prepare_files(fx), *work, *data;
+	size_t n;
+
+	work = xasprintf("%.*s.work.db", (int)(strlen(path) - 3), path);
+	data = read_all(work, &n);
+	assert_true(n > 4096);
+	memset(data + 4096, 0xa5, n - 4096);
+	write_all(work, data, n);
+	expect_work_file_refused(fx, work);
+	free(data);
+	free(work);
+	free(path);
+}
+
 /* -- outbox ------------------------------------------------------------- */
 
 static void
@@ -1536,6 +1554,7 @@ main(void)
 		T(cache_open__rebuilds_a_truncated_cache_file),
 		T(cache_open__rebuilds_a_cache_file_cut_to_a_few_bytes),
 		T(cache_open__refuses_a_damaged_work_file_and_leaves_it_as_it_is),
+		T(cache_open__refuses_a_work_file_damaged_after_its_header),
 		T(cache_outbox_add__gives_each_entry_a_fresh_key),
 		T(cache_outbox_due__gives_the_oldest_queued_entry_of_each_conversation),
 		T(cache_outbox_retry_later__hides_an_entry_until_next_at),
