@@ -20,7 +20,7 @@
 #include "core/xalloc.h"
 
 /* Files the tests write; removed at the end of each test. */
-static char *made[8];
+static char *made[64];
 static size_t nmade;
 
 static char *
@@ -237,6 +237,17 @@ client_config_load__refuses_plain_http_to_a_host_not_on_loopback(void **state)
 		"http://10.0.0.1:8080",
 		"http://0.0.0.0:8080",
 		"http://[::10]:8080",
+		/* Names that only start like loopback. */
+		"http://127.example.com",
+		"http://127.0.0.1.example.com:8080",
+		"http://localhost.example.com",
+		"http://localhostile:8080",
+		"http://[::1].example.com",
+		"http://127.0.0.1:80x",
+		/* Loopback as user info: curl connects to the host after @. */
+		"http://127.0.0.1@example.com",
+		"http://localhost:8080@example.com/",
+		"http://[::1]@example.com",
 		/* Not HTTP at all. */
 		"ftp://relay.example.com",
 		"relay.example.com:8443",
