@@ -542,6 +542,24 @@ client_config_dump__shows_values_and_hides_the_token_command(void **state)
 	client_config_free(&cfg);
 }
 
+static void
+client_config_help__lists_every_key_with_its_default(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	client_config_help(&b);
+	assert_non_null(strstr(b.data, "  relay.url "));
+	assert_non_null(strstr(b.data, "  relay.connect_timeout "));
+	assert_non_null(strstr(b.data, "connect to the relay. [10s]\n"));
+	assert_non_null(strstr(b.data, "  outbox.retry_max "));
+	assert_non_null(strstr(b.data, "  log.level "));
+	/* The url's value is an example, not a default: not shown. */
+	assert_null(strstr(b.data, "[https://relay.example.com:8443]"));
+	buf_free(&b);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, cleanup)
 
 int
@@ -565,6 +583,7 @@ main(void)
 		T(client_config_token__takes_the_first_line_a_command_prints),
 		T(client_config_token__fails_when_the_command_fails_or_prints_nothing),
 		T(client_config_dump__shows_values_and_hides_the_token_command),
+		T(client_config_help__lists_every_key_with_its_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

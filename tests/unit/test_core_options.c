@@ -754,6 +754,26 @@ options_dump__prints_every_value_by_section_and_hides_secrets(void **state)
 	options_free(ftab, &cfg);
 }
 
+static void
+options_help__lists_each_key_with_its_first_help_line_and_default(
+    void **state)
+{
+	struct buf b;
+
+	buf_init(&b);
+	options_help(ftab, &b);
+	assert_string_equal(b.data,
+	    "  server.name                Name shown in log lines. [relay]\n"
+	    "  server.threads             HTTP threads. [4]\n"
+	    "  server.token_file          File holding the agent token.\n"
+	    "  server.debug               Log every request. [off]\n"
+	    "  store.max_body             Largest request body accepted. [4M]\n"
+	    "  store.retention            How long raw bodies are kept. [30d]\n"
+	    "  store.phone_number_id      An optional key with an example.\n"
+	    "  log.level                  Least severe message written. [info]\n");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -792,6 +812,7 @@ main(void)
 		cmocka_unit_test(options_load_file__requires_the_required_keys),
 		cmocka_unit_test(options_load_file__says_when_the_file_cannot_be_read),
 		cmocka_unit_test(options_dump__prints_every_value_by_section_and_hides_secrets),
+		cmocka_unit_test(options_help__lists_each_key_with_its_first_help_line_and_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
