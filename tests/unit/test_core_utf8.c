@@ -148,6 +148,20 @@ utf8_decode__returns_0_for_malformed_or_cut_sequences(void **state)
 	}
 }
 
+static void
+utf8_decode__returns_0_for_no_bytes_at_all(void **state)
+{
+	/* With n == 0 there is no code point, and s[0] is not ours to read:
+	 * a caller stepping by the result must not step past the end. */
+	const unsigned char *s = (const unsigned char *)"A";
+	uint32_t cp = 0;
+
+	(void)state;
+	assert_int_equal(utf8_decode(s, 0, &cp), 0);
+}
+
+/* utf8_sanitize */
+
 static char *
 sanitize(const char *s, size_t n, int flags)
 {
@@ -499,6 +513,7 @@ main(void)
 		    utf8_has_controls__finds_c0_c1_and_del_but_allows_tab_and_newline),
 		cmocka_unit_test(utf8_decode__reads_each_length_of_sequence),
 		cmocka_unit_test(utf8_decode__returns_0_for_malformed_or_cut_sequences),
+		cmocka_unit_test(utf8_decode__returns_0_for_no_bytes_at_all),
 		cmocka_unit_test(utf8_sanitize__shows_escape_as_a_control_picture),
 		cmocka_unit_test(utf8_sanitize__shows_other_c0_controls_and_del_as_pictures),
 		cmocka_unit_test(utf8_sanitize__replaces_c1_controls),
