@@ -180,6 +180,7 @@ struct cache {
 	char *work_path;
 	int in_txn;
 	int damaged;
+	int work_failed; /* the work file cannot be used: never rebuild */
 	sqlite3_stmt *upsert[NKINDS];
 	sqlite3_stmt *provisional[NKINDS];
 	sqlite3_stmt *tombstone[NKINDS];
@@ -202,20 +203,27 @@ db_error(struct cache *c, int rc)
 	return -1;
 }
 
+/* Runs sql; a failure's cause starts with file, when not NULL. */
 static int
-exec(struct cache *c, const char *sql, char **cause)
+exec_in(struct cache *c, const char *file, const char *sql, char **cause)
 {
 	char *err = NULL;
 	int rc;
 
 	if ((rc = sqlite3_exec(c->db, sql, NULL, NULL, &err)) != SQLITE_OK) {
 		if (cause != NULL)
-			*cause = xasprintf("%s: %s", c->path,
-			    err ? err : sqlite3_errmsg(c->db));
+			*cause = xasprintf("%s%s%s", file ? file : "",
+			    file ? ": " : "", err ? err : sqlite3_errmsg(c->db));
 		sqlite3_free(err);
 		return db_error(c, rc);
 	}
 	return 0;
+}
+
+static int
+exec(struct cache *c, const char *sql, char **cause)
+{
+	return exec_in(c, c->path, sql, cause);
 }
 
 static int
@@ -419,11 +427,22 @@ prepare_all(struct cache *c, char **cause)
 	    "VALUES(?1, ?2)", &c->set_meta, cause);
 }
 
+/* The cause for a work file that cannot be used; not the cache's fault. */
+static char *
+work_unusable(struct cache *c, const char *why)
+{
+	c->damaged = 0;
+	c->work_failed = 1;
+	return xasprintf("the work file %s (your outbox and drafts) cannot be "
+	    "used: %s. It was left as it is; move it away to start without "
+	    "them", c->work_path, why);
+}
+
 /* Opens both files on one connection: the cache as main, work attached. */
 static int
 open_db(struct cache *c, char **cause)
 {
-	char *sql;
+	char *sql, *inner = NULL;
 	mode_t old;
 	int rc;
 
@@ -439,13 +458,23 @@ open_db(struct cache *c, char **cause)
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, 5000);
 	chmod(c->path, 0600);
+	/*
+	 * ATTACH reads the schema of both files and fails alike when either
+	 * is damaged. Reading the cache's first makes an ATTACH failure the
+	 * work file's, which must never be taken for the cache's.
+	 */
+	if (exec(c, "SELECT count(*) FROM main.sqlite_schema", cause) != 0)
+		return -1;
 	sql = sqlite3_mprintf("ATTACH %Q AS work", c->work_path);
 	old = umask(077);
-	rc = exec(c, sql, cause);
+	rc = exec_in(c, NULL, sql, &inner);
 	umask(old);
 	sqlite3_free(sql);
-	if (rc != 0)
+	if (rc != 0) {
+		*cause = work_unusable(c, inner);
+		free(inner);
 		return -1;
+	}
 	chmod(c->work_path, 0600);
 	return 0;
 }
@@ -456,15 +485,17 @@ setup_work(struct cache *c, char **cause)
 {
 	char *inner = NULL;
 
-	if (exec(c, "PRAGMA work.journal_mode = WAL", &inner) != 0 ||
-	    exec(c, "PRAGMA work.synchronous = FULL", &inner) != 0 ||
+	if (exec_in(c, NULL, "PRAGMA work.journal_mode = WAL", &inner) != 0 ||
+	    exec_in(c, NULL, "PRAGMA work.synchronous = FULL", &inner) != 0 ||
 	    migrate(c, "work", work_migrations, (int)(sizeof work_migrations /
-	    sizeof work_migrations[0]), c->work_path, &inner) != 0) {
-		*cause = xasprintf("the work file %s (your outbox and drafts) "
-		    "cannot be used: %s. It was left as it is; move it away "
-		    "to start without them", c->work_path, inner);
+	    sizeof work_migrations[0]), c->work_path, &inner) != 0 ||
+	    /* Read every table through, so damage shows now and not as a
+	     * lost reply later; the work file is small. */
+	    exec_in(c, NULL, "SELECT count(*) FROM work.meta;"
+	    " SELECT count(*) FROM work.outbox;"
+	    " SELECT count(*) FROM work.drafts;", &inner) != 0) {
+		*cause = work_unusable(c, inner);
 		free(inner);
-		c->damaged = 0;
 		return -1;
 	}
 	return 0;
@@ -533,8 +564,13 @@ open_all(struct cache *c, char **notice, char **cause)
 	char *inner = NULL;
 
 	c->damaged = 0;
+	c->work_failed = 0;
 	if (open_db(c, &inner) == 0 && setup_work(c, cause) != 0) {
 		free(inner);
+		return -1;
+	}
+	if (c->work_failed) {
+		*cause = inner;
 		return -1;
 	}
 	if (inner == NULL && setup_cache(c, &inner) == 0)
@@ -794,18 +830,20 @@ cache_page_envelope(struct cache *c, const char *page, size_t len,
 
 	(void)c;
 	memset(pg, 0, sizeof *pg);
-	if (!jscan_document(page, page + len, &doc) ||
-	    doc.type != JSCAN_OBJECT) {
-		*cause = xstrdup("the sync page is not a valid JSON object");
+	if (!jscan_document(page, page + len, &doc)) {
+		*cause = xstrdup("the sync page is not valid JSON");
+		return -1;
+	}
+	if (doc.type != JSCAN_OBJECT) {
+		*cause = xstrdup("the sync page has no cursor (not an object)");
 		return -1;
 	}
 	cur = member(&doc, "cursor");
 	mo = member(&doc, "more");
 	ev = member(&doc, "events");
 	rem = member(&doc, "remaining");
-	if (cur.type != JSCAN_STRING || cur.end - cur.start < 3 ||
-	    cur.end - cur.start > 257) {
-		*cause = xstrdup("the sync page has no usable cursor");
+	if (cur.type != JSCAN_STRING) {
+		*cause = xstrdup("the sync page has no cursor");
 		return -1;
 	}
 	if (mo.type != JSCAN_TRUE && mo.type != JSCAN_FALSE) {
@@ -818,9 +856,9 @@ cache_page_envelope(struct cache *c, const char *page, size_t len,
 	}
 	buf_init(&b);
 	jscan_string(&cur, &b);
-	if (b.len == 0 || memchr(b.data, '\0', b.len) != NULL) {
+	if (b.len == 0 || b.len > 255 || memchr(b.data, '\0', b.len) != NULL) {
 		buf_free(&b);
-		*cause = xstrdup("the sync page's cursor is unusable");
+		*cause = xstrdup("the sync page's cursor is empty or too long");
 		return -1;
 	}
 	pg->cursor = buf_steal(&b);
@@ -933,10 +971,12 @@ apply_one(struct cache *c, const struct jscan_val *e,
 	if ((k = kind_index(kind.start + 1, (size_t)(kind.end -
 	    kind.start - 2))) < 0)
 		return 0;
+	/* No "deleted" is a live entity; anything but a boolean is wrong. */
 	deleted = del.type == JSCAN_TRUE;
 	if (jscan_int(&id, &idn) != 0 || idn <= 0 ||
 	    jscan_int(&seq, &seqn) != 0 || seqn < 0 ||
-	    (del.type != JSCAN_TRUE && del.type != JSCAN_FALSE) ||
+	    (del.type != JSCAN_TRUE && del.type != JSCAN_FALSE &&
+	    del.type != JSCAN_ERROR) ||
 	    (!deleted && data.type != JSCAN_OBJECT)) {
 		a->skipped++;
 		return 0;
@@ -1053,11 +1093,17 @@ cache_put_provisional(struct cache *c, const cJSON *e)
 	struct jscan_val data;
 	sqlite3_stmt *s;
 	char *text;
+	double d;
 	int k, rc;
 
 	if (!cJSON_IsString(kind) || !cJSON_IsNumber(id) ||
 	    (k = kind_index(kind->valuestring,
-	    strlen(kind->valuestring))) < 0 || id->valuedouble < 1)
+	    strlen(kind->valuestring))) < 0)
+		return -1;
+	/* A whole number a double holds exactly: converting anything past
+	 * int64_t's range is undefined, and 2.5 is no id. */
+	d = id->valuedouble;
+	if (!(d >= 1 && d <= 9007199254740992.0) || d != (double)(int64_t)d)
 		return -1;
 	s = c->provisional[k];
 	text = cJSON_PrintUnformatted(e);
@@ -1066,18 +1112,18 @@ cache_put_provisional(struct cache *c, const cJSON *e)
 		free(text);
 		return -1;
 	}
-	sqlite3_bind_int64(s, 1, (int64_t)id->valuedouble);
+	sqlite3_bind_int64(s, 1, (int64_t)d);
 	sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
 	bind_columns(c, s, &kinds[k], &data);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc == SQLITE_DONE && kinds[k].data_table != NULL) {
-		sqlite3_stmt *d = c->data_put_new[k];
+		sqlite3_stmt *ds = c->data_put_new[k];
 
-		sqlite3_bind_int64(d, 1, (int64_t)id->valuedouble);
-		sqlite3_bind_text(d, 2, text, -1, SQLITE_STATIC);
-		rc = sqlite3_step(d);
-		sqlite3_reset(d);
+		sqlite3_bind_int64(ds, 1, (int64_t)d);
+		sqlite3_bind_text(ds, 2, text, -1, SQLITE_STATIC);
+		rc = sqlite3_step(ds);
+		sqlite3_reset(ds);
 	}
 	free(text);
 	return rc == SQLITE_DONE ? 0 : db_error(c, rc);
@@ -1195,7 +1241,8 @@ fts_query(const char *q)
 		n = strcspn(p, " \t\n");
 		if (n == 0)
 			break;
-		if (p[n - 1] == '*') {
+		/* A lone '*' is a word (of no letters), not an empty prefix. */
+		if (n > 1 && p[n - 1] == '*') {
 			prefix = 1;
 			n--;
 		}
@@ -1239,7 +1286,8 @@ cache_search(struct cache *c, const char *query, int limit,
 		*cause = xstrdup("search needs at least one word");
 		return -1;
 	}
-	for (int i = 0; i < 2 && rc == SQLITE_DONE; i++) {
+	/* Contacts first, then messages; limit counts both. */
+	for (int i = 0; i < 2 && rc == SQLITE_DONE && n < limit; i++) {
 		sqlite3_stmt *s;
 
 		if (sqlite3_prepare_v2(c->db, sql[i], -1, &s, NULL) !=
@@ -1250,7 +1298,7 @@ cache_search(struct cache *c, const char *query, int limit,
 			return -1;
 		}
 		sqlite3_bind_text(s, 1, q, -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 2, limit);
+		sqlite3_bind_int(s, 2, limit - n);
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			struct cache_hit h;
 

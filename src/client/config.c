@@ -1,6 +1,7 @@
 /*
  * glivi-tui's options table and loading; see config.h.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -75,6 +76,47 @@ client_config_default_path(void)
 	    home != NULL ? home : "");
 }
 
+/*
+ * Whether the authority of a URL (what follows "scheme://") is a loopback
+ * host with an optional port: exactly localhost, [::1] or an IPv4 address
+ * in 127/8. Comparing prefixes would pass 127.example.com or
+ * localhost.example.com, and any '@' makes what precedes it user info:
+ * curl connects to what follows.
+ */
+static int
+is_loopback(const char *a)
+{
+	size_t n = strcspn(a, "/?#"), hlen;
+	const char *colon;
+	char host[16];
+	struct in_addr in;
+
+	if (memchr(a, '@', n) != NULL)
+		return 0;
+	if (a[0] == '[') {
+		if (n < 5 || strncmp(a, "[::1]", 5) != 0)
+			return 0;
+		colon = a + 5;
+		hlen = 5;
+	} else {
+		colon = memchr(a, ':', n);
+		hlen = colon != NULL ? (size_t)(colon - a) : n;
+	}
+	if (hlen < n && (a[hlen] != ':' ||
+	    strspn(a + hlen + 1, "0123456789") != n - hlen - 1))
+		return 0;
+	if (hlen == 5 && a[0] == '[')
+		return 1;
+	if (hlen == 9 && strncmp(a, "localhost", 9) == 0)
+		return 1;
+	if (hlen == 0 || hlen >= sizeof host)
+		return 0;
+	memcpy(host, a, hlen);
+	host[hlen] = '\0';
+	return inet_pton(AF_INET, host, &in) == 1 &&
+	    (ntohl(in.s_addr) >> 24) == 127;
+}
+
 static int
 check(struct client_config *cfg, char **cause)
 {
@@ -89,9 +131,7 @@ check(struct client_config *cfg, char **cause)
 			    u);
 			return -1;
 		}
-		if (strncmp(host, "127.", 4) != 0 &&
-		    strncmp(host, "localhost", 9) != 0 &&
-		    strncmp(host, "[::1]", 5) != 0) {
+		if (!is_loopback(host)) {
 			*cause = xasprintf("url '%s': plain http:// is allowed "
 			    "only to a loopback host; use https://", u);
 			return -1;

@@ -370,12 +370,13 @@ options_help(const struct option_def *tab, struct buf *out)
 	for (; tab->key != NULL; tab++) {
 		size_t n = strcspn(tab->help, "\n");
 		char name[96];
+		/* A required key's def is an example, as in options_defaults. */
+		int def = tab->def != NULL &&
+		    !(tab->flags & (OPT_REQUIRED | OPT_EXAMPLE));
 
 		snprintf(name, sizeof name, "%s.%s", tab->section, tab->key);
 		buf_printf(out, "  %-26s %.*s%s%s%s\n", name, (int)n,
-		    tab->help, tab->def && !(tab->flags & OPT_EXAMPLE) ?
-		    " [" : "", tab->def && !(tab->flags & OPT_EXAMPLE) ?
-		    tab->def : "", tab->def && !(tab->flags & OPT_EXAMPLE) ?
-		    "]" : "");
+		    tab->help, def ? " [" : "", def ? tab->def : "",
+		    def ? "]" : "");
 	}
 }

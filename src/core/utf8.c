@@ -10,8 +10,11 @@
 size_t
 utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	unsigned char c = s[0];
+	unsigned char c;
 
+	if (n == 0)
+		return 0;
+	c = s[0];
 	if (c < 0x80) {
 		*cp = c;
 		return 1;

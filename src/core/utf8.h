@@ -10,7 +10,8 @@
 
 struct buf;
 
-/* Decodes one code point at s; returns its length, or 0 when malformed. */
+/* Decodes one code point from the n bytes at s; returns its length, or 0
+ * when malformed, cut short or n is 0. */
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* Well-formed UTF-8: no overlongs, surrogates or code points past U+10FFFF. */

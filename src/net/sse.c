@@ -48,7 +48,7 @@ dispatch(struct sse *p, const char **why)
 static int
 process_line(struct sse *p, const char **why)
 {
-	const char *line, *value;
+	const char *line, *value, *colon;
 	size_t len = p->line.len, flen, vlen;
 
 	if (len == 0)
@@ -56,7 +56,9 @@ process_line(struct sse *p, const char **why)
 	line = p->line.data;
 	if (line[0] == ':')
 		return 0; /* a comment: a heartbeat */
-	flen = strcspn(line, ":");
+	/* memchr, not strcspn: a NUL before the colon is part of the name. */
+	colon = memchr(line, ':', len);
+	flen = colon != NULL ? (size_t)(colon - line) : len;
 	if (flen < len) {
 		value = line + flen + 1;
 		vlen = len - flen - 1;
@@ -129,9 +131,12 @@ sse_feed(struct sse *p, const char *s, size_t n, const char **why)
 		}
 		p->started = 1;
 	}
-	if (p->saw_cr && i < n && s[i] == '\n')
-		i++;
-	p->saw_cr = 0;
+	/* An empty slice says nothing about what follows a CR. */
+	if (i < n) {
+		if (p->saw_cr && s[i] == '\n')
+			i++;
+		p->saw_cr = 0;
+	}
 	while (i < n) {
 		size_t j = i;
 

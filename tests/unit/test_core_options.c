@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "core/buf.h"
 #include "core/options.h"
+#include "core/xalloc.h"
 
 #define DAY (24LL * 3600)
 
@@ -569,6 +571,209 @@ options_sample__writes_only_the_header_for_an_unknown_section(void **state)
 	buf_free(&b);
 }
 
+/* Whole files: a table of single sections, as options_load_file wants. */
+
+static const struct option_def ftab[] = {
+	{ .section = "server", .key = "name", .type = OPT_STRING,
+	    .def = "relay", .offset = C(name),
+	    .help = "Name shown in log lines." },
+	{ .section = "server", .key = "threads", .type = OPT_INT, .def = "4",
+	    .min = 1, .max = 64, .offset = C(threads),
+	    .help = "HTTP threads.\nMore than the cores rarely helps." },
+	{ .section = "server", .key = "token_file", .type = OPT_STRING,
+	    .def = "/etc/glivi/token", .flags = OPT_REQUIRED | OPT_SECRET,
+	    .offset = C(token_file), .help = "File holding the agent token." },
+	{ .section = "server", .key = "debug", .type = OPT_BOOL, .def = "off",
+	    .offset = C(debug), .help = "Log every request." },
+	{ .section = "store", .key = "max_body", .type = OPT_SIZE,
+	    .def = "4M", .min = 1024, .max = 64LL << 20, .offset = C(max_body),
+	    .help = "Largest request body accepted." },
+	{ .section = "store", .key = "retention", .type = OPT_DURATION,
+	    .def = "30d", .min = 0, .max = 3650 * DAY, .offset = C(retention),
+	    .help = "How long raw bodies are kept." },
+	{ .section = "store", .key = "phone_number_id", .type = OPT_STRING,
+	    .def = "106540352242922", .flags = OPT_EXAMPLE,
+	    .offset = C(phone_number_id),
+	    .help = "An optional key with an example." },
+	{ .section = "log", .key = "level", .type = OPT_ENUM, .def = "info",
+	    .choices = "debug|info|warn|error", .offset = C(level),
+	    .help = "Least severe message written." },
+	{ .key = NULL },
+};
+
+static char *
+write_temp(const char *text)
+{
+	char *path = xstrdup("/tmp/glivi-options-XXXXXX");
+	int fd = mkstemp(path);
+	size_t n = strlen(text);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	close(fd);
+	return path;
+}
+
+/* Loads text into cfg; returns the error with the path shown as "F". */
+static char *
+load_text(const char *text, struct cfg *cfg)
+{
+	char *path = write_temp(text), *cause = NULL, *out = NULL;
+	size_t plen = strlen(path);
+
+	memset(cfg, 0, sizeof *cfg);
+	if (options_load_file(ftab, cfg, path, &cause) != 0) {
+		assert_non_null(cause);
+		assert_memory_equal(cause, path, plen);
+		out = xasprintf("F%s", cause + plen);
+		free(cause);
+	}
+	unlink(path);
+	free(path);
+	return out;
+}
+
+static void
+expect_load_error(const char *text, const char *want)
+{
+	struct cfg cfg;
+	char *got = load_text(text, &cfg);
+
+	if (got == NULL)
+		fail_msg("expected '%s', but the file loaded", want);
+	assert_string_equal(got, want);
+	free(got);
+	options_free(ftab, &cfg);
+}
+
+static void
+options_load_file__sets_defaults_then_the_files_values(void **state)
+{
+	struct cfg cfg;
+	char *err = load_text("; a comment\n[server]\ntoken_file = /t\n"
+	    "threads = 8\n\n[store]\nretention = 12h\n[log]\nlevel = warn\n",
+	    &cfg);
+
+	assert_null(err);
+	assert_string_equal(cfg.name, "relay");
+	assert_true(cfg.threads == 8);
+	assert_string_equal(cfg.token_file, "/t");
+	assert_int_equal(cfg.debug, 0);
+	assert_true(cfg.max_body == 4LL << 20);
+	assert_true(cfg.retention == 12 * 3600);
+	assert_null(cfg.phone_number_id); /* an example is not a default */
+	assert_string_equal(cfg.level, "warn");
+	options_free(ftab, &cfg);
+}
+
+static void
+options_load_file__lets_a_section_appear_twice(void **state)
+{
+	struct cfg cfg;
+	char *err = load_text("[server]\ntoken_file = /t\n[log]\nlevel = "
+	    "error\n[server]\nname = edge\n", &cfg);
+
+	assert_null(err);
+	assert_string_equal(cfg.name, "edge");
+	assert_string_equal(cfg.level, "error");
+	options_free(ftab, &cfg);
+}
+
+static void
+options_load_file__names_file_and_line_of_each_error(void **state)
+{
+	expect_load_error("[server]\ntoken_file = /t\ncolour = blue\n",
+	    "F:3: unknown key 'colour' in [server]");
+	expect_load_error("[server]\ntoken_file = /t\n[cache]\n",
+	    "F:3: unknown section [cache]");
+	expect_load_error("[server]\ntoken_file = /t\n[store]\n"
+	    "retention = 1w\n", "F:4: retention: expected a duration like "
+	    "30s, 15m, 12h or 30d, got '1w'");
+	expect_load_error("[server]\nthreads = 2\ntoken_file = /t\n"
+	    "threads = 3\n", "F:4: 'threads' is set twice in [server]");
+	expect_load_error("[server]\nthreads = 2\n[log]\n[server]\n"
+	    "threads = 2\n", "F:5: 'threads' is set twice in [server]");
+	expect_load_error("threads = 2\n[server]\n",
+	    "F:1: 'threads' is outside any [section]");
+	expect_load_error("[server]\ntoken_file = /t\nthreads = 65\n",
+	    "F:3: threads: 65 is out of range (1 to 64)");
+	/* A key of another section is unknown here. */
+	expect_load_error("[store]\nthreads = 2\n",
+	    "F:2: unknown key 'threads' in [store]");
+}
+
+static void
+options_load_file__requires_the_required_keys(void **state)
+{
+	expect_load_error("[server]\nname = x\n",
+	    "F: [server] needs 'token_file'");
+	expect_load_error("", "F: [server] needs 'token_file'");
+}
+
+static void
+options_load_file__says_when_the_file_cannot_be_read(void **state)
+{
+	struct cfg cfg;
+	char *cause = NULL;
+
+	memset(&cfg, 0, sizeof cfg);
+	assert_int_equal(options_load_file(ftab, &cfg, "/nonexistent/x.conf",
+	    &cause), -1);
+	assert_string_equal(cause, "/nonexistent/x.conf: No such file or "
+	    "directory");
+	free(cause);
+	options_free(ftab, &cfg);
+}
+
+static void
+options_dump__prints_every_value_by_section_and_hides_secrets(void **state)
+{
+	struct cfg cfg;
+	struct buf b;
+	char *err = load_text("[server]\ntoken_file = /secret/path\n"
+	    "debug = yes\n[store]\nmax_body = 512k\nretention = 15m\n", &cfg);
+
+	assert_null(err);
+	buf_init(&b);
+	options_dump(ftab, &cfg, &b);
+	assert_string_equal(b.data,
+	    "[server]\n"
+	    "name = relay\n"
+	    "threads = 4\n"
+	    "token_file = (hidden)\n"
+	    "debug = true\n"
+	    "\n"
+	    "[store]\n"
+	    "max_body = 524288\n"
+	    "retention = 900s\n"
+	    "phone_number_id =\n"
+	    "\n"
+	    "[log]\n"
+	    "level = info\n");
+	buf_free(&b);
+	options_free(ftab, &cfg);
+}
+
+static void
+options_help__lists_each_key_with_its_first_help_line_and_default(
+    void **state)
+{
+	struct buf b;
+
+	buf_init(&b);
+	options_help(ftab, &b);
+	assert_string_equal(b.data,
+	    "  server.name                Name shown in log lines. [relay]\n"
+	    "  server.threads             HTTP threads. [4]\n"
+	    "  server.token_file          File holding the agent token.\n"
+	    "  server.debug               Log every request. [off]\n"
+	    "  store.max_body             Largest request body accepted. [4M]\n"
+	    "  store.retention            How long raw bodies are kept. [30d]\n"
+	    "  store.phone_number_id      An optional key with an example.\n"
+	    "  log.level                  Least severe message written. [info]\n");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -601,6 +806,13 @@ main(void)
 		cmocka_unit_test(options_sample__writes_required_examples_uncommented),
 		cmocka_unit_test(options_sample__writes_an_enum_default),
 		cmocka_unit_test(options_sample__writes_only_the_header_for_an_unknown_section),
+		cmocka_unit_test(options_load_file__sets_defaults_then_the_files_values),
+		cmocka_unit_test(options_load_file__lets_a_section_appear_twice),
+		cmocka_unit_test(options_load_file__names_file_and_line_of_each_error),
+		cmocka_unit_test(options_load_file__requires_the_required_keys),
+		cmocka_unit_test(options_load_file__says_when_the_file_cannot_be_read),
+		cmocka_unit_test(options_dump__prints_every_value_by_section_and_hides_secrets),
+		cmocka_unit_test(options_help__lists_each_key_with_its_first_help_line_and_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
