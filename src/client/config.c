@@ -261,6 +261,8 @@ token_from_command(const char *cmd, size_t *len, char **cause)
 		return NULL;
 	}
 	if (n == 0) {
+		/* The rest of what it printed may still be a secret. */
+		explicit_bzero(buf, sizeof buf);
 		*cause = xstrdup("token_command printed no token");
 		return NULL;
 	}

@@ -11,6 +11,7 @@
 
 #include "client/client.h"
 #include "client/outbox.h"
+#include "core/jsonx.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 
@@ -157,11 +158,13 @@ on_answer(void *arg, const struct http_result *r)
 		    f->attempts), r->error);
 	} else if (r->status >= 200 && r->status < 300) {
 		cJSON *e = cJSON_ParseWithLength(r->body, r->len);
-		const cJSON *rid = cJSON_GetObjectItem(e, "id");
+		int64_t rid = 0;
 
 		ob->unreachable = 0;
-		cache_outbox_accepted(c, id, cJSON_IsNumber(rid) ?
-		    (int64_t)rid->valuedouble : 0);
+		/* The entity's id, when it is one (a whole number in range). */
+		if (jx_int64(e, "id", &rid) != 0 || rid < 1)
+			rid = 0;
+		cache_outbox_accepted(c, id, rid);
 		if (e != NULL && cache_put_provisional(c, e) == 0)
 			client_emit(ob->cl, CLIENT_DATA, NULL);
 		cJSON_Delete(e);

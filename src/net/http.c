@@ -426,7 +426,7 @@ describe(struct http_xfer *x, CURLcode code, enum http_fail *fail,
 			buf_adds(out, x->abort_why);
 			break;
 		}
-		/* FALLTHROUGH */
+		__attribute__((fallthrough));
 	default:
 		*fail = HTTP_OTHER;
 		buf_printf(out, "%s", detail);
