@@ -266,7 +266,10 @@ class TestUrlTtl(unittest.TestCase):
         self.addCleanup(shutil.rmtree, d, True)
         sim = S.Sim(d, R.make_certs(d), extra=["--media-url-ttl", "1"])
         sim.start()
-        self.addCleanup(sim.stop)
+
+        def stop():
+            self.assertEqual(sim.stop(), 0, sim.read_log())
+        self.addCleanup(stop)
         body, ctype = upload_body(b"ttl" * 100)
         status, doc = sim.request("POST", "/v25.0/%s/media" % R.MAIN, body,
                                   headers={"Content-Type": ctype})
