@@ -436,12 +436,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			 * first byte of a file is taken. */
 			enum MHD_Result rc = authenticate(srv, r, &ok);
 
-			if (!ok)
-				return rc;
-			r->authed = 1;
-			if (media_upload_begin(srv, r, &rc) != 0)
-				return rc;
-			return MHD_YES;
+			if (ok && media_upload_begin(srv, r, &rc) == 0) {
+				r->authed = 1;
+				return MHD_YES;
+			}
+			r->route = NULL; /* answered; the body is not read */
+			return rc;
 		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
