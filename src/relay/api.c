@@ -19,10 +19,12 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/utf8.h"
+#include "core/wamedia.h"
 #include "core/xalloc.h"
 #include "relay/agent.h"
 #include "relay/events.h"
 #include "relay/ingest.h"
+#include "relay/media.h"
 #include "relay/sync.h"
 
 #define IDEMPOTENCY_KEY_MAX 255
@@ -802,6 +804,39 @@ send_check(struct write *w, struct fault *f)
 	    "'%.32s'", type);
 }
 
+/*
+ * A media message naming one of the relay's uploads: the upload must
+ * exist and suit the type. The message then describes the file the way an
+ * inbound one does (*described, caller deletes).
+ */
+static int
+send_upload(struct store *st, const char *type, const cJSON *media,
+    cJSON **described, struct fault *f)
+{
+	const char *id = jx_str(media, "id");
+	struct store_media u;
+	int rc;
+
+	*described = NULL;
+	if (!media_upload_id(id))
+		return 0; /* a link, or Meta's own media id */
+	rc = store_media_get(st, id, &u);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 || strcmp(u.direction, "out") != 0)
+		return fault(f, 422, "invalid", "id", "no upload %s: POST the "
+		    "file to /api/v1/media first", id);
+	if (!wamedia_type_accepts(type, u.mime_type))
+		return fault(f, 422, "invalid", "type", "a%s %s message cannot "
+		    "carry a %s file", strcmp(type, "image") == 0 ||
+		    strcmp(type, "audio") == 0 ? "n" : "", type, u.mime_type);
+	*described = cJSON_Duplicate(media, 1);
+	cJSON_AddStringToObject(*described, "mime_type", u.mime_type);
+	cJSON_AddStringToObject(*described, "sha256", u.sha256);
+	jx_add_int(*described, "file_size", u.size);
+	return 0;
+}
+
 static int
 send_apply(struct write *w, struct store *st, struct fault *f)
 {
@@ -810,6 +845,7 @@ send_apply(struct write *w, struct store *st, struct fault *f)
 	const cJSON *b = w->body;
 	const char *type = jx_str(b, "type");
 	char *target = NULL;
+	cJSON *described = NULL;
 	int64_t ref = 0, id;
 	int rc;
 
@@ -849,9 +885,17 @@ send_apply(struct write *w, struct store *st, struct fault *f)
 	o.text = strcmp(type, "text") == 0 ? jx_str(b, "text") :
 	    jx_str(jx_obj(b, "media"), "caption");
 	o.media = jx_obj(b, "media");
+	if (o.media != NULL && send_upload(st, type, o.media, &described,
+	    f) != 0) {
+		free(target);
+		return -1;
+	}
+	if (described != NULL)
+		o.media = described;
 	o.request = b;
 	o.now = w->now;
 	rc = store_outbound_add(st, &o, &id);
+	cJSON_Delete(described);
 	free(target);
 	if (rc != 0)
 		return -1;

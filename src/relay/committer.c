@@ -306,3 +306,68 @@ committer_get_stats(struct committer *c, struct committer_stats *out)
 	out->queued = c->queued;
 	pthread_mutex_unlock(&c->lock);
 }
+
+/* committer_call's job: the caller's function, and a wait for its end. */
+struct call {
+	struct commit_job job;
+	int (*fn)(struct store *, void *);
+	void *arg;
+	int rc;
+	int done;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static int
+call_apply(struct commit_job *job, struct store *st,
+    const struct relay_config *cfg)
+{
+	struct call *c = job->apply_arg;
+
+	(void)cfg;
+	c->rc = c->fn(st, c->arg);
+	job->status = c->rc < 0 ? 500 : 200;
+	return c->rc < 0 ? -1 : c->rc > 0 ? 1 : 0;
+}
+
+static void
+call_done(struct commit_job *job, void *arg)
+{
+	struct call *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	c->done = 1;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+int
+committer_call(struct committer *committer, int (*fn)(struct store *, void *),
+    void *arg)
+{
+	struct call c;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	c.fn = fn;
+	c.arg = arg;
+	c.job.apply = call_apply;
+	c.job.apply_arg = &c;
+	c.job.done = call_done;
+	c.job.arg = &c;
+	pthread_mutex_init(&c.lock, NULL);
+	pthread_cond_init(&c.cond, NULL);
+	if (committer_submit(committer, &c.job) != 0)
+		rc = -1;
+	else {
+		pthread_mutex_lock(&c.lock);
+		while (!c.done)
+			pthread_cond_wait(&c.cond, &c.lock);
+		pthread_mutex_unlock(&c.lock);
+		/* 503: the group's commit failed, so nothing stayed. */
+		rc = c.job.status == 200 ? c.rc : -1;
+	}
+	pthread_mutex_destroy(&c.lock);
+	pthread_cond_destroy(&c.cond);
+	return rc;
+}

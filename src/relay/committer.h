@@ -64,6 +64,14 @@ struct committer *committer_start(struct store *, const struct relay_config *,
     int discard, char **cause);
 /* Queues a job; -1 (job untouched) once the committer is stopping. */
 int committer_submit(struct committer *, struct commit_job *);
+/*
+ * Runs apply(arg) on the committer in the next group's transaction and
+ * waits for the commit, from a thread that may block (never an HTTP
+ * thread). Returns what apply returned, or -1 when the commit failed or
+ * the committer is stopping (nothing of it kept then).
+ */
+int committer_call(struct committer *, int (*apply)(struct store *, void *),
+    void *arg);
 /* Finishes every job already submitted, then stops the thread; stats stay
  * readable until committer_free. */
 void committer_stop(struct committer *);

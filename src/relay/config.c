@@ -66,6 +66,12 @@ static const struct option_def relay_options[] = {
 	  "Idempotency-Key; longer than any client stays offline." },
 	{ "server", "sync_page_max", OPT_INT, "1000", 1, 10000, 0,
 	  C(sync_page_max), "Most entities one /api/v1/sync page holds." },
+	{ "server", "media_max", OPT_SIZE, "100M", 1024, 1LL << 30, 0,
+	  C(media_max),
+	  "Largest media file the relay fetches from Meta or takes from an\n"
+	  "agent (POST /api/v1/media); Meta's own limits per kind apply too\n"
+	  "(images 5M, audio and video 16M, documents 100M). Files live in\n"
+	  "data_dir/media." },
 
 	{ "store", "url", OPT_STRING, "sqlite:/var/lib/glivi-relay/relay.db",
 	  0, 0, 0, C(store_url),

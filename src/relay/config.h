@@ -36,6 +36,7 @@ struct relay_config {
 	long long heartbeat;
 	long long idempotency_retention;
 	long long sync_page_max;
+	long long media_max;
 
 	/* [store] */
 	char *store_url;

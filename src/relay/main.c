@@ -24,6 +24,7 @@
 #include "core/xalloc.h"
 #include "relay/agent.h"
 #include "relay/committer.h"
+#include "relay/fetcher.h"
 #include "relay/outbound.h"
 #include "relay/config.h"
 #include "relay/server.h"
@@ -212,8 +213,13 @@ cmd_serve(int argc, char **argv)
 		    &cause);
 		if (srv.outbound == NULL)
 			goto fail;
+		srv.fetcher = fetcher_start(&cfg, committer, access_token,
+		    &cause);
+		if (srv.fetcher == NULL)
+			goto fail;
 	} else
-		log_warn("no [meta] access_token_file: replies stay queued");
+		log_warn("no [meta] access_token_file: replies stay queued "
+		    "and media is not fetched");
 	if (server_start(&srv, &cfg, committer, &cause) != 0)
 		goto fail;
 	netaddr_parse(cfg.listen, &host, &port, &loopback, &cause);
@@ -235,6 +241,8 @@ fail:
 	die("serve", cause);
 	cause = NULL;
 	outbound_stop(srv.outbound);
+	fetcher_stop(srv.fetcher);
+	fetcher_free(srv.fetcher);
 	committer_stop(committer);
 out:
 	committer_free(committer);

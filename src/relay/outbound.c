@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "relay/ingest.h"
+#include "relay/outmedia.h"
 #include "relay/store.h"
 
 #define BATCH 16
@@ -54,6 +55,8 @@ struct outbound {
 
 	struct bucket *numbers; /* one per configured number, by index */
 	struct pair pairs[PAIRS];
+	struct store *reader;	/* the sender thread's */
+	atomic_int media_stop;	/* ends a media upload in flight */
 };
 
 static double
@@ -231,7 +234,8 @@ outbound_classify(long status, const char *body, char **wamid,
 
 /* -- recording outcomes through the committer -------------------------- */
 
-enum mark_kind { MARK_SENDING, MARK_RETRY, MARK_FAILED, MARK_ACCEPTED };
+enum mark_kind { MARK_SENDING, MARK_RETRY, MARK_FAILED, MARK_ACCEPTED,
+	MARK_RETRY_COUNTED };
 
 struct mark {
 	struct commit_job job;
@@ -261,6 +265,12 @@ mark_apply(struct commit_job *job, struct store *st,
 		break;
 	case MARK_RETRY:
 		rc = store_outbound_mark(st, m->id, "queued", m->when, 0, 0,
+		    m->failure);
+		break;
+	case MARK_RETRY_COUNTED:
+		/* A try that failed before 'sending' (a media upload)
+		 * counts here. */
+		rc = store_outbound_mark(st, m->id, "queued", m->when, 0, 1,
 		    m->failure);
 		break;
 	case MARK_FAILED:
@@ -379,6 +389,7 @@ send_one(struct outbound *o, CURL *curl, struct store_send *m)
 	char *json, *url, *wamid = NULL, errbuf[CURL_ERROR_SIZE] = "";
 	curl_off_t uploaded = 0;
 	enum outbound_verdict v;
+	enum mark_kind retry = MARK_RETRY;
 	int64_t now = (int64_t)time(NULL);
 	long status = 0;
 	int pair_limited = 0;
@@ -401,6 +412,16 @@ send_one(struct outbound *o, CURL *curl, struct store_send *m)
 	}
 	body = outbound_body(m->type, req, m->wa_id, m->user_id,
 	    m->target_wamid, m->id);
+	/* A file the relay holds goes to Meta first; the message is not
+	 * 'sending' until then, so a crash meanwhile loses nothing. */
+	v = outmedia_prepare(cfg, o->committer, o->reader, o->auth_header,
+	    &o->media_stop, m, body, &status, &failure);
+	if (v != OUTBOUND_ACCEPTED) {
+		cJSON_Delete(body);
+		cJSON_Delete(req);
+		retry = MARK_RETRY_COUNTED;
+		goto settle;
+	}
 	json = jx_print(body);
 	cJSON_Delete(body);
 	cJSON_Delete(req);
@@ -452,6 +473,7 @@ send_one(struct outbound *o, CURL *curl, struct store_send *m)
 		    &pair_limited);
 	buf_free(&answer);
 
+settle:
 	switch (v) {
 	case OUTBOUND_ACCEPTED:
 		mark(o, MARK_ACCEPTED, m->id, m->number_id, 0, wamid, NULL);
@@ -463,7 +485,7 @@ send_one(struct outbound *o, CURL *curl, struct store_send *m)
 			mark(o, MARK_FAILED, m->id, m->number_id, 0, NULL,
 			    failure);
 		} else
-			mark(o, MARK_RETRY, m->id, m->number_id,
+			mark(o, retry, m->id, m->number_id,
 			    now + backoff(m->attempts, pair_limited), NULL,
 			    failure);
 		break;
@@ -583,6 +605,7 @@ outbound_main(void *arg)
 			curl_easy_cleanup(curl);
 		return NULL;
 	}
+	o->reader = reader;
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)o->cfg->request_timeout);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -695,6 +718,7 @@ outbound_stop(struct outbound *o)
 		return;
 	pthread_mutex_lock(&o->lock);
 	o->stopping = 1;
+	atomic_store(&o->media_stop, 1);
 	pthread_cond_signal(&o->wake);
 	pthread_mutex_unlock(&o->lock);
 	pthread_join(o->thread, NULL);

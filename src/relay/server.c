@@ -25,6 +25,8 @@
 #include "core/xalloc.h"
 #include "relay/api.h"
 #include "relay/events.h"
+#include "relay/fetcher.h"
+#include "relay/media.h"
 #include "relay/outbound.h"
 #include "relay/store.h"
 #include "relay/webhook.h"
@@ -56,6 +58,8 @@ static const struct route routes[] = {
 	{ "PATCH", "/api/v1/contacts/{id}", ROLE_AGENT, 1, api_edit_contact },
 	{ "POST", "/api/v1/orders", ROLE_AGENT, 1, api_create_order },
 	{ "PATCH", "/api/v1/orders/{id}", ROLE_AGENT, 1, api_update_order },
+	{ "POST", "/api/v1/media", ROLE_AGENT, 2, media_upload },
+	{ "GET", "/api/v1/media/{key}", ROLE_AGENT, 0, media_get },
 	{ "POST", "/api/v1/agents", ROLE_ADMIN, 1, api_create_agent },
 	{ "DELETE", "/api/v1/agents/{id}", ROLE_ADMIN, 0, api_revoke_agent },
 };
@@ -70,14 +74,28 @@ server_routes(size_t *n)
 
 /*
  * Matches a path against a pattern; "{id}" takes a positive integer of at
- * most 18 digits. Fills ids when given.
+ * most 18 digits, "{key}" any segment of 1 to 128 bytes (its handler
+ * checks it). Fills ids and key when given.
  */
 static int
-path_match(const char *pattern, const char *path, int64_t *ids)
+path_match(const char *pattern, const char *path, int64_t *ids, char *key)
 {
 	int n = 0;
 
 	while (*pattern != '\0') {
+		if (strncmp(pattern, "{key}", 5) == 0) {
+			size_t len = strcspn(path, "/");
+
+			if (len == 0 || len > 128)
+				return 0;
+			if (key != NULL) {
+				memcpy(key, path, len);
+				key[len] = '\0';
+			}
+			path += len;
+			pattern += 5;
+			continue;
+		}
 		if (strncmp(pattern, "{id}", 4) == 0) {
 			int64_t v = 0;
 			int digits = 0;
@@ -285,16 +303,16 @@ route_metrics(struct server *srv, struct request *r)
 }
 
 static const struct route *
-find_route(const char *method, const char *path, int64_t *ids,
+find_route(const char *method, const char *path, int64_t *ids, char *key,
     const struct route **same_path)
 {
 	*same_path = NULL;
 	for (size_t i = 0; i < NROUTES; i++) {
-		if (!path_match(routes[i].path, path, NULL))
+		if (!path_match(routes[i].path, path, NULL, NULL))
 			continue;
 		*same_path = &routes[i];
 		if (strcmp(routes[i].method, method) == 0) {
-			path_match(routes[i].path, path, ids);
+			path_match(routes[i].path, path, ids, key);
 			return &routes[i];
 		}
 	}
@@ -387,7 +405,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		buf_init(&r->body);
 		*req_cls = r;
 		atomic_fetch_add(&srv->counters.requests, 1);
-		r->route = find_route(method, url, r->ids, &same_path);
+		r->route = find_route(method, url, r->ids, r->key, &same_path);
 		if (r->route == NULL) {
 			if (same_path != NULL) {
 				/* Remember the path for the Allow header. */
@@ -413,6 +431,18 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			    "bad_signature", "no X-Hub-Signature-256 header of "
 			    "the form sha256=<64 hex digits>");
 		}
+		if (r->route->takes_body == BODY_FILE) {
+			/* Who uploads, and what, is settled before the
+			 * first byte of a file is taken. */
+			enum MHD_Result rc = authenticate(srv, r, &ok);
+
+			if (ok && media_upload_begin(srv, r, &rc) == 0) {
+				r->authed = 1;
+				return MHD_YES;
+			}
+			r->route = NULL; /* answered; the body is not read */
+			return rc;
+		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) >
@@ -427,6 +457,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (r->route == NULL)
 		return MHD_YES; /* answered already; MHD drains the body */
 
+	if (r->route->takes_body == BODY_FILE) {
+		if (*upload_data_size > 0) {
+			media_upload_data(srv, r, upload_data,
+			    *upload_data_size);
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		return r->route->handler(srv, r);
+	}
 	if (*upload_data_size > 0) {
 		if (!r->route->takes_body || r->too_large ||
 		    r->body.len + *upload_data_size >
@@ -468,6 +507,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	buf_free(&r->body);
 	wa_batch_free(r->batch);
 	api_request_free(r);
+	media_request_free(r);
 	free(r->path);
 	free(r);
 	*req_cls = NULL;
@@ -497,6 +537,8 @@ server_start(struct server *srv, const struct relay_config *cfg,
 
 	srv->cfg = cfg;
 	srv->committer = committer;
+	if (media_init(cfg, cause) != 0)
+		return -1;
 	pthread_mutex_init(&srv->readers_lock, NULL);
 	pthread_mutex_init(&srv->inflight_lock, NULL);
 	srv->events = events_start(srv, cfg->heartbeat, cause);
@@ -559,6 +601,9 @@ server_stop(struct server *srv)
 	/* The sender records outcomes through the committer: stop it first. */
 	outbound_stop(srv->outbound);
 	srv->outbound = NULL;
+	/* Waiting media requests are answered (resumed) here; a request
+	 * that comes meanwhile finds the fetcher stopping. */
+	fetcher_stop(srv->fetcher);
 	committer_stop(srv->committer);
 	events_stop(srv->events);
 	/* Give answered responses a moment to leave before closing. */
@@ -575,6 +620,8 @@ server_stop(struct server *srv)
 		close(listen_fd);
 	events_free(srv->events);
 	srv->events = NULL;
+	fetcher_free(srv->fetcher);
+	srv->fetcher = NULL;
 	for (size_t i = 0; i < srv->nreaders; i++)
 		store_close(srv->readers[i]);
 	free(srv->readers);

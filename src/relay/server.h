@@ -31,6 +31,8 @@ struct server_counters {
 };
 
 struct events;
+struct fetcher;
+struct media_req;
 struct outbound;
 struct store;
 struct inflight;
@@ -40,6 +42,7 @@ struct server {
 	struct committer *committer;
 	struct events *events;
 	struct outbound *outbound; /* NULL when no access token is set */
+	struct fetcher *fetcher;   /* likewise */
 	struct MHD_Daemon *daemon;
 	/* Reader connections, one per HTTP thread, closed at stop. */
 	pthread_mutex_t readers_lock;
@@ -63,8 +66,10 @@ struct request {
 	int authed;
 	struct store_agent agent;
 	int64_t ids[2]; /* the {id} segments of the path */
+	char key[130];	/* the {key} segment of the path */
 	char *path;
 	void *write;	/* api.c's state for a write */
+	struct media_req *media; /* media.c's state */
 	struct buf body;
 	int too_large;
 	int suspended;
@@ -85,11 +90,17 @@ enum route_role {
 
 struct route {
 	const char *method;
-	const char *path; /* "{id}" matches a positive integer segment */
+	const char *path; /* "{id}" matches a positive integer segment,
+			   * "{key}" any other segment of 1 to 128 bytes */
 	enum route_role role;
+	/* 0: no body; 1: a JSON body, held in memory up to max_body;
+	 * 2: a file, streamed to disk up to media_max (see media.h), its
+	 * agent authenticated before a byte is read. */
 	int takes_body;
 	route_fn handler;
 };
+
+#define BODY_FILE 2
 
 /* The routes table, for tests and docs that walk every route. */
 const struct route *server_routes(size_t *n);

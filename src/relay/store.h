@@ -301,4 +301,38 @@ int store_outbound_stale(struct store *, int64_t older_than, int64_t *ids,
 int store_message_claim_wamid(struct store *, int64_t number_id, int64_t id,
     const char *wamid);
 
+/*
+ * Media files the relay holds under data_dir: fetched from Meta ("in",
+ * under Meta's media id) or uploaded by agents ("out", under the relay's
+ * id), with Meta's id for an upload once it has been sent there.
+ */
+struct store_media {
+	char id[136];
+	char direction[4]; /* "in" or "out" */
+	char mime_type[256];
+	char sha256[65]; /* hex */
+	int64_t size;
+	int64_t agent_id;     /* who uploaded it; 0 for "in" */
+	char meta_id[136];    /* "" until uploaded to Meta */
+	int64_t meta_number_id;
+	int64_t meta_uploaded_at;
+	int64_t created_at;
+};
+/* 1 found, 0 none, -1 error. */
+int store_media_get(struct store *, const char *id, struct store_media *);
+/* Records a file; one already recorded under the id stays as it is. */
+int store_media_add(struct store *, const struct store_media *);
+int store_media_set_meta_id(struct store *, const char *id,
+    int64_t number_id, const char *meta_id, int64_t at);
+
+/* What the first stored message naming a media id says of it. */
+struct store_media_ref {
+	char phone_number_id[64]; /* of the message's number */
+	char mime_type[256];	  /* "" when the message has none */
+	char sha256[96];	  /* as the webhook had it; "" when none */
+};
+/* 1 when some message's media names id, 0 when none, -1 error. */
+int store_media_referenced(struct store *, const char *id,
+    struct store_media_ref *);
+
 #endif

@@ -105,6 +105,16 @@ static const char *migrations[] = {
 	"CREATE INDEX messages_outbox ON messages(status)"
 	"  WHERE status IN ('queued', 'sending');"
 	"INSERT INTO meta(k, v) VALUES('horizon', '0');",
+	/* 2: media files the relay holds (fetched from Meta, uploaded by
+	 * agents), and the index that finds the messages naming one. */
+	"CREATE TABLE media(id TEXT PRIMARY KEY,"
+	"  direction TEXT NOT NULL CHECK(direction IN ('in', 'out')),"
+	"  mime_type TEXT NOT NULL, sha256 TEXT NOT NULL,"
+	"  size INTEGER NOT NULL, agent_id INTEGER, meta_id TEXT,"
+	"  meta_number_id INTEGER, meta_uploaded_at INTEGER,"
+	"  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX messages_media_id ON messages("
+	"  json_extract(media, '$.id'));",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1671,7 +1681,7 @@ store_counts(struct store *st)
 {
 	static const char *tables[] = { "webhooks", "events", "quarantine",
 		"contacts", "conversations", "messages", "statuses", "orders",
-		"notes", "agents", "templates", "changes", NULL };
+		"notes", "agents", "templates", "changes", "media", NULL };
 	cJSON *o = cJSON_CreateObject();
 
 	for (size_t i = 0; tables[i] != NULL; i++) {
@@ -2280,4 +2290,114 @@ int
 store_in_transaction(struct store *st)
 {
 	return sqlite3_get_autocommit(st->db) == 0;
+}
+
+/* Media files. */
+
+static void
+copy_col(char *dst, size_t len, sqlite3_stmt *s, int i)
+{
+	snprintf(dst, len, "%s", col_text(s, i) ? col_text(s, i) : "");
+}
+
+int
+store_media_get(struct store *st, const char *id, struct store_media *m)
+{
+	sqlite3_stmt *s = prep(st, "SELECT direction, mime_type, sha256, "
+	    "size, coalesce(agent_id, 0), meta_id, coalesce(meta_number_id, 0), "
+	    "coalesce(meta_uploaded_at, 0), created_at FROM media "
+	    "WHERE id = ?1");
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	bind_text(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		snprintf(m->id, sizeof m->id, "%s", id);
+		copy_col(m->direction, sizeof m->direction, s, 0);
+		copy_col(m->mime_type, sizeof m->mime_type, s, 1);
+		copy_col(m->sha256, sizeof m->sha256, s, 2);
+		m->size = sqlite3_column_int64(s, 3);
+		m->agent_id = sqlite3_column_int64(s, 4);
+		copy_col(m->meta_id, sizeof m->meta_id, s, 5);
+		m->meta_number_id = sqlite3_column_int64(s, 6);
+		m->meta_uploaded_at = sqlite3_column_int64(s, 7);
+		m->created_at = sqlite3_column_int64(s, 8);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_media_add(struct store *st, const struct store_media *m)
+{
+	/* The same id is the same bytes (a fetch done twice, an upload
+	 * repeated): the first row stays. */
+	sqlite3_stmt *s = prep(st, "INSERT INTO media(id, direction, "
+	    "mime_type, sha256, size, agent_id, created_at) VALUES(?1, ?2, "
+	    "?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO NOTHING");
+	int rc;
+
+	bind_text(s, 1, m->id);
+	bind_text(s, 2, m->direction);
+	bind_text(s, 3, m->mime_type);
+	bind_text(s, 4, m->sha256);
+	sqlite3_bind_int64(s, 5, m->size);
+	bind_id(s, 6, m->agent_id);
+	sqlite3_bind_int64(s, 7, m->created_at);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		log_error("store: media: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_media_set_meta_id(struct store *st, const char *id, int64_t number_id,
+    const char *meta_id, int64_t at)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE media SET meta_id = ?2, "
+	    "meta_number_id = ?3, meta_uploaded_at = ?4 WHERE id = ?1");
+	int rc;
+
+	bind_text(s, 1, id);
+	bind_text(s, 2, meta_id);
+	sqlite3_bind_int64(s, 3, number_id);
+	sqlite3_bind_int64(s, 4, at);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_media_referenced(struct store *st, const char *id,
+    struct store_media_ref *ref)
+{
+	/* The expression is the index's, so this is one index probe. */
+	sqlite3_stmt *s = prep(st, "SELECT n.phone_number_id, "
+	    "json_extract(m.media, '$.mime_type'), "
+	    "json_extract(m.media, '$.sha256') FROM messages m "
+	    "JOIN numbers n ON n.id = m.number_id "
+	    "WHERE json_extract(m.media, '$.id') = ?1 ORDER BY m.id LIMIT 1");
+	int rc;
+
+	memset(ref, 0, sizeof *ref);
+	bind_text(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_col(ref->phone_number_id, sizeof ref->phone_number_id, s,
+		    0);
+		if (sqlite3_column_type(s, 1) == SQLITE_TEXT)
+			copy_col(ref->mime_type, sizeof ref->mime_type, s, 1);
+		if (sqlite3_column_type(s, 2) == SQLITE_TEXT)
+			copy_col(ref->sha256, sizeof ref->sha256, s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
 }

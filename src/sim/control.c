@@ -12,10 +12,12 @@
 #include <time.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "core/hmac.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "core/wamedia.h"
 #include "core/xalloc.h"
 #include "sim/graph.h"
 #include "sim/wire.h"
@@ -69,16 +71,43 @@ all_digits(const char *s)
 
 /* -- injections --------------------------------------------------------- */
 
+/* The kind of request a media error applies to; -1 for other errors. */
+static int
+media_error_on(enum state_error e)
+{
+	switch (e) {
+	case INJ_MEDIA_UPLOAD_ERROR:
+		return ON_UPLOAD;
+	case INJ_MEDIA_URL_EXPIRED:
+	case INJ_MEDIA_WRONG_SHA256:
+		return ON_RESOLVE;
+	case INJ_MEDIA_DOWNLOAD_ERROR:
+		return ON_DOWNLOAD;
+	default:
+		return -1;
+	}
+}
+
+/* Errors that mean something on any media request too. */
+static int
+generic_media_error(enum state_error e)
+{
+	return e == INJ_RATE_LIMIT || e == INJ_SERVER_ERROR ||
+	    e == INJ_HTTP_429 || e == INJ_TOKEN_EXPIRED || e == INJ_SLOW;
+}
+
 enum MHD_Result
 control_inject(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 {
-	static const char *ons[] = { "send", "mark_read", "any" };
+	static const char *ons[] = { "send", "mark_read", "any", "upload",
+		"resolve", "download" };
 	struct state_injection inj;
 	enum MHD_Result rc;
-	const char *name, *on;
+	const char *name, *on, *why = NULL;
 	cJSON *body, *o, *q;
 	int64_t v;
 	size_t pending;
+	int media_on, natural;
 
 	if ((body = body_object(r, &rc)) == NULL)
 		return rc;
@@ -92,7 +121,8 @@ control_inject(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 		return control_error(r, 400, "\"error\" must be one of "
 		    "rate_limit, pair_rate_limit, server_error, http_429, "
 		    "window_closed, token_expired, slow, timeout_after_accept, "
-		    "undeliverable");
+		    "undeliverable, media_upload_error, media_url_expired, "
+		    "media_wrong_sha256, media_download_error");
 	}
 	if (cJSON_GetObjectItemCaseSensitive(body, "number") != NULL &&
 	    ((inj.number = (char *)jx_str(body, "number")) == NULL ||
@@ -105,6 +135,11 @@ control_inject(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 	    (inj.recipient = (char *)jx_str(body, "recipient")) == NULL) {
 		cJSON_Delete(body);
 		return control_error(r, 400, "\"recipient\" must be a string");
+	}
+	if (cJSON_GetObjectItemCaseSensitive(body, "media_id") != NULL &&
+	    (inj.media_id = (char *)jx_str(body, "media_id")) == NULL) {
+		cJSON_Delete(body);
+		return control_error(r, 400, "\"media_id\" must be a string");
 	}
 	if (cJSON_GetObjectItemCaseSensitive(body, "count") != NULL) {
 		if (jx_int64(body, "count", &v) != 0 || v < 1 || v > 1000000) {
@@ -131,12 +166,13 @@ control_inject(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 		}
 		inj.code = (int)v;
 	}
-	inj.on = ON_SEND;
+	natural = media_error_on(inj.error);
+	inj.on = natural >= 0 ? (enum state_on)natural : ON_SEND;
 	if ((on = jx_str(body, "on")) != NULL ||
 	    cJSON_GetObjectItemCaseSensitive(body, "on") != NULL) {
 		int found = 0;
 
-		for (int i = 0; on != NULL && i < 3; i++) {
+		for (int i = 0; on != NULL && i < 6; i++) {
 			if (strcmp(on, ons[i]) == 0) {
 				inj.on = (enum state_on)i;
 				found = 1;
@@ -145,8 +181,27 @@ control_inject(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 		if (!found) {
 			cJSON_Delete(body);
 			return control_error(r, 400, "\"on\" must be send, "
-			    "mark_read or any");
+			    "mark_read, any, upload, resolve or download");
 		}
+	}
+	media_on = inj.on == ON_UPLOAD || inj.on == ON_RESOLVE ||
+	    inj.on == ON_DOWNLOAD;
+	if (natural >= 0 && (int)inj.on != natural)
+		why = "a media_* error applies only to its own kind of request "
+		    "(upload, resolve or download); leave \"on\" out";
+	else if (media_on && natural < 0 && !generic_media_error(inj.error))
+		why = "on upload, resolve or download only rate_limit, "
+		    "server_error, http_429, token_expired, slow and the "
+		    "media_* errors apply";
+	else if (media_on && inj.recipient != NULL)
+		why = "\"recipient\" does not apply to media requests";
+	else if (inj.media_id != NULL && inj.on != ON_RESOLVE &&
+	    inj.on != ON_DOWNLOAD)
+		why = "\"media_id\" applies only to resolve and download "
+		    "requests";
+	if (why != NULL) {
+		cJSON_Delete(body);
+		return control_error(r, 400, why);
 	}
 	pending = state_inject_add(s->state, &inj);
 	log_info("control: injected %s x%ld (on %s)%s%s",
@@ -157,6 +212,8 @@ control_inject(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 	cJSON_AddStringToObject(q, "error", state_error_name(inj.error));
 	jx_add_str(q, "number", inj.number);
 	jx_add_str(q, "recipient", inj.recipient);
+	if (inj.media_id != NULL)
+		cJSON_AddStringToObject(q, "media_id", inj.media_id);
 	jx_add_int(q, "count", inj.count);
 	cJSON_AddStringToObject(q, "on", ons[inj.on]);
 	if (inj.error == INJ_SLOW)
@@ -172,6 +229,7 @@ control_inject(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 
 struct inbound {
 	struct sim *s;
+	const struct sim_number *number;
 	const cJSON *req;
 	const char *type;
 	cJSON *msg;
@@ -202,6 +260,10 @@ build_text(struct inbound *in)
 	return 0;
 }
 
+/* Bytes for a customer's file when the test gave none: random, so each
+ * file has its own sha256. */
+#define GENERATED_MEDIA_SIZE 512
+
 static int
 build_media(struct inbound *in)
 {
@@ -215,25 +277,51 @@ build_media(struct inbound *in)
 		{ "sticker", "image/webp" },
 	};
 	const char *mime = jx_str(in->req, "mime_type"), *caption;
-	unsigned char digest[32], b64[48];
-	char id[64], tag[64];
+	const char *media_id = jx_str(in->req, "media_id");
+	unsigned char b64[48], bytes[GENERATED_MEDIA_SIZE];
+	struct state_media m;
 	cJSON *o;
 
-	for (size_t i = 0; mime == NULL && i < sizeof mimes / sizeof *mimes;
-	    i++) {
-		if (strcmp(mimes[i].type, in->type) == 0)
-			mime = mimes[i].mime;
+	if (mime != NULL && !wamedia_mime_valid(mime)) {
+		in->why = "\"mime_type\" is not a MIME type";
+		return -1;
 	}
-	/* Media ids are digits at Meta; the serial keeps them unique. */
-	state_unique(in->s->state, "", tag, sizeof tag);
-	snprintf(id, sizeof id, "%" PRId64 "%s", (int64_t)time(NULL),
-	    tag + 16);
-	sha256(id, strlen(id), digest);
-	EVP_EncodeBlock(b64, digest, sizeof digest);
+	if (media_id != NULL) {
+		/* A file registered with POST /_sim/media: the relay can
+		 * fetch these bytes. */
+		if (!state_media_find(in->s->state, media_id, &m, NULL) ||
+		    m.deleted) {
+			in->why = "\"media_id\" is not a file this simulator "
+			    "holds (POST /_sim/media registers one)";
+			return -1;
+		}
+		if (strcmp(m.number, in->number->id) != 0) {
+			in->why = "\"media_id\" was registered for another "
+			    "number";
+			return -1;
+		}
+		if (mime == NULL)
+			mime = m.mime;
+	} else {
+		for (size_t i = 0; mime == NULL &&
+		    i < sizeof mimes / sizeof *mimes; i++) {
+			if (strcmp(mimes[i].type, in->type) == 0)
+				mime = mimes[i].mime;
+		}
+		if (RAND_bytes(bytes, sizeof bytes) != 1) {
+			in->why = "no random bytes for the file";
+			return -1;
+		}
+		state_media_add(in->s->state, in->number->id, mime,
+		    "registered", jx_str(in->req, "filename"), NULL, bytes,
+		    sizeof bytes, &m);
+	}
+	/* Webhooks carry the digest in base64 (the Graph lookup in hex). */
+	EVP_EncodeBlock(b64, m.sha256, sizeof m.sha256);
 	o = cJSON_AddObjectToObject(in->msg, in->type);
 	cJSON_AddStringToObject(o, "mime_type", mime);
 	cJSON_AddStringToObject(o, "sha256", (const char *)b64);
-	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "id", m.id);
 	caption = jx_str(in->req, "caption") ? jx_str(in->req, "caption") :
 	    jx_str(in->req, "text");
 	if (caption != NULL && (strcmp(in->type, "image") == 0 ||
@@ -387,6 +475,7 @@ control_inbound(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 	name = jx_str(body, "name") ? jx_str(body, "name") : "Sim Customer";
 	memset(&in, 0, sizeof in);
 	in.s = s;
+	in.number = n;
 	in.req = body;
 	if ((raw = jx_obj(body, "message")) != NULL) {
 		/* Sent as given; only the window needs to know who wrote. */
@@ -577,6 +666,55 @@ enum MHD_Result
 control_reads(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 {
 	return httpd_json(r, 200, state_reads_json(s->state));
+}
+
+/* -- files for simulated customers ------------------------------------- */
+
+enum MHD_Result
+control_media_add(struct sim *s, struct httpd_req *r, const struct sim_args *a)
+{
+	const char *mime = httpd_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *number = httpd_query(r, "number");
+	const char *filename = httpd_query(r, "filename");
+	const struct sim_number *n = &s->cfg->numbers[0];
+	struct state_media m;
+	unsigned char b64[48];
+	char hex[65];
+	cJSON *o;
+
+	if (number != NULL && (n = sim_number_find(s, number)) == NULL)
+		return control_error(r, 400, "?number= is not a phone_number_id "
+		    "this simulator serves");
+	if (mime == NULL || !wamedia_mime_valid(mime))
+		return control_error(r, 400, "the Content-Type header must be "
+		    "the file's MIME type");
+	if (r->body.len == 0)
+		return control_error(r, 400, "the body (the file) is empty");
+	if (filename != NULL && (strlen(filename) > 240 ||
+	    strpbrk(filename, "\r\n") != NULL))
+		return control_error(r, 400, "?filename= is at most 240 "
+		    "characters on one line");
+	state_media_add(s->state, n->id, mime, "registered", filename, NULL,
+	    r->body.data, r->body.len, &m);
+	log_info("control: registered media %s (%zu bytes) for %s", m.id,
+	    m.size, n->id);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", m.id);
+	cJSON_AddStringToObject(o, "number", m.number);
+	cJSON_AddStringToObject(o, "mime_type", m.mime);
+	hex_encode(m.sha256, sizeof m.sha256, hex);
+	cJSON_AddStringToObject(o, "sha256", hex);
+	EVP_EncodeBlock(b64, m.sha256, sizeof m.sha256);
+	cJSON_AddStringToObject(o, "sha256_base64", (const char *)b64);
+	cJSON_AddNumberToObject(o, "file_size", (double)m.size);
+	return httpd_json(r, 200, o);
+}
+
+enum MHD_Result
+control_media_list(struct sim *s, struct httpd_req *r,
+    const struct sim_args *a)
+{
+	return httpd_json(r, 200, state_media_json(s->state));
 }
 
 enum MHD_Result

@@ -25,6 +25,10 @@ enum MHD_Result control_sent(struct sim *, struct httpd_req *,
     const struct sim_args *);
 enum MHD_Result control_reads(struct sim *, struct httpd_req *,
     const struct sim_args *);
+enum MHD_Result control_media_add(struct sim *, struct httpd_req *,
+    const struct sim_args *);
+enum MHD_Result control_media_list(struct sim *, struct httpd_req *,
+    const struct sim_args *);
 enum MHD_Result control_stats(struct sim *, struct httpd_req *,
     const struct sim_args *);
 enum MHD_Result control_reset(struct sim *, struct httpd_req *,

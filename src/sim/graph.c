@@ -213,9 +213,10 @@ static const struct injected_answer injected_answers[] = {
 	{ INJ_TOKEN_EXPIRED, 190, 401, 463, 0, NULL, NULL },
 };
 
-static enum MHD_Result
-answer_injected(struct sim *s, struct httpd_req *r,
-    const struct state_injection *inj)
+/* The error an injected answering kind gives; NULL for another kind. */
+static cJSON *
+injected_error(struct sim *s, const struct state_injection *inj,
+    unsigned *http)
 {
 	const struct injected_answer *a = NULL;
 	char trace[48], msg[256], when[64], now[64];
@@ -229,7 +230,7 @@ answer_injected(struct sim *s, struct httpd_req *r,
 			a = &injected_answers[i];
 	}
 	if (a == NULL)
-		return MHD_NO; /* not an answering kind: a bug in the caller */
+		return NULL;
 	if (a->message != NULL)
 		snprintf(msg, sizeof msg, "%s", a->message);
 	else {
@@ -242,11 +243,24 @@ answer_injected(struct sim *s, struct httpd_req *r,
 		    now);
 	}
 	trace_id(s, trace, sizeof trace);
-	atomic_fetch_add(&state_stats(s->state)->sends_refused, 1);
 	log_info("graph: injected %s: HTTP %u, code %ld",
 	    state_error_name(inj->error), a->http, a->code);
-	return httpd_json(r, a->http, wire_error(msg, "OAuthException",
-	    a->code, a->subcode, a->details, a->transient, trace));
+	*http = a->http;
+	return wire_error(msg, "OAuthException", a->code, a->subcode,
+	    a->details, a->transient, trace);
+}
+
+static enum MHD_Result
+answer_injected(struct sim *s, struct httpd_req *r,
+    const struct state_injection *inj)
+{
+	unsigned http;
+	cJSON *e = injected_error(s, inj, &http);
+
+	if (e == NULL)
+		return MHD_NO; /* not an answering kind: a bug in the caller */
+	atomic_fetch_add(&state_stats(s->state)->sends_refused, 1);
+	return httpd_json(r, http, e);
 }
 
 /* -- checking a send ---------------------------------------------------- */
@@ -652,6 +666,16 @@ static const struct send_type {
 };
 #define NSEND_TYPES (sizeof send_types / sizeof send_types[0])
 
+static check_fn
+send_type_check(const char *type)
+{
+	for (size_t i = 0; i < NSEND_TYPES; i++) {
+		if (strcmp(send_types[i].name, type) == 0)
+			return send_types[i].check;
+	}
+	return NULL;
+}
+
 static int
 check_recipient(struct send *m, const cJSON *body, struct refusal *f)
 {
@@ -820,6 +844,7 @@ accept_send(struct sim *s, struct httpd_req *r, const struct sim_number *n,
     struct send *m, long fail_code, const char *outcome, int hold)
 {
 	char wamid[64];
+	const char *media_id;
 	cJSON *e, *o, *c;
 	int in_window = fail_code == 0;
 
@@ -835,6 +860,15 @@ accept_send(struct sim *s, struct httpd_req *r, const struct sim_number *n,
 	jx_add_str(e, "biz_opaque_callback_data", m->biz);
 	jx_add_str(e, "template", m->tmpl ? m->tmpl->name : NULL);
 	jx_add_str(e, "context_message_id", m->context_id);
+	if ((media_id = jx_str(jx_obj(m->body, m->type), "id")) != NULL &&
+	    check_media == send_type_check(m->type)) {
+		/* Which file the send names, and whether this number may
+		 * send it (Meta's ids are usable by the number that owns
+		 * them). */
+		cJSON_AddStringToObject(e, "media_id", media_id);
+		cJSON_AddBoolToObject(e, "media_known", state_media_usable(
+		    s->state, n->id, media_id));
+	}
 	cJSON_AddStringToObject(e, "outcome", outcome);
 	cJSON_AddNumberToObject(e, "received_at", unix_now());
 	cJSON_AddItemToObject(e, "request", cJSON_Duplicate(m->body, 1));
@@ -1107,4 +1141,38 @@ graph_status_body(struct sim *s, const cJSON *sent, const char *status,
 	if (strcmp(status, "failed") == 0)
 		st.error_code = error_code ? error_code : 131000;
 	return wire_status_webhook(&from, &st);
+}
+
+/* -- shared with the media endpoints ------------------------------------ */
+
+int
+graph_authorized(struct sim *s, struct httpd_req *r)
+{
+	return authorized(s, r);
+}
+
+enum MHD_Result
+graph_unauthorized(struct sim *s, struct httpd_req *r)
+{
+	return answer_unauthorized(s, r, 0);
+}
+
+enum MHD_Result
+graph_unknown_object(struct sim *s, struct httpd_req *r, const char *verb,
+    const char *id)
+{
+	return answer_unknown_object(s, r, verb, id, 0);
+}
+
+cJSON *
+graph_injected_error(struct sim *s, const struct state_injection *inj,
+    unsigned *http)
+{
+	return injected_error(s, inj, http);
+}
+
+void
+graph_trace_id(struct sim *s, char *out, size_t len)
+{
+	trace_id(s, out, len);
 }

@@ -22,4 +22,15 @@ enum MHD_Result graph_templates(struct sim *, struct httpd_req *,
 char *graph_status_body(struct sim *, const cJSON *sent, const char *status,
     long error_code, int64_t timestamp);
 
+/* For the media endpoints (media.c): the token check and Graph's answers
+ * for a bad token, an unknown object and an injected error (NULL when the
+ * injection is not one that answers). */
+int graph_authorized(struct sim *, struct httpd_req *);
+enum MHD_Result graph_unauthorized(struct sim *, struct httpd_req *);
+enum MHD_Result graph_unknown_object(struct sim *, struct httpd_req *,
+    const char *verb, const char *id);
+cJSON *graph_injected_error(struct sim *, const struct state_injection *,
+    unsigned *http);
+void graph_trace_id(struct sim *, char *out, size_t len);
+
 #endif

@@ -40,6 +40,7 @@ struct sim_option {
 static int set_number(struct sim_config *, const char *, char **);
 static int set_delays(struct sim_config *, const char *, char **);
 static int set_log_level(struct sim_config *, const char *, char **);
+static int set_media_url_ttl(struct sim_config *, const char *, char **);
 
 #define S(f) OPT_STR, offsetof(struct sim_config, f), NULL
 #define F(f) OPT_FLAG, offsetof(struct sim_config, f), NULL
@@ -76,6 +77,9 @@ static const struct sim_option options[] = {
 	{ "all-windows-open", NULL, F(all_windows_open),
 	  "Treat customers never heard from as inside the 24-hour window\n"
 	  "(a window closed through /_sim/window stays closed)." },
+	{ "media-url-ttl", "SECONDS", OPT_FN, 0, set_media_url_ttl,
+	  "How long a media download URL from GET /{media-id} works\n"
+	  "(default 300, Meta's 5 minutes; 0: expired at once)." },
 	{ "log-level", "LEVEL", OPT_FN, 0, set_log_level,
 	  "debug, info, warn or error (default info). Logs never hold\n"
 	  "message text or tokens." },
@@ -104,8 +108,9 @@ usage(FILE *f)
 		fprintf(f, "      %s\n", h);
 	}
 	fprintf(f, "\nControl API: POST /_sim/inject, /_sim/inbound, "
-	    "/_sim/status, /_sim/window,\n/_sim/reset; GET /_sim/sent, "
-	    "/_sim/read, /_sim/stats (see docs/simulator.md).\n");
+	    "/_sim/status, /_sim/window,\n/_sim/media, /_sim/reset; GET "
+	    "/_sim/sent, /_sim/read, /_sim/media, /_sim/stats\n(see "
+	    "docs/simulator.md).\n");
 }
 
 static int
@@ -191,6 +196,23 @@ set_log_level(struct sim_config *cfg, const char *arg, char **cause)
 	}
 	free(cfg->log_level);
 	cfg->log_level = xstrdup(arg);
+	return 0;
+}
+
+static int
+set_media_url_ttl(struct sim_config *cfg, const char *arg, char **cause)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end != '\0' || errno != 0 || v < 0 || v > 86400) {
+		*cause = xasprintf("--media-url-ttl '%s': expected seconds from "
+		    "0 to 86400", arg);
+		return -1;
+	}
+	cfg->media_url_ttl = v;
 	return 0;
 }
 
@@ -324,6 +346,7 @@ cmd_serve(int argc, char **argv)
 	cfg.delays[0] = 50;
 	cfg.delays[1] = 100;
 	cfg.delays[2] = 200;
+	cfg.media_url_ttl = 300;
 	rc = parse_options(argc, argv, &cfg, &cause);
 	if (rc != 0) {
 		config_free(&cfg);
@@ -378,7 +401,8 @@ cmd_serve(int argc, char **argv)
 	hto.tls_cert = cfg.tls_cert;
 	hto.tls_key = cfg.tls_key;
 	hto.plain_http = cfg.plain_http;
-	hto.max_body = 4 * 1024 * 1024;
+	/* Meta takes documents of up to 100 MB, in a multipart body. */
+	hto.max_body = 101 * 1024 * 1024;
 	if (httpd_start(&httpd, &hto, sim_dispatch, &sim, &port, &cause) != 0)
 		goto fail;
 	netaddr_parse(cfg.listen, &host, &(unsigned){ 0 }, &loopback,

@@ -12,6 +12,7 @@
 #include "core/xalloc.h"
 #include "sim/control.h"
 #include "sim/graph.h"
+#include "sim/media.h"
 #include "sim/wire.h"
 
 static const struct sim_route routes[] = {
@@ -19,6 +20,14 @@ static const struct sim_route routes[] = {
 	  "Send a message, or mark one read (Graph API)." },
 	{ "GET", "/{version}/{id}/message_templates", graph_templates,
 	  "The WABA's approved templates (Graph API)." },
+	{ "POST", "/{version}/{id}/media", media_upload,
+	  "Upload a file to send by id (Graph API, multipart)." },
+	{ "GET", "/{version}/{id}", media_get,
+	  "A media file's download URL, type, sha256 and size (Graph API)." },
+	{ "DELETE", "/{version}/{id}", media_delete,
+	  "Delete a media file (Graph API)." },
+	{ "GET", "/whatsapp_business/attachments/", media_download,
+	  "Download a media file by the URL Graph gave (bearer token)." },
 	{ "POST", "/_sim/inject", control_inject,
 	  "Queue an error for the next matching send(s)." },
 	{ "POST", "/_sim/inbound", control_inbound,
@@ -30,6 +39,10 @@ static const struct sim_route routes[] = {
 	{ "GET", "/_sim/sent", control_sent, "Every accepted send, in order." },
 	{ "GET", "/_sim/read", control_reads,
 	  "Every accepted mark-read, in order." },
+	{ "POST", "/_sim/media", control_media_add,
+	  "Register a file (the raw body) for simulated customers to send." },
+	{ "GET", "/_sim/media", control_media_list,
+	  "Every file held: uploads and registered ones." },
 	{ "GET", "/_sim/stats", control_stats, "Counters." },
 	{ "POST", "/_sim/reset", control_reset,
 	  "Clear records, counters and pending injections." },

@@ -33,6 +33,7 @@ struct sim_config {
 	char *waba_id;
 	long delays[3]; /* sent, delivered, read in ms; -1: not sent */
 	int all_windows_open;
+	long media_url_ttl; /* seconds a media download URL works */
 	char *log_level;
 };
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "core/hmac.h"
@@ -20,6 +21,31 @@
 struct inj {
 	struct state_injection v;
 	struct inj *next;
+};
+
+struct state_blob {
+	atomic_int refs;
+	size_t len;
+	unsigned char data[];
+};
+
+struct media {
+	struct state_media v;
+	char *origin;
+	char *filename;
+	char *part_type;
+	double created_at;
+	uint64_t resolves;
+	uint64_t downloads;
+	struct state_blob *blob;
+	struct media *next;
+};
+
+struct media_url {
+	char hash[40];
+	char id[64];
+	int64_t expires_ms;
+	struct media_url *next;
 };
 
 struct window {
@@ -39,6 +65,8 @@ struct state {
 	size_t nwindows;
 	cJSON *sent;
 	cJSON *reads;
+	struct media *media, *media_tail;
+	struct media_url *urls;
 };
 
 static const char *const error_names[INJ_COUNT] = {
@@ -51,6 +79,10 @@ static const char *const error_names[INJ_COUNT] = {
 	[INJ_SLOW] = "slow",
 	[INJ_TIMEOUT_AFTER_ACCEPT] = "timeout_after_accept",
 	[INJ_UNDELIVERABLE] = "undeliverable",
+	[INJ_MEDIA_UPLOAD_ERROR] = "media_upload_error",
+	[INJ_MEDIA_URL_EXPIRED] = "media_url_expired",
+	[INJ_MEDIA_WRONG_SHA256] = "media_wrong_sha256",
+	[INJ_MEDIA_DOWNLOAD_ERROR] = "media_download_error",
 };
 
 int
@@ -102,6 +134,7 @@ inj_free_all(struct state *st)
 		next = i->next;
 		free(i->v.number);
 		free(i->v.recipient);
+		free(i->v.media_id);
 		free(i);
 	}
 	st->inj_head = st->inj_tail = NULL;
@@ -119,6 +152,22 @@ state_free(struct state *st)
 		free(st->windows[i].customer);
 	}
 	free(st->windows);
+	while (st->media != NULL) {
+		struct media *m = st->media;
+
+		st->media = m->next;
+		state_blob_release(m->blob);
+		free(m->origin);
+		free(m->filename);
+		free(m->part_type);
+		free(m);
+	}
+	while (st->urls != NULL) {
+		struct media_url *u = st->urls;
+
+		st->urls = u->next;
+		free(u);
+	}
 	cJSON_Delete(st->sent);
 	cJSON_Delete(st->reads);
 	pthread_mutex_destroy(&st->lock);
@@ -151,6 +200,7 @@ state_inject_add(struct state *st, const struct state_injection *v)
 	i->v = *v;
 	i->v.number = v->number ? xstrdup(v->number) : NULL;
 	i->v.recipient = v->recipient ? xstrdup(v->recipient) : NULL;
+	i->v.media_id = v->media_id ? xstrdup(v->media_id) : NULL;
 	pthread_mutex_lock(&st->lock);
 	if (st->inj_tail != NULL)
 		st->inj_tail->next = i;
@@ -164,13 +214,19 @@ state_inject_add(struct state *st, const struct state_injection *v)
 
 static int
 inj_matches(const struct state_injection *v, const char *number,
-    const char *const *recipients, size_t n, enum state_on on)
+    const char *const *recipients, size_t n, const char *media_id,
+    enum state_on on)
 {
 	int hit = 0;
 
-	if (v->on != ON_ANY && v->on != on)
+	/* ON_ANY means any request to /messages, never a media one. */
+	if (v->on != on && !(v->on == ON_ANY && (on == ON_SEND ||
+	    on == ON_MARK_READ)))
 		return 0;
 	if (v->number != NULL && strcmp(v->number, number) != 0)
+		return 0;
+	if (v->media_id != NULL && (media_id == NULL ||
+	    strcmp(v->media_id, media_id) != 0))
 		return 0;
 	if (v->recipient == NULL)
 		return 1;
@@ -181,21 +237,21 @@ inj_matches(const struct state_injection *v, const char *number,
 	return hit;
 }
 
-int
-state_inject_take(struct state *st, const char *number,
-    const char *const *recipients, size_t n, enum state_on on,
-    struct state_injection *out)
+static int
+inject_take(struct state *st, const char *number,
+    const char *const *recipients, size_t n, const char *media_id,
+    enum state_on on, struct state_injection *out)
 {
 	struct inj *i, *prev = NULL;
 	int found = 0;
 
 	pthread_mutex_lock(&st->lock);
 	for (i = st->inj_head; i != NULL; prev = i, i = i->next) {
-		if (!inj_matches(&i->v, number, recipients, n, on))
+		if (!inj_matches(&i->v, number, recipients, n, media_id, on))
 			continue;
 		found = 1;
 		*out = i->v;
-		out->number = out->recipient = NULL;
+		out->number = out->recipient = out->media_id = NULL;
 		if (--i->v.count > 0)
 			break;
 		if (prev != NULL)
@@ -207,11 +263,27 @@ state_inject_take(struct state *st, const char *number,
 		st->ninj--;
 		free(i->v.number);
 		free(i->v.recipient);
+		free(i->v.media_id);
 		free(i);
 		break;
 	}
 	pthread_mutex_unlock(&st->lock);
 	return found;
+}
+
+int
+state_inject_take(struct state *st, const char *number,
+    const char *const *recipients, size_t n, enum state_on on,
+    struct state_injection *out)
+{
+	return inject_take(st, number, recipients, n, NULL, on, out);
+}
+
+int
+state_inject_take_media(struct state *st, const char *number,
+    const char *media_id, enum state_on on, struct state_injection *out)
+{
+	return inject_take(st, number, NULL, 0, media_id, on, out);
 }
 
 size_t
@@ -363,6 +435,18 @@ state_stats_json(struct state *st)
 	    (double)atomic_load(&k->webhooks_dropped));
 	cJSON_AddNumberToObject(o, "inbound_posted",
 	    (double)atomic_load(&k->inbound_posted));
+	cJSON_AddNumberToObject(o, "media_uploads",
+	    (double)atomic_load(&k->media_uploads));
+	cJSON_AddNumberToObject(o, "media_uploads_refused",
+	    (double)atomic_load(&k->media_uploads_refused));
+	cJSON_AddNumberToObject(o, "media_resolves",
+	    (double)atomic_load(&k->media_resolves));
+	cJSON_AddNumberToObject(o, "media_downloads",
+	    (double)atomic_load(&k->media_downloads));
+	cJSON_AddNumberToObject(o, "media_downloads_refused",
+	    (double)atomic_load(&k->media_downloads_refused));
+	cJSON_AddNumberToObject(o, "media_deleted",
+	    (double)atomic_load(&k->media_deleted));
 	cJSON_AddNumberToObject(o, "injections_pending",
 	    (double)state_inject_pending(st));
 	return o;
@@ -386,5 +470,230 @@ state_reset(struct state *st)
 	atomic_store(&k->webhooks_failed, 0);
 	atomic_store(&k->webhooks_dropped, 0);
 	atomic_store(&k->inbound_posted, 0);
+	atomic_store(&k->media_uploads, 0);
+	atomic_store(&k->media_uploads_refused, 0);
+	atomic_store(&k->media_resolves, 0);
+	atomic_store(&k->media_downloads, 0);
+	atomic_store(&k->media_downloads_refused, 0);
+	atomic_store(&k->media_deleted, 0);
+	/* The files stay (like windows); their counts start again. */
+	for (struct media *m = st->media; m != NULL; m = m->next)
+		m->resolves = m->downloads = 0;
 	pthread_mutex_unlock(&st->lock);
+}
+
+/* -- media ----------------------------------------------------------------- */
+
+static double
+unix_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
+}
+
+/* Called with the lock held. */
+static struct media *
+media_find(struct state *st, const char *id)
+{
+	for (struct media *m = st->media; m != NULL; m = m->next) {
+		if (strcmp(m->v.id, id) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+void
+state_media_add(struct state *st, const char *number, const char *mime,
+    const char *origin, const char *filename, const char *part_type,
+    const void *data, size_t len, struct state_media *out)
+{
+	struct media *m = xcalloc(1, sizeof *m);
+	char tag[64];
+
+	m->blob = xmalloc(sizeof *m->blob + len + 1);
+	atomic_init(&m->blob->refs, 1);
+	m->blob->len = len;
+	if (len > 0)
+		memcpy(m->blob->data, data, len);
+	sha256(data, len, m->v.sha256);
+	snprintf(m->v.number, sizeof m->v.number, "%s", number);
+	snprintf(m->v.mime, sizeof m->v.mime, "%s", mime);
+	m->v.size = len;
+	m->origin = xstrdup(origin);
+	m->filename = filename ? xstrdup(filename) : NULL;
+	m->part_type = part_type ? xstrdup(part_type) : NULL;
+	m->created_at = unix_now();
+	/* Meta's media ids are digits: Unix time and this run's serial. */
+	state_unique(st, "", tag, sizeof tag);
+	snprintf(m->v.id, sizeof m->v.id, "%" PRId64 "%s",
+	    (int64_t)time(NULL), tag + 16);
+	pthread_mutex_lock(&st->lock);
+	if (st->media_tail != NULL)
+		st->media_tail->next = m;
+	else
+		st->media = m;
+	st->media_tail = m;
+	pthread_mutex_unlock(&st->lock);
+	*out = m->v;
+}
+
+int
+state_media_find(struct state *st, const char *id, struct state_media *out,
+    struct state_blob **blob)
+{
+	struct media *m;
+
+	pthread_mutex_lock(&st->lock);
+	m = media_find(st, id);
+	if (m != NULL) {
+		*out = m->v;
+		if (blob != NULL) {
+			atomic_fetch_add(&m->blob->refs, 1);
+			*blob = m->blob;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return m != NULL;
+}
+
+const void *
+state_blob_data(const struct state_blob *b)
+{
+	return b->data;
+}
+
+size_t
+state_blob_len(const struct state_blob *b)
+{
+	return b->len;
+}
+
+void
+state_blob_release(struct state_blob *b)
+{
+	if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1)
+		free(b);
+}
+
+int
+state_media_delete(struct state *st, const char *id)
+{
+	struct media *m;
+	int done = 0;
+
+	pthread_mutex_lock(&st->lock);
+	m = media_find(st, id);
+	if (m != NULL && !m->v.deleted) {
+		m->v.deleted = 1;
+		done = 1;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return done;
+}
+
+void
+state_media_count(struct state *st, const char *id, int resolves,
+    int downloads)
+{
+	struct media *m;
+
+	pthread_mutex_lock(&st->lock);
+	m = media_find(st, id);
+	if (m != NULL) {
+		m->resolves += (uint64_t)resolves;
+		m->downloads += (uint64_t)downloads;
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+int
+state_media_usable(struct state *st, const char *number, const char *id)
+{
+	struct media *m;
+	int ok;
+
+	pthread_mutex_lock(&st->lock);
+	m = media_find(st, id);
+	ok = m != NULL && !m->v.deleted && strcmp(m->v.number, number) == 0;
+	pthread_mutex_unlock(&st->lock);
+	return ok;
+}
+
+void
+state_media_url_add(struct state *st, const char *hash, const char *id,
+    int64_t expires_ms, int64_t now_ms)
+{
+	struct media_url *u = xcalloc(1, sizeof *u), **p;
+
+	snprintf(u->hash, sizeof u->hash, "%s", hash);
+	snprintf(u->id, sizeof u->id, "%s", id);
+	u->expires_ms = expires_ms;
+	pthread_mutex_lock(&st->lock);
+	/* Expired URLs answer 404 whether remembered or not: forget them. */
+	for (p = &st->urls; *p != NULL;) {
+		struct media_url *old = *p;
+
+		if (old->expires_ms <= now_ms) {
+			*p = old->next;
+			free(old);
+		} else
+			p = &old->next;
+	}
+	u->next = st->urls;
+	st->urls = u;
+	pthread_mutex_unlock(&st->lock);
+}
+
+int
+state_media_url_find(struct state *st, const char *hash, int64_t now_ms,
+    char *id, size_t idlen)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&st->lock);
+	for (struct media_url *u = st->urls; u != NULL; u = u->next) {
+		if (strcmp(u->hash, hash) == 0 && u->expires_ms > now_ms) {
+			snprintf(id, idlen, "%s", u->id);
+			found = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return found;
+}
+
+cJSON *
+state_media_json(struct state *st)
+{
+	cJSON *a = cJSON_CreateArray(), *o;
+	char hex[65];
+	unsigned char b64[48];
+
+	pthread_mutex_lock(&st->lock);
+	for (struct media *m = st->media; m != NULL; m = m->next) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", m->v.id);
+		cJSON_AddStringToObject(o, "number", m->v.number);
+		cJSON_AddStringToObject(o, "origin", m->origin);
+		cJSON_AddStringToObject(o, "mime_type", m->v.mime);
+		hex_encode(m->v.sha256, 32, hex);
+		cJSON_AddStringToObject(o, "sha256", hex);
+		EVP_EncodeBlock(b64, m->v.sha256, 32);
+		cJSON_AddStringToObject(o, "sha256_base64", (const char *)b64);
+		cJSON_AddNumberToObject(o, "file_size", (double)m->v.size);
+		if (m->filename != NULL)
+			cJSON_AddStringToObject(o, "filename", m->filename);
+		if (m->part_type != NULL)
+			cJSON_AddStringToObject(o, "part_content_type",
+			    m->part_type);
+		cJSON_AddBoolToObject(o, "deleted", m->v.deleted);
+		cJSON_AddNumberToObject(o, "resolves", (double)m->resolves);
+		cJSON_AddNumberToObject(o, "downloads", (double)m->downloads);
+		cJSON_AddNumberToObject(o, "created_at", m->created_at);
+		cJSON_AddItemToArray(a, o);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return a;
 }

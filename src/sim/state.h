@@ -26,6 +26,12 @@ struct state_stats {
 	atomic_uint_fast64_t webhooks_failed;  /* attempts not answered 200 */
 	atomic_uint_fast64_t webhooks_dropped; /* given up on */
 	atomic_uint_fast64_t inbound_posted;
+	atomic_uint_fast64_t media_uploads;	     /* accepted */
+	atomic_uint_fast64_t media_uploads_refused;
+	atomic_uint_fast64_t media_resolves;	     /* GET /{media-id} answered */
+	atomic_uint_fast64_t media_downloads;	     /* bytes served */
+	atomic_uint_fast64_t media_downloads_refused;
+	atomic_uint_fast64_t media_deleted;
 };
 
 /* The errors tests can inject, in the order of the docs. */
@@ -39,17 +45,26 @@ enum state_error {
 	INJ_SLOW,
 	INJ_TIMEOUT_AFTER_ACCEPT,
 	INJ_UNDELIVERABLE,
+	INJ_MEDIA_UPLOAD_ERROR,
+	INJ_MEDIA_URL_EXPIRED,
+	INJ_MEDIA_WRONG_SHA256,
+	INJ_MEDIA_DOWNLOAD_ERROR,
 	INJ_COUNT
 };
 
-/* Which requests to /messages an injection applies to. */
-enum state_on { ON_SEND, ON_MARK_READ, ON_ANY };
+/*
+ * Which requests an injection applies to: sends and mark-reads to
+ * /messages (ON_ANY is either of those), or one of the media requests.
+ */
+enum state_on { ON_SEND, ON_MARK_READ, ON_ANY, ON_UPLOAD, ON_RESOLVE,
+	ON_DOWNLOAD };
 
 struct state_injection {
 	enum state_error error;
 	enum state_on on;
 	char *number;	 /* phone_number_id, or NULL for any */
 	char *recipient; /* wa_id, "to" as given or BSUID; NULL for any */
+	char *media_id;	 /* media requests about this id only; NULL: any */
 	int code;	 /* server_error: 2 or 131016 */
 	long ms;	 /* slow: how long to wait */
 	long count;	 /* matching requests still to hit */
@@ -75,6 +90,10 @@ size_t state_inject_add(struct state *, const struct state_injection *);
 int state_inject_take(struct state *, const char *number,
     const char *const *recipients, size_t n, enum state_on,
     struct state_injection *out);
+/* The same for a media request (upload, resolve, download) about
+ * media_id (NULL for an upload). */
+int state_inject_take_media(struct state *, const char *number,
+    const char *media_id, enum state_on, struct state_injection *out);
 size_t state_inject_pending(struct state *);
 
 /* Sets the customer's last inbound message to at (Unix seconds). */
@@ -99,6 +118,52 @@ cJSON *state_find_send(struct state *, const char *wamid);
 cJSON *state_sent_json(struct state *);
 cJSON *state_reads_json(struct state *);
 cJSON *state_stats_json(struct state *);
+/*
+ * Media the simulator holds: files uploaded through the Graph API and
+ * files registered by the control API for simulated customers to send.
+ * Their bytes are shared, reference-counted and never change.
+ */
+struct state_blob;
+
+struct state_media {
+	char id[64];	  /* digits, as Meta's media ids */
+	char number[64];  /* the phone_number_id it belongs to */
+	char mime[256];
+	unsigned char sha256[32];
+	size_t size;
+	int deleted;
+};
+
+/* Keeps a copy of the bytes; fills *out (its id among others). origin is
+ * "upload" or "registered"; filename and part_type may be NULL. */
+void state_media_add(struct state *, const char *number, const char *mime,
+    const char *origin, const char *filename, const char *part_type,
+    const void *data, size_t len, struct state_media *out);
+/* 1 with *out (and a reference to the bytes when blob is not NULL), 0 for
+ * an unknown id. */
+int state_media_find(struct state *, const char *id, struct state_media *out,
+    struct state_blob **blob);
+const void *state_blob_data(const struct state_blob *);
+size_t state_blob_len(const struct state_blob *);
+void state_blob_release(struct state_blob *);
+/* Marks the media deleted: 1, or 0 for an unknown or deleted id. */
+int state_media_delete(struct state *, const char *id);
+/* Counts a resolve or a download served for the media. */
+void state_media_count(struct state *, const char *id, int resolves,
+    int downloads);
+/* Whether number may send media id (its own upload, or a file a
+ * customer of it sent), not deleted. */
+int state_media_usable(struct state *, const char *number, const char *id);
+/* A download URL handed out: its hash and when it stops working
+ * (hooks_now_ms scale). */
+void state_media_url_add(struct state *, const char *hash, const char *id,
+    int64_t expires_ms, int64_t now_ms);
+/* 1 with the media id behind a URL hash still valid at now_ms; 0 for an
+ * unknown or expired one. */
+int state_media_url_find(struct state *, const char *hash, int64_t now_ms,
+    char *id, size_t idlen);
+cJSON *state_media_json(struct state *);
+
 /* Clears the records, the counters and the pending injections. */
 void state_reset(struct state *);
 

@@ -18,7 +18,9 @@ _serial = itertools.count(1)
 
 
 def parse_routes(path=SERVER_C):
-    """The relay's routes[] as (method, path, role, takes_body) tuples."""
+    """The relay's routes[] as (method, path, role, takes_json) tuples:
+    takes_json is true for routes whose body is a JSON object (1), false
+    for those with none (0) or a file streamed to disk (2)."""
     with open(path) as f:
         src = f.read()
     m = re.search(r"\broutes\[\]\s*=\s*\{(.*?)\n\};", src, re.S)
@@ -26,7 +28,7 @@ def parse_routes(path=SERVER_C):
         raise AssertionError("no routes[] table in " + path)
     table = m.group(1)
     rows = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"\s*,\s*'
-                      r'(ROLE_[A-Z]+)\s*,\s*([01])\s*,\s*\w+\s*\}', table)
+                      r'(ROLE_[A-Z]+)\s*,\s*([012])\s*,\s*\w+\s*\}', table)
     # Every row must have been understood: one match per role named.
     if len(rows) != len(re.findall(r"\bROLE_[A-Z]+\b", table)):
         raise AssertionError("routes[] has rows this parser missed:\n" +
