@@ -20,6 +20,22 @@ is_regional_indicator(uint32_t cp)
 	return cp >= 0x1f1e6 && cp <= 0x1f1ff;
 }
 
+/*
+ * What VS16 can turn into an emoji: pictographs, and the keycap bases
+ * 0-9 # *. After anything else (a space the canvas put under a lone mark,
+ * a letter) it changes nothing on screen, so it must not change the width.
+ */
+static int
+takes_emoji_presentation(uint32_t cp)
+{
+	const utf8proc_property_t *p;
+
+	if ((cp >= '0' && cp <= '9') || cp == '#' || cp == '*')
+		return 1;
+	p = utf8proc_get_property((utf8proc_int32_t)cp);
+	return p->boundclass == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC;
+}
+
 static int
 is_mark(uint32_t cp)
 {
@@ -50,7 +66,7 @@ text_cluster(const char *s, size_t len, unsigned *width)
 	utf8proc_int32_t state = 0;
 	size_t k, n;
 	unsigned w, regional = 0;
-	int vs16 = 0, mark = 0;
+	int emoji_base, vs16 = 0, mark = 0;
 
 	if (len == 0) {
 		if (width != NULL)
@@ -64,6 +80,7 @@ text_cluster(const char *s, size_t len, unsigned *width)
 		return 1;
 	}
 	w = codepoint_width(cp);
+	emoji_base = takes_emoji_presentation(cp);
 	regional = is_regional_indicator(cp);
 	mark = is_mark(cp);
 	for (;;) {
@@ -81,7 +98,7 @@ text_cluster(const char *s, size_t len, unsigned *width)
 		mark |= is_mark(cp);
 		n += k;
 	}
-	if (vs16 || regional >= 2)
+	if ((vs16 && emoji_base) || regional >= 2)
 		w = 2;
 	else if (w == 0 && mark)
 		w = 1;

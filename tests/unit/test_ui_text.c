@@ -65,6 +65,19 @@ text_width__measures_emoji_sequences_as_one_wide_cluster(void **state)
 	assert_int_equal(WIDTH(HEART), 1);
 	assert_int_equal(WIDTH(HEART VS16), 2);
 	assert_int_equal(WIDTH(KEYCAP_1), 2);
+	assert_int_equal(WIDTH("#" VS16 "\xe2\x83\xa3"), 2);
+	assert_int_equal(WIDTH("\xc2\xa9" VS16), 2); /* © */
+}
+
+static void
+text_width__ignores_vs16_where_it_makes_no_emoji(void **state)
+{
+	(void)state;
+	assert_int_equal(WIDTH("a" VS16), 1);
+	assert_int_equal(WIDTH("\xe4\xb8\xad" VS16), 2); /* 中 stays 2 */
+	/* Alone it is a mark without base, and so it is on a space. */
+	assert_int_equal(WIDTH(VS16), 1);
+	assert_int_equal(WIDTH(" " VS16), 1);
 }
 
 static void
@@ -368,6 +381,8 @@ main(void)
 		cmocka_unit_test(text_width__counts_ascii_latin_and_cjk),
 		cmocka_unit_test(
 		    text_width__measures_emoji_sequences_as_one_wide_cluster),
+		cmocka_unit_test(
+		    text_width__ignores_vs16_where_it_makes_no_emoji),
 		cmocka_unit_test(
 		    text_width__pairs_regional_indicators_into_flags),
 		cmocka_unit_test(text_width__gives_marks_the_width_of_their_base),
