@@ -284,8 +284,8 @@ canvas_put(struct canvas *cv, unsigned x, unsigned y, const char *s,
 	size_t off = 0, n;
 	unsigned w;
 
-	if (y < cv->cy0 || y >= cv->cy1)
-		return x;
+	if (y < cv->cy0 || y >= cv->cy1 || cv->cx0 >= cv->cx1)
+		return x; /* the row is outside, or the clip is empty */
 	while (off < len && x < cv->cx1) {
 		n = text_cluster(s + off, len - off, &w);
 		off += n;

@@ -217,6 +217,10 @@ canvas_put__ignores_rows_and_columns_outside(void **state)
 	assert_int_equal(canvas_puts(cv, 0, 1, "abc", 0), 0);
 	assert_int_equal(canvas_puts(cv, 7, 0, "abc", 0), 7);
 	check_dump(cv, "\n");
+	/* An empty clip at the edge: nothing drawn, nothing touched. */
+	canvas_clip(cv, 3, 0, 5, 1);
+	assert_int_equal(canvas_puts(cv, 0, 0, "\xe4\xb8\xad", 0), 0);
+	canvas_unclip(cv);
 	assert_int_equal(canvas_puts(empty, 0, 0, "abc", 0), 0);
 	canvas_fill(empty, 0, 0, 5, 5, "x", 0);
 	check_dump(empty, "");
