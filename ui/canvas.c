@@ -257,9 +257,11 @@ put_cluster(struct canvas *cv, unsigned x, unsigned y, const char *s,
 			n = cluster_clamp(s, n);
 		cat = utf8proc_category((utf8proc_int32_t)cp);
 		if (cat == UTF8PROC_CATEGORY_MN ||
-		    cat == UTF8PROC_CATEGORY_MC ||
 		    cat == UTF8PROC_CATEGORY_ME) {
-			/* A mark with no base would join the cell before. */
+			/*
+			 * A nonspacing mark with no base would join the cell
+			 * before (a spacing mark takes its own column).
+			 */
 			tmp[0] = ' ';
 			if (n > CANVAS_CLUSTER_MAX - 1)
 				n = cluster_clamp(s, CANVAS_CLUSTER_MAX - 1);

@@ -58,6 +58,12 @@ codepoint_width(uint32_t cp)
 	return w < 0 ? 0 : w > 2 ? 2 : (unsigned)w;
 }
 
+static int
+is_spacing_mark(uint32_t cp)
+{
+	return utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_MC;
+}
+
 size_t
 text_cluster(const char *s, size_t len, unsigned *width)
 {
@@ -65,7 +71,7 @@ text_cluster(const char *s, size_t len, unsigned *width)
 	uint32_t cp, prev;
 	utf8proc_int32_t state = 0;
 	size_t k, n;
-	unsigned w, regional = 0;
+	unsigned w, regional = 0, spacing;
 	int emoji_base, vs16 = 0, mark = 0;
 
 	if (len == 0) {
@@ -79,7 +85,8 @@ text_cluster(const char *s, size_t len, unsigned *width)
 			*width = 1;
 		return 1;
 	}
-	w = codepoint_width(cp);
+	w = is_spacing_mark(cp) ? 0 : codepoint_width(cp);
+	spacing = is_spacing_mark(cp);
 	emoji_base = takes_emoji_presentation(cp);
 	regional = is_regional_indicator(cp);
 	mark = is_mark(cp);
@@ -90,7 +97,9 @@ text_cluster(const char *s, size_t len, unsigned *width)
 		if (utf8proc_grapheme_break_stateful((utf8proc_int32_t)prev,
 		    (utf8proc_int32_t)cp, &state))
 			break;
-		if (codepoint_width(cp) > w)
+		if (is_spacing_mark(cp))
+			spacing++;
+		else if (codepoint_width(cp) > w)
 			w = codepoint_width(cp);
 		if (cp == 0xfe0f)
 			vs16 = 1;
@@ -98,7 +107,8 @@ text_cluster(const char *s, size_t len, unsigned *width)
 		mark |= is_mark(cp);
 		n += k;
 	}
-	if ((vs16 && emoji_base) || regional >= 2)
+	w += spacing;
+	if ((vs16 && emoji_base) || regional >= 2 || w > 2)
 		w = 2;
 	else if (w == 0 && mark)
 		w = 1;

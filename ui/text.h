@@ -18,11 +18,14 @@
  *     characters (Cf: ZWSP, ZWJ, WJ, BOM, soft hyphen, tags) count 0, so a
  *     base with combining marks, a Hangul syllable in jamo and an emoji
  *     with a skin tone or a ZWJ family all measure as their widest part;
+ *     plus one for each spacing mark (Mc, as in Devanagari "कि"), which
+ *     wcwidth terminals draw in a column of its own; at most 2;
  *  2. 2 when a pictograph or a keycap base (0-9 # *) is followed in it by
  *     U+FE0F VARIATION SELECTOR-16 (emoji presentation: a red heart with
  *     VS16, a keycap); VS16 after anything else changes nothing;
  *  3. 2 for a flag (a pair of regional indicators); a lone indicator is 1;
- *  4. 1 for combining marks with no base (the canvas puts them on a space);
+ *  4. 1 for nonspacing marks with no base (the canvas puts them on a
+ *     space);
  *  5. otherwise 0: a cluster of only format or control characters takes
  *     no column and the canvas never draws it.
  *

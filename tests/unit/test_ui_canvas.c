@@ -157,6 +157,9 @@ canvas_put__puts_a_mark_without_base_on_a_space(void **state)
 	assert_int_equal(canvas_puts(cv, 0, 0, "a" ZWSP ACUTE "b", 0), 3);
 	check_cell(cv, 1, 0, " " ACUTE, 1);
 	check_dump(cv, "a " ACUTE "b\n");
+	/* A spacing mark (Devanagari ि) takes its own column: no space. */
+	canvas_puts(cv, 3, 0, "\xe0\xa4\xbf", 0);
+	check_cell(cv, 3, 0, "\xe0\xa4\xbf", 1);
 	canvas_free(cv);
 }
 
