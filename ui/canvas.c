@@ -294,7 +294,7 @@ canvas_put(struct canvas *cv, unsigned x, unsigned y, const char *s,
 		if (w == 0)
 			continue;
 		if (x < cv->cx0) {
-			/* Left of the clip; a wide one may straddle its edge. */
+			/* Left of the clip; a wide one may straddle it. */
 			if (x + w > cv->cx0) {
 				break_wide(cv, cv->cx0, y);
 				cell_set_blank(cv, cv->cx0, y, attr);
@@ -337,7 +337,7 @@ canvas_fill(struct canvas *cv, unsigned x, unsigned y, unsigned w,
 	for (row = y0; row < y1; row++) {
 		for (col = x0; col < x1; col += cw) {
 			if (col + cw > x1) {
-				/* A wide fill leaves an odd column: blank it. */
+				/* A wide fill leaves an odd column. */
 				break_wide(cv, col, row);
 				cell_set_blank(cv, col, row, attr);
 				break;

@@ -115,8 +115,8 @@ apply_ctrl(key_code *k, const char *name, char **cause)
 	if (!((base >= 'a' && base <= 'z') || is_named(base) ||
 	    (base < 0x80 && base != '\0' &&
 	    strchr(" \\]^_", (int)base) != NULL))) {
-		*cause = xasprintf("'%s': Ctrl goes only with a letter, Space, a "
-		    "named key or one of @ [ \\ ] ^ _", name);
+		*cause = xasprintf("'%s': Ctrl goes only with a letter, "
+		    "Space, a named key or one of @ [ \\ ] ^ _", name);
 		return -1;
 	}
 	*k = (*k & KEYC_MODS) | base;
@@ -133,8 +133,9 @@ apply_shift(key_code *k, const char *name, char **cause)
 		return 0;
 	}
 	if (!is_named(base) || base == KEYC_BTAB) {
-		*cause = xasprintf("'%s': Shift goes only with a named key; write "
-		    "a shifted character as itself ('G', not 'S-g')", name);
+		*cause = xasprintf("'%s': Shift goes only with a named key; "
+		    "write a shifted character as itself ('G', not 'S-g')",
+		    name);
 		return -1;
 	}
 	return 0;
@@ -157,7 +158,8 @@ key_parse(const char *name, key_code *out, char **cause)
 		else
 			break;
 		if (mods & bit) {
-			*cause = xasprintf("'%s': a modifier given twice", name);
+			*cause = xasprintf("'%s': a modifier given twice",
+			    name);
 			return -1;
 		}
 		mods |= bit;

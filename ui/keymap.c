@@ -229,8 +229,8 @@ parse_contexts(char *s, unsigned *mask, char **cause)
 	for (name = strtok_r(s, ",", &save); name != NULL;
 	    name = strtok_r(NULL, ",", &save)) {
 		if ((c = keymap_context_find(name)) == -1) {
-			*cause = xasprintf("unknown context '%s' (global, list, "
-			    "thread, compose, search, prompt)", name);
+			*cause = xasprintf("unknown context '%s' (global, "
+			    "list, thread, compose, search, prompt)", name);
 			return -1;
 		}
 		*mask |= 1u << c;
@@ -270,13 +270,14 @@ parse_line(char *line, struct ops *ops, char **cause)
 		return -1;
 	}
 	if (n < (bind ? 4u : 3u)) {
-		*cause = xstrdup(bind ? "bind needs a context, a key and an action"
-				      : "unbind needs a context and a key");
+		*cause = xstrdup(bind ?
+		    "bind needs a context, a key and an action" :
+		    "unbind needs a context and a key");
 		return -1;
 	}
 	if (n > (bind ? 4u : 3u)) {
-		*cause = xasprintf("%s takes %s words; a comment starts with '#'",
-		    w[0], bind ? "three" : "two");
+		*cause = xasprintf("%s takes %s words; a comment starts "
+		    "with '#'", w[0], bind ? "three" : "two");
 		return -1;
 	}
 	if (parse_contexts(w[1], &mask, cause) != 0)

@@ -125,7 +125,8 @@ check_canvas(const char *s, size_t len, size_t cols)
 			if (ci.width == 2)
 				CHECK(x + 1 < cols);
 			if (ci.width > 0)
-				CHECK(ci.len > 0 && utf8_valid(ci.text, ci.len));
+				CHECK(ci.len > 0 &&
+				    utf8_valid(ci.text, ci.len));
 			prev = ci;
 		}
 	}

@@ -119,7 +119,7 @@ canvas_put__clips_text_that_starts_left_of_the_clip(void **state)
 }
 
 static void
-canvas_put__blanks_the_other_half_of_an_overwritten_wide_char(void **state)
+canvas_put__blanks_the_other_half_of_a_wide_char(void **state)
 {
 	struct canvas *cv = canvas_new(6, 3);
 
@@ -176,7 +176,7 @@ canvas_put__never_stores_zero_width_or_control_clusters(void **state)
 }
 
 static void
-canvas_put__stores_invalid_bytes_as_the_replacement_character(void **state)
+canvas_put__stores_invalid_bytes_as_u_fffd(void **state)
 {
 	struct canvas *cv = canvas_new(8, 1);
 
@@ -330,19 +330,22 @@ main(void)
 		cmocka_unit_test(
 		    canvas_put__clips_text_that_starts_left_of_the_clip),
 		cmocka_unit_test(
-		    canvas_put__blanks_the_other_half_of_an_overwritten_wide_char),
-		cmocka_unit_test(canvas_put__keeps_combining_marks_in_their_cell),
+		    canvas_put__blanks_the_other_half_of_a_wide_char),
+		cmocka_unit_test(
+		    canvas_put__keeps_combining_marks_in_their_cell),
 		cmocka_unit_test(
 		    canvas_put__puts_a_mark_without_base_on_a_space),
 		cmocka_unit_test(
 		    canvas_put__never_stores_zero_width_or_control_clusters),
 		cmocka_unit_test(
-		    canvas_put__stores_invalid_bytes_as_the_replacement_character),
+		    canvas_put__stores_invalid_bytes_as_u_fffd),
 		cmocka_unit_test(canvas_put__cuts_an_endless_stack_of_marks),
 		cmocka_unit_test(canvas_put__ignores_rows_and_columns_outside),
 		cmocka_unit_test(canvas_box__draws_lines_and_corners),
-		cmocka_unit_test(canvas_fill__pads_the_odd_column_of_a_wide_fill),
-		cmocka_unit_test(canvas_cell__keeps_attributes_and_colour_pairs),
+		cmocka_unit_test(
+		    canvas_fill__pads_the_odd_column_of_a_wide_fill),
+		cmocka_unit_test(
+		    canvas_cell__keeps_attributes_and_colour_pairs),
 		cmocka_unit_test(canvas_row_dirty__is_set_only_by_a_change),
 		cmocka_unit_test(canvas_resize__starts_blank_and_dirty),
 	};

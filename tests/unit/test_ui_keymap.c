@@ -379,14 +379,14 @@ keymap_load__lets_the_last_bind_in_a_file_win(void **state)
 }
 
 static void
-keymap_load__reads_comments_crlf_a_bom_and_several_contexts(void **state)
+keymap_load__reads_comments_crlf_bom_and_context_lists(void **state)
 {
 	struct keymap *km = load_text("\xef\xbb\xbf# comment\r\n"
 				      "\r\n"
 				      "   # indented comment\n"
 				      "bind list,thread # app.help # comment\n"
-				      "\tbind\tcompose\tM-Enter  compose.newline"
-				      "\t#\ttabs\n"
+				      "\tbind\tcompose\tM-Enter  "
+				      "compose.newline\t#\ttabs\n"
 				      "unbind thread #");
 
 	(void)state;
@@ -535,6 +535,7 @@ check_help_complete(const struct keymap *km)
 {
 	enum keymap_context c;
 	struct buf help, keys, want;
+	const struct command *c_;
 	int id;
 
 	buf_init(&help);
@@ -551,8 +552,9 @@ check_help_complete(const struct keymap *km)
 			buf_reset(&want);
 			buf_printf(&want, "  %s ", keys.data);
 			assert_non_null(strstr(help.data, want.data));
-			assert_non_null(strstr(help.data, commands_get(id)->name));
-			assert_non_null(strstr(help.data, commands_get(id)->help));
+			c_ = commands_get(id);
+			assert_non_null(strstr(help.data, c_->name));
+			assert_non_null(strstr(help.data, c_->help));
 		}
 	}
 	buf_free(&help);
@@ -657,13 +659,15 @@ main(void)
 		    key_parse__reads_modifiers_named_keys_and_characters),
 		cmocka_unit_test(key_parse__folds_spellings_of_one_key),
 		cmocka_unit_test(key_parse__says_why_a_name_is_wrong),
-		cmocka_unit_test(key_is_text__is_true_only_for_plain_characters),
+		cmocka_unit_test(
+		    key_is_text__is_true_only_for_plain_characters),
 		cmocka_unit_test(
 		    commands__have_unique_well_formed_names_and_one_line_help),
 		cmocka_unit_test(
 		    commands_next_match__completes_a_prefix_in_table_order),
 		cmocka_unit_test(keymap_load__reads_the_three_shipped_maps),
-		cmocka_unit_test(keymap_default__binds_what_the_design_promises),
+		cmocka_unit_test(
+		    keymap_default__binds_what_the_design_promises),
 		cmocka_unit_test(
 		    keymap_lookup__leaves_typed_text_to_the_text_contexts),
 		cmocka_unit_test(
@@ -673,7 +677,7 @@ main(void)
 		    keymap_load__lets_a_user_file_override_and_unbind),
 		cmocka_unit_test(keymap_load__lets_the_last_bind_in_a_file_win),
 		cmocka_unit_test(
-		    keymap_load__reads_comments_crlf_a_bom_and_several_contexts),
+		    keymap_load__reads_comments_crlf_bom_and_context_lists),
 		cmocka_unit_test(
 		    keymap_load__names_the_file_and_line_of_every_error),
 		cmocka_unit_test(

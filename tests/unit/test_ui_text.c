@@ -253,7 +253,7 @@ text_cut_buf__ends_cut_text_in_an_ellipsis(void **state)
 }
 
 static void
-text_cut_buf__leaves_room_for_the_ellipsis_by_whole_clusters(void **state)
+text_cut_buf__makes_room_for_the_ellipsis_by_cluster(void **state)
 {
 	(void)state;
 	/* "中文" is 4: it fits; "中文字" is cut to 3 columns and "…". */
@@ -325,7 +325,7 @@ text_wrap__keeps_newlines_as_line_ends(void **state)
 }
 
 static void
-text_wrap__keeps_indentation_and_trailing_spaces_that_fit(void **state)
+text_wrap__keeps_indentation_and_spaces_that_fit(void **state)
 {
 	(void)state;
 	check_wrap("  indented text", 10, "  indented|text");
@@ -335,7 +335,7 @@ text_wrap__keeps_indentation_and_trailing_spaces_that_fit(void **state)
 }
 
 static void
-text_wrap__moves_on_when_a_cluster_is_wider_than_the_line(void **state)
+text_wrap__moves_on_past_a_cluster_wider_than_the_line(void **state)
 {
 	(void)state;
 	check_wrap("中a", 1, "中|a");
@@ -387,7 +387,8 @@ main(void)
 		    text_width__ignores_vs16_where_it_makes_no_emoji),
 		cmocka_unit_test(
 		    text_width__pairs_regional_indicators_into_flags),
-		cmocka_unit_test(text_width__gives_marks_the_width_of_their_base),
+		cmocka_unit_test(
+		    text_width__gives_marks_the_width_of_their_base),
 		cmocka_unit_test(
 		    text_width__gives_zero_width_characters_no_column),
 		cmocka_unit_test(
@@ -398,17 +399,19 @@ main(void)
 		cmocka_unit_test(text_cut__stops_before_what_does_not_fit),
 		cmocka_unit_test(text_cut__never_draws_half_a_wide_character),
 		cmocka_unit_test(text_cut__never_splits_a_cluster),
-		cmocka_unit_test(text_cut__takes_zero_width_clusters_at_the_edge),
-		cmocka_unit_test(text_cut_buf__ends_cut_text_in_an_ellipsis),
 		cmocka_unit_test(
-		    text_cut_buf__leaves_room_for_the_ellipsis_by_whole_clusters),
+		    text_cut__takes_zero_width_clusters_at_the_edge),
+		cmocka_unit_test(
+		    text_cut_buf__ends_cut_text_in_an_ellipsis),
+		cmocka_unit_test(
+		    text_cut_buf__makes_room_for_the_ellipsis_by_cluster),
 		cmocka_unit_test(text_wrap__breaks_at_spaces),
 		cmocka_unit_test(text_wrap__hard_breaks_long_words_by_cluster),
 		cmocka_unit_test(text_wrap__keeps_newlines_as_line_ends),
 		cmocka_unit_test(
-		    text_wrap__keeps_indentation_and_trailing_spaces_that_fit),
+		    text_wrap__keeps_indentation_and_spaces_that_fit),
 		cmocka_unit_test(
-		    text_wrap__moves_on_when_a_cluster_is_wider_than_the_line),
+		    text_wrap__moves_on_past_a_cluster_wider_than_the_line),
 		cmocka_unit_test(
 		    text_wrap__never_splits_a_space_that_carries_a_mark),
 		cmocka_unit_test(text_wrap__reports_the_columns_of_each_line),
