@@ -74,7 +74,7 @@ static int
 cell_equal(const struct cell *c, const char *s, size_t n, unsigned width,
     int attr)
 {
-	return c->len == n && c->width == width && c->attr == attr &&
+	return c->len == n && c->width == width && c->attr == (uint16_t)attr &&
 	    (n == 0 || memcmp(cell_text(c), s, n) == 0);
 }
 
