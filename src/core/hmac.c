@@ -10,8 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-static int
-hexval(int c)
+int
+hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -43,7 +43,8 @@ hmac_verify_signature(const char *header, const void *key, size_t keylen,
 		return -1;
 	}
 	for (size_t i = 0; i < 32; i++) {
-		int hi = hexval(header[2 * i]), lo = hexval(header[2 * i + 1]);
+		int hi = hex_digit(header[2 * i]);
+		int lo = hex_digit(header[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			*why = "signature is not hex";

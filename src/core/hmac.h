@@ -20,5 +20,7 @@ void hmac_sign(const void *key, size_t keylen, const void *body, size_t len,
 
 void sha256(const void *, size_t, unsigned char out[32]);
 void hex_encode(const unsigned char *, size_t, char *out);
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(int c);
 
 #endif

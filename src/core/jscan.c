@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/jscan.h"
+#include "core/hmac.h"
 
 static const char *
 skip_ws(const char *p, const char *end)
@@ -22,17 +23,11 @@ hex4(const char *p, const char *end, unsigned *out)
 	if (end - p < 4)
 		return -1;
 	for (int i = 0; i < 4; i++) {
-		char c = p[i];
+		int d = hex_digit((unsigned char)p[i]);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
+		if (d < 0)
 			return -1;
+		v = v << 4 | (unsigned)d;
 	}
 	*out = v;
 	return 0;

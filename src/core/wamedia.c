@@ -5,6 +5,8 @@
  */
 #include "core/wamedia.h"
 
+#include "core/hmac.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,18 +168,6 @@ wamedia_mime_valid(const char *mime)
 }
 
 static int
-hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 b64_value(int c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -203,8 +193,8 @@ wamedia_sha256_decode(const char *s, unsigned char out[32])
 
 	if (len == 64) {
 		for (size_t i = 0; i < 32; i++) {
-			int hi = hex_value((unsigned char)s[2 * i]);
-			int lo = hex_value((unsigned char)s[2 * i + 1]);
+			int hi = hex_digit((unsigned char)s[2 * i]);
+			int lo = hex_digit((unsigned char)s[2 * i + 1]);
 
 			if (hi < 0 || lo < 0)
 				return -1;
