@@ -39,6 +39,7 @@ struct sim_option {
 
 static int set_number(struct sim_config *, const char *, char **);
 static int set_delays(struct sim_config *, const char *, char **);
+static int set_senders(struct sim_config *, const char *, char **);
 static int set_log_level(struct sim_config *, const char *, char **);
 
 #define S(f) OPT_STR, offsetof(struct sim_config, f), NULL
@@ -73,6 +74,10 @@ static const struct sim_option options[] = {
 	  "Milliseconds after an accepted send at which each status\n"
 	  "webhook is posted; -1 leaves that status out (default\n"
 	  "50,100,200)." },
+	{ "webhook-senders", "N", OPT_FN, 0, set_senders,
+	  "Webhooks posted at once, each sender with its own connection\n"
+	  "(default 1: strictly in due order). Meta posts from many\n"
+	  "servers; more senders keep up with thousands of statuses/s." },
 	{ "all-windows-open", NULL, F(all_windows_open),
 	  "Treat customers never heard from as inside the 24-hour window\n"
 	  "(a window closed through /_sim/window stays closed)." },
@@ -176,6 +181,23 @@ set_delays(struct sim_config *cfg, const char *arg, char **cause)
 		cfg->delays[i] = v;
 		p = end + 1;
 	}
+	return 0;
+}
+
+static int
+set_senders(struct sim_config *cfg, const char *arg, char **cause)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end != '\0' || errno != 0 || v < 1 || v > 64) {
+		*cause = xasprintf("--webhook-senders '%s': expected 1 to 64",
+		    arg);
+		return -1;
+	}
+	cfg->webhook_senders = (size_t)v;
 	return 0;
 }
 
@@ -371,6 +393,7 @@ cmd_serve(int argc, char **argv)
 	ho.secret = secret;
 	ho.secret_len = secret_len;
 	ho.stats = state_stats(sim.state);
+	ho.senders = cfg.webhook_senders;
 	if (hooks_start(&sim.hooks, &ho, &cause) != 0)
 		goto fail;
 	memset(&hto, 0, sizeof hto);
