@@ -56,6 +56,8 @@ struct relay_config {
 	long long max_attempts;
 	long long request_timeout;
 	long long ambiguous_timeout;
+	long long send_concurrency;
+	int read_receipts;
 
 	/* [log] */
 	char *log_level;

@@ -220,6 +220,7 @@ route_metrics(struct server *srv, struct request *r)
 	struct server_counters *k = &srv->counters;
 	struct store *st = server_reader(srv);
 	struct committer_stats cs;
+	struct outbound_stats os;
 	int64_t queued;
 	struct buf b;
 	enum MHD_Result rc;
@@ -268,6 +269,27 @@ route_metrics(struct server *srv, struct request *r)
 		metric(&b, "glivi_outbound_queued",
 		    "Agent messages waiting to be sent to WhatsApp.", "gauge",
 		    (uint64_t)queued);
+	outbound_get_stats(srv->outbound, &os);
+	metric(&b, "glivi_outbound_sent_total",
+	    "Agent messages the Graph API accepted.", "counter", os.sent);
+	metric(&b, "glivi_outbound_retried_total",
+	    "Sends refused transiently and queued again.", "counter",
+	    os.retried);
+	metric(&b, "glivi_outbound_failed_total",
+	    "Agent messages failed for good.", "counter", os.failed);
+	if (st != NULL && store_read_receipts_queued(st, &queued) == 0)
+		metric(&b, "glivi_read_receipts_queued",
+		    "Read receipts owed to WhatsApp.", "gauge",
+		    (uint64_t)queued);
+	metric(&b, "glivi_read_receipts_sent_total",
+	    "Read receipts the Graph API accepted.", "counter",
+	    os.receipts_sent);
+	metric(&b, "glivi_read_receipts_retried_total",
+	    "Read receipts refused transiently and queued again.", "counter",
+	    os.receipts_retried);
+	metric(&b, "glivi_read_receipts_dropped_total",
+	    "Read receipts refused for good or out of attempts (logged).",
+	    "counter", os.receipts_dropped);
 	metric(&b, "glivi_unauthorized_total",
 	    "Agent API requests refused for a missing, bad or revoked token.",
 	    "counter", atomic_load(&k->unauthorized));

@@ -1753,7 +1753,8 @@ store_counts(struct store *st)
 {
 	static const char *tables[] = { "webhooks", "events", "quarantine",
 		"contacts", "conversations", "messages", "statuses", "orders",
-		"notes", "agents", "templates", "changes", NULL };
+		"notes", "agents", "templates", "changes", "read_receipts",
+		NULL };
 	cJSON *o = cJSON_CreateObject();
 
 	for (size_t i = 0; tables[i] != NULL; i++) {
