@@ -18,6 +18,7 @@
 #include "core/netaddr.h"
 #include "core/secret.h"
 #include "core/xalloc.h"
+#include "sim/graph.h"
 #include "sim/hooks.h"
 #include "sim/httpd.h"
 #include "sim/sim.h"
@@ -109,7 +110,8 @@ usage(FILE *f)
 		fprintf(f, "      %s\n", h);
 	}
 	fprintf(f, "\nControl API: POST /_sim/inject, /_sim/inbound, "
-	    "/_sim/status, /_sim/window,\n/_sim/reset; GET /_sim/sent, "
+	    "/_sim/status, /_sim/window,\n/_sim/templates, /_sim/reset; GET "
+	    "/_sim/sent, /_sim/templates, "
 	    "/_sim/read, /_sim/stats (see docs/simulator.md).\n");
 }
 
@@ -387,6 +389,7 @@ cmd_serve(int argc, char **argv)
 	}
 
 	sim.state = state_new();
+	state_templates_set(sim.state, graph_default_templates(), 0, 1);
 	memset(&ho, 0, sizeof ho);
 	ho.url = cfg.webhook_url;
 	ho.cacert = cfg.webhook_cacert;

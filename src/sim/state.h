@@ -26,6 +26,7 @@ struct state_stats {
 	atomic_uint_fast64_t webhooks_failed;  /* attempts not answered 200 */
 	atomic_uint_fast64_t webhooks_dropped; /* given up on */
 	atomic_uint_fast64_t inbound_posted;
+	atomic_uint_fast64_t templates_served; /* GETs of message_templates */
 };
 
 /* The errors tests can inject, in the order of the docs. */
@@ -42,8 +43,9 @@ enum state_error {
 	INJ_COUNT
 };
 
-/* Which requests to /messages an injection applies to. */
-enum state_on { ON_SEND, ON_MARK_READ, ON_ANY };
+/* Which requests an injection applies to: sends or mark-reads to
+ * /messages (ON_ANY: either), or GETs of message_templates. */
+enum state_on { ON_SEND, ON_MARK_READ, ON_ANY, ON_TEMPLATES };
 
 struct state_injection {
 	enum state_error error;
@@ -99,7 +101,31 @@ cJSON *state_find_send(struct state *, const char *wamid);
 cJSON *state_sent_json(struct state *);
 cJSON *state_reads_json(struct state *);
 cJSON *state_stats_json(struct state *);
-/* Clears the records, the counters and the pending injections. */
+/*
+ * The WABA's templates as Graph lists them: a JSON array of objects with
+ * at least name, language, status, category and id (strings). Set takes
+ * the array over and becomes the defaults restored by state_reset when
+ * defaults is set. page_size > 0 caps every page at that many.
+ */
+void state_templates_set(struct state *, cJSON *list, long page_size,
+    int defaults);
+/* A copy of the list, and the page cap. */
+cJSON *state_templates_json(struct state *, long *page_size);
+/* A copy of the template with this name and language, or NULL. */
+cJSON *state_template_find(struct state *, const char *name,
+    const char *language);
+/* The next count GETs of message_templates answer status and body as is,
+ * followed by pad spaces (a big answer that is still JSON). */
+void state_templates_raw(struct state *, unsigned status, const char *body,
+    size_t pad, long count);
+/* Takes one raw answer if any is pending: 1, *body (caller frees) and
+ * *len. */
+int state_templates_take_raw(struct state *, unsigned *status, char **body,
+    size_t *len);
+long state_templates_raw_pending(struct state *);
+
+/* Clears the records, the counters and the pending injections; the
+ * templates go back to the defaults. */
 void state_reset(struct state *);
 
 #endif
