@@ -127,6 +127,10 @@ static const struct option_def relay_options[] = {
 	  C(read_receipts),
 	  "When an agent marks a conversation read, tell WhatsApp, so the\n"
 	  "customer sees blue ticks on the newest message the agent read." },
+	{ "outbound", "template_refresh", OPT_DURATION, "1h", 1, 7 * DAY, 0,
+	  C(template_refresh),
+	  "How often each WABA's message templates (waba_id of the\n"
+	  "[number.*] sections) are read from the Graph API; also at start." },
 
 	{ "log", "level", OPT_ENUM, "info", 0, 0, 0, C(log_level),
 	  "debug, info, warn or error. Logs never hold message text or\n"

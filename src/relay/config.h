@@ -58,6 +58,7 @@ struct relay_config {
 	long long ambiguous_timeout;
 	long long send_concurrency;
 	int read_receipts;
+	long long template_refresh;
 
 	/* [log] */
 	char *log_level;

@@ -27,6 +27,7 @@
 #include "relay/outbound.h"
 #include "relay/config.h"
 #include "relay/server.h"
+#include "relay/templates.h"
 #include "relay/store.h"
 
 struct command {
@@ -212,6 +213,13 @@ cmd_serve(int argc, char **argv)
 		    &cause);
 		if (srv.outbound == NULL)
 			goto fail;
+		srv.templates = templates_start(&cfg, committer, access_token,
+		    &cause);
+		if (srv.templates == NULL && cause != NULL)
+			goto fail;
+		if (srv.templates == NULL)
+			log_info("no waba_id in any [number.*]: message "
+			    "templates are not read from the Graph API");
 	} else
 		log_warn("no [meta] access_token_file: replies stay queued");
 	if (server_start(&srv, &cfg, committer, &cause) != 0)
@@ -235,6 +243,7 @@ fail:
 	die("serve", cause);
 	cause = NULL;
 	outbound_stop(srv.outbound);
+	templates_stop(srv.templates);
 	committer_stop(committer);
 out:
 	committer_free(committer);

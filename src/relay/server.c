@@ -26,6 +26,7 @@
 #include "relay/api.h"
 #include "relay/events.h"
 #include "relay/outbound.h"
+#include "relay/templates.h"
 #include "relay/store.h"
 #include "relay/webhook.h"
 
@@ -221,6 +222,7 @@ route_metrics(struct server *srv, struct request *r)
 	struct store *st = server_reader(srv);
 	struct committer_stats cs;
 	struct outbound_stats os;
+	struct templates_stats ts;
 	int64_t queued;
 	struct buf b;
 	enum MHD_Result rc;
@@ -290,6 +292,13 @@ route_metrics(struct server *srv, struct request *r)
 	metric(&b, "glivi_read_receipts_dropped_total",
 	    "Read receipts refused for good or out of attempts (logged).",
 	    "counter", os.receipts_dropped);
+	templates_get_stats(srv->templates, &ts);
+	metric(&b, "glivi_template_lists_read_total",
+	    "Complete template lists read from the Graph API.", "counter",
+	    ts.fetches);
+	metric(&b, "glivi_template_list_failures_total",
+	    "Template list reads that failed (tried again later).", "counter",
+	    ts.failures);
 	metric(&b, "glivi_unauthorized_total",
 	    "Agent API requests refused for a missing, bad or revoked token.",
 	    "counter", atomic_load(&k->unauthorized));
@@ -578,9 +587,12 @@ server_stop(struct server *srv)
 	listen_fd = MHD_quiesce_daemon(srv->daemon);
 	if (listen_fd != MHD_INVALID_SOCKET)
 		shutdown(listen_fd, SHUT_RDWR);
-	/* The sender records outcomes through the committer: stop it first. */
+	/* The sender and the template reader record through the committer:
+	 * stop them first. */
 	outbound_stop(srv->outbound);
 	srv->outbound = NULL;
+	templates_stop(srv->templates);
+	srv->templates = NULL;
 	committer_stop(srv->committer);
 	events_stop(srv->events);
 	/* Give answered responses a moment to leave before closing. */

@@ -32,6 +32,7 @@ struct server_counters {
 
 struct events;
 struct outbound;
+struct templates;
 struct store;
 struct inflight;
 
@@ -40,6 +41,7 @@ struct server {
 	struct committer *committer;
 	struct events *events;
 	struct outbound *outbound; /* NULL when no access token is set */
+	struct templates *templates; /* NULL too, or without a waba_id */
 	struct MHD_Daemon *daemon;
 	/* Reader connections, one per HTTP thread, closed at stop. */
 	pthread_mutex_t readers_lock;

@@ -73,7 +73,7 @@ def wait_for(cond, what, timeout=DEADLINE):
 class Pair:
     """A relay and a simulator pointed at each other, with an agent."""
 
-    def __init__(self, certs, outbound=None, sim_extra=()):
+    def __init__(self, certs, outbound=None, sim_extra=(), relay_kw=None):
         self.certs = certs
         self.sim_extra = list(sim_extra)
         self.outbound = dict(OUTBOUND)
@@ -84,7 +84,8 @@ class Pair:
         self.simdir = tempfile.mkdtemp(prefix="glivi-outbound-sim-")
         self.token_file = os.path.join(self.simdir, "access_token")
         R.write_secret(self.token_file, S.TOKEN)
-        self.relay = R.Relay(certs=certs, extra=self._extra(0))
+        self.relay = R.Relay(certs=certs, extra=self._extra(0),
+                             **(relay_kw or {}))
 
     def _extra(self, port):
         """The [meta] keys the relay's own writer leaves out (a second
