@@ -74,7 +74,7 @@ control_inject(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 {
 	static const char *ons[] = { "send", "mark_read", "any", "templates" };
 	struct state_injection inj;
-	enum MHD_Result rc;
+	enum MHD_Result rc = MHD_NO;
 	const char *name, *on;
 	cJSON *body, *o, *q;
 	int64_t v;
@@ -366,7 +366,7 @@ control_inbound(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 	char wamid[160] = "", ts[24], *webhook, *cause = NULL;
 	cJSON *body, *raw, *contact = NULL, *o;
 	int64_t at = (int64_t)time(NULL);
-	enum MHD_Result rc;
+	enum MHD_Result rc = MHD_NO;
 	long status;
 
 	if ((body = body_object(r, &rc)) == NULL)
@@ -490,7 +490,7 @@ control_status(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 	char *webhook, *cause = NULL;
 	cJSON *body, *sent, *o;
 	int64_t code = 0, at = (int64_t)time(NULL);
-	enum MHD_Result rc;
+	enum MHD_Result rc = MHD_NO;
 	long http;
 
 	if ((body = body_object(r, &rc)) == NULL)
@@ -536,7 +536,7 @@ control_window(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 	const char *customer;
 	const cJSON *open;
 	int64_t age = 0, now = (int64_t)time(NULL);
-	enum MHD_Result rc;
+	enum MHD_Result rc = MHD_NO;
 	cJSON *body, *o;
 
 	if ((body = body_object(r, &rc)) == NULL)
@@ -595,7 +595,7 @@ control_templates(struct sim *s, struct httpd_req *r,
     const struct sim_args *a)
 {
 	const cJSON *list, *t, *raw;
-	enum MHD_Result rc;
+	enum MHD_Result rc = MHD_NO;
 	cJSON *body, *o;
 	int64_t v, page_size = 0, status = 200, count = 1, pad = 0;
 	long served_size;

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -791,15 +792,6 @@ check_send(struct send *m, const cJSON *body, struct refusal *f)
 
 /* -- accepting a send --------------------------------------------------- */
 
-static double
-unix_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
-}
-
 static void
 schedule_statuses(struct sim *s, const struct sim_number *n,
     const char *wamid, const struct send *m, long fail_code, int in_window)
@@ -882,7 +874,10 @@ accept_send(struct sim *s, struct httpd_req *r, const struct sim_number *n,
 	jx_add_str(e, "template", m->is_template ? m->tmpl_name : NULL);
 	jx_add_str(e, "context_message_id", m->context_id);
 	cJSON_AddStringToObject(e, "outcome", outcome);
-	cJSON_AddNumberToObject(e, "received_at", unix_now());
+	/* When Meta got it: its rate limits count arrivals, not how long
+	 * this process took to get to it. */
+	cJSON_AddNumberToObject(e, "received_at",
+	    floor(r->arrived * 1000) / 1000);
 	cJSON_AddItemToObject(e, "request", cJSON_Duplicate(m->body, 1));
 	state_record_send(s->state, e);
 	atomic_fetch_add(&state_stats(s->state)->sends_accepted, 1);
@@ -963,7 +958,8 @@ mark_read(struct sim *s, struct httpd_req *r, const struct sim_number *n,
 	cJSON_AddStringToObject(e, "number", n->id);
 	cJSON_AddStringToObject(e, "message_id", id);
 	cJSON_AddBoolToObject(e, "typing_indicator", ti != NULL);
-	cJSON_AddNumberToObject(e, "received_at", unix_now());
+	cJSON_AddNumberToObject(e, "received_at",
+	    floor(r->arrived * 1000) / 1000);
 	state_record_read(s->state, e);
 	atomic_fetch_add(&state_stats(s->state)->mark_read, 1);
 	if (hold) {
