@@ -245,6 +245,8 @@ fail:
 	outbound_stop(srv.outbound);
 	templates_stop(srv.templates);
 	committer_stop(committer);
+	outbound_free(srv.outbound);
+	templates_free(srv.templates);
 out:
 	committer_free(committer);
 	store_close(st);

@@ -120,6 +120,7 @@ struct outbound {
 	pthread_cond_t cond;	 /* a batch committed (for the last waits) */
 	atomic_int stopping;
 	int pending;		 /* something committed: look again */
+	int stopped;		 /* the thread and the multi handle are gone */
 	struct batch *committed; /* batches back from the committer */
 	size_t outstanding;	 /* batches submitted, not yet back */
 
@@ -1281,7 +1282,7 @@ outbound_start(const struct relay_config *cfg, struct committer *committer,
 		*cause = xasprintf("cannot start the sender: %s",
 		    strerror(rc));
 		o->thread = 0;
-		outbound_stop(o);
+		outbound_free(o);
 		return NULL;
 	}
 	return o;
@@ -1295,12 +1296,14 @@ outbound_notify(void *arg)
 
 	if (o == NULL)
 		return;
+	/* Under the lock: outbound_stop cleans the multi handle up only
+	 * after it has said so under the same lock. */
 	pthread_mutex_lock(&o->lock);
 	was = o->pending;
 	o->pending = 1;
-	pthread_mutex_unlock(&o->lock);
-	if (!was)
+	if (!was && !o->stopped)
 		curl_multi_wakeup(o->multi);
+	pthread_mutex_unlock(&o->lock);
 }
 
 void
@@ -1320,13 +1323,16 @@ outbound_get_stats(struct outbound *o, struct outbound_stats *s)
 void
 outbound_stop(struct outbound *o)
 {
-	if (o == NULL)
+	if (o == NULL || o->stopped)
 		return;
 	atomic_store(&o->stopping, 1);
 	if (o->thread != 0) {
 		curl_multi_wakeup(o->multi);
 		pthread_join(o->thread, NULL);
 	}
+	pthread_mutex_lock(&o->lock);
+	o->stopped = 1;
+	pthread_mutex_unlock(&o->lock);
 	for (size_t i = 0; i < o->nxfers; i++) {
 		curl_easy_cleanup(o->xfers[i].easy);
 		free(o->xfers[i].url);
@@ -1341,6 +1347,14 @@ outbound_stop(struct outbound *o)
 		pace_free(o->numbers[i].pace);
 	free(o->numbers);
 	free(o->busy);
+}
+
+void
+outbound_free(struct outbound *o)
+{
+	if (o == NULL)
+		return;
+	outbound_stop(o);
 	pthread_mutex_destroy(&o->lock);
 	pthread_cond_destroy(&o->cond);
 	free(o);

@@ -17,9 +17,14 @@ struct outbound;
 
 struct outbound *outbound_start(const struct relay_config *,
     struct committer *, const char *access_token, char **cause);
-/* Something was committed (maybe a new queued message): look now. */
+/* Something was committed (maybe a new queued message): look now. Safe
+ * from any thread until outbound_free. */
 void outbound_notify(void *outbound);
+/* Ends the thread, recording every outcome first (the committer must
+ * still run); notifications and stats are harmless afterwards. */
 void outbound_stop(struct outbound *);
+/* Stops it if need be and frees it: once nothing can call it any more. */
+void outbound_free(struct outbound *);
 
 /*
  * The Graph API body for a queued message: the agent's request (as the

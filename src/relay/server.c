@@ -588,11 +588,10 @@ server_stop(struct server *srv)
 	if (listen_fd != MHD_INVALID_SOCKET)
 		shutdown(listen_fd, SHUT_RDWR);
 	/* The sender and the template reader record through the committer:
-	 * stop them first. */
+	 * stop them first. They are freed once no commit can notify them and
+	 * no /metrics request can read them. */
 	outbound_stop(srv->outbound);
-	srv->outbound = NULL;
 	templates_stop(srv->templates);
-	srv->templates = NULL;
 	committer_stop(srv->committer);
 	events_stop(srv->events);
 	/* Give answered responses a moment to leave before closing. */
@@ -605,6 +604,10 @@ server_stop(struct server *srv)
 	}
 	MHD_stop_daemon(srv->daemon);
 	srv->daemon = NULL;
+	outbound_free(srv->outbound);
+	srv->outbound = NULL;
+	templates_free(srv->templates);
+	srv->templates = NULL;
 	if (listen_fd != MHD_INVALID_SOCKET)
 		close(listen_fd);
 	events_free(srv->events);

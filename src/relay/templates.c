@@ -47,6 +47,7 @@ struct templates {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* on CLOCK_MONOTONIC; signalled at stop */
 	atomic_int stopping;
+	int stopped; /* joined: only the stats are left */
 	atomic_uint_fast64_t fetches, failures;
 };
 
@@ -590,7 +591,7 @@ templates_start(const struct relay_config *cfg, struct committer *committer,
 		    strerror(rc));
 		atomic_store(&t->stopping, 1);
 		t->thread = 0;
-		templates_stop(t);
+		templates_free(t);
 		return NULL;
 	}
 	return t;
@@ -609,7 +610,7 @@ templates_get_stats(struct templates *t, struct templates_stats *s)
 void
 templates_stop(struct templates *t)
 {
-	if (t == NULL)
+	if (t == NULL || t->stopped)
 		return;
 	pthread_mutex_lock(&t->lock);
 	atomic_store(&t->stopping, 1);
@@ -617,9 +618,19 @@ templates_stop(struct templates *t)
 	pthread_mutex_unlock(&t->lock);
 	if (t->thread != 0)
 		pthread_join(t->thread, NULL);
+	t->stopped = 1;
 	for (struct curl_slist *h = t->headers; h != NULL; h = h->next)
 		explicit_bzero(h->data, strlen(h->data));
 	curl_slist_free_all(t->headers);
+	t->headers = NULL;
+}
+
+void
+templates_free(struct templates *t)
+{
+	if (t == NULL)
+		return;
+	templates_stop(t);
 	for (size_t i = 0; i < t->nwabas; i++)
 		free(t->wabas[i].id);
 	free(t->wabas);

@@ -21,7 +21,10 @@ struct templates;
 /* NULL without an error when no [number.*] names a waba_id. */
 struct templates *templates_start(const struct relay_config *,
     struct committer *, const char *access_token, char **cause);
+/* Ends the thread (the committer must still run); stats stay readable. */
 void templates_stop(struct templates *);
+/* Stops it if need be and frees it. */
+void templates_free(struct templates *);
 
 struct templates_stats {
 	uint64_t fetches;  /* complete lists read */
