@@ -148,6 +148,12 @@ control_inject(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 			    "mark_read, any or templates");
 		}
 	}
+	if (inj.on == ON_TEMPLATES && (inj.number != NULL ||
+	    inj.recipient != NULL)) {
+		cJSON_Delete(body);
+		return control_error(r, 400, "a template list has no number or "
+		    "recipient: leave them out with \"on\": \"templates\"");
+	}
 	pending = state_inject_add(s->state, &inj);
 	log_info("control: injected %s x%ld (on %s)%s%s",
 	    state_error_name(inj.error), inj.count, ons[inj.on],

@@ -691,6 +691,10 @@ class TestTemplateList(SimCase):
             self.assertEqual((status, doc), (200, b"not json" + b" " * 10))
         status, doc = self.page()
         self.assertEqual(len(doc["data"]), 4)
+        status, doc = self.sim.request("POST", "/_sim/inject", {
+            "error": "server_error", "on": "templates",
+            "number": R.MAIN}, token=None)
+        self.assertEqual(status, 400, doc)
         self.sim.control("POST", "inject", {"error": "server_error",
                                             "on": "templates"})
         to = customer()
