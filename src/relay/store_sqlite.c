@@ -2459,18 +2459,23 @@ store_template_sync(struct store *st, const struct store_template *t,
     int64_t now, int *changed)
 {
 	/* Written, and stamped, only when something differs: a refresh that
-	 * finds nothing new changes nothing a client syncs. */
+	 * finds nothing new changes nothing a client syncs. Meta's list does
+	 * not always say why a template was rejected or paused; the reason a
+	 * status webhook gave stays until the status changes. */
 	sqlite3_stmt *s = prep(st, "INSERT INTO templates(waba_id, template_id, "
 	    "name, language, status, reason, category, updated_at, components, "
 	    "parameter_format) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
 	    "ON CONFLICT(waba_id, template_id) DO UPDATE SET "
 	    "name = excluded.name, language = excluded.language, "
-	    "status = excluded.status, reason = excluded.reason, "
+	    "reason = CASE WHEN excluded.reason IS NOT NULL THEN "
+	    "excluded.reason WHEN status IS NOT excluded.status THEN NULL "
+	    "ELSE reason END, status = excluded.status, "
 	    "category = excluded.category, components = excluded.components, "
 	    "parameter_format = excluded.parameter_format, "
 	    "updated_at = excluded.updated_at WHERE "
 	    "name IS NOT excluded.name OR language IS NOT excluded.language OR "
-	    "status IS NOT excluded.status OR reason IS NOT excluded.reason OR "
+	    "status IS NOT excluded.status OR (excluded.reason IS NOT NULL AND "
+	    "reason IS NOT excluded.reason) OR "
 	    "category IS NOT excluded.category OR "
 	    "components IS NOT excluded.components OR "
 	    "parameter_format IS NOT excluded.parameter_format RETURNING id");

@@ -7,7 +7,7 @@ Covered: the list reaches sync and the stream; a WABA shared by two
 numbers is read once; a refresh that finds nothing new changes nothing
 (no re-stamped entities); a change on Meta's side (a status, a new
 template, one gone: a tombstone) shows after the next refresh, read over
-several pages; failed and hostile answers (HTTP errors, not JSON, a page
+several pages; a status webhook's reason outlives lists that give none; failed and hostile answers (HTTP errors, not JSON, a page
 past 4 MiB, paging that goes round in a circle or points elsewhere, a next
 page without a cursor, unusable entries) are logged, tried again, and
 change nothing they should not; the relay goes on serving meanwhile.
@@ -262,6 +262,49 @@ class Templates(T.OutboundCase):
         self.assertNotIn("Hi {{1}}", log)
         status, _, _ = p.relay.request("GET", "/healthz")
         self.assertEqual(status, 200)
+
+    def test_6_a_webhooks_reason_outlives_lists_that_do_not_give_one(self):
+        p = self.pair(outbound=FAST, relay_kw=MAIN_ONLY)
+        self.wait_listed(p, 4)
+        listed = self.sim_list(p)
+        for t in listed:
+            if key(t) == ("order_update", "de"):
+                t["status"] = "REJECTED"
+        p.control("POST", "templates", {"templates": listed})
+        body = json.dumps({"object": "whatsapp_business_account", "entry": [
+            {"id": S.WABA, "time": 1785312600, "changes": [{
+                "field": "message_template_status_update",
+                "value": {"event": "REJECTED",
+                          "message_template_id": 1192837465019285,
+                          "message_template_name": "order_update",
+                          "message_template_language": "de",
+                          "reason": "INCORRECT_CATEGORY"}}]}]})
+        status, _, _ = p.relay.post_webhook(body)
+        self.assertEqual(status, 200)
+
+        def rejected():
+            by, cursor = self.wait_listed(p, 4)
+            t = by[("order_update", "de")]
+            return cursor if (t["status"], t["reason"]) == (
+                "REJECTED", "INCORRECT_CATEGORY") else None
+        cursor = T.wait_for(rejected, "the webhook's reason")
+        # Lists that say REJECTED without a reason keep it, and stamp
+        # nothing.
+        self.wait_reads(p, "two more refreshes", lists=2)
+        ts, _ = self.templates(p, cursor)
+        self.assertEqual(ts, [])
+        # Approved again: the old reason goes with the old status.
+        for t in listed:
+            if key(t) == ("order_update", "de"):
+                t["status"] = "APPROVED"
+        p.control("POST", "templates", {"templates": listed})
+
+        def approved():
+            ts, _ = self.templates(p, cursor)
+            return ts[0]["data"] if ts and \
+                ts[0]["data"]["status"] == "APPROVED" else None
+        t = T.wait_for(approved, "the template approved again")
+        self.assertIsNone(t["reason"])
 
     def test_5_no_waba_no_reads(self):
         p = self.pair(outbound=FAST)
