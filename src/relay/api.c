@@ -922,7 +922,7 @@ read_apply(struct write *w, struct store *st, struct fault *f)
 	cJSON *conv, *read_by;
 	char agent[32], *wamid = NULL;
 	int64_t mid = 0;
-	int rc;
+	int rc, queued;
 
 	if (conversation(w, st, &c, f) != 0)
 		return -1;
@@ -951,6 +951,12 @@ read_apply(struct write *w, struct store *st, struct fault *f)
 	rc = store_set(st, STORE_CONVERSATION, c.id, "read_by", &v);
 	cJSON_Delete(read_by);
 	if (rc != 0)
+		return -1;
+	/* The customer sees blue ticks up to the newest message of theirs
+	 * the agent read; the sender tells WhatsApp, in the same commit's
+	 * wake. Reads of messages marked before change nothing. */
+	if (w->srv->cfg->read_receipts && store_read_receipt_queue(st, c.id,
+	    mid, w->now, &queued) != 0)
 		return -1;
 	return answer_entity(w, st, STORE_CONVERSATION, c.id);
 }

@@ -57,6 +57,9 @@ struct relay_config {
 	long long max_attempts;
 	long long request_timeout;
 	long long ambiguous_timeout;
+	long long send_concurrency;
+	int read_receipts;
+	long long template_refresh;
 
 	/* [log] */
 	char *log_level;

@@ -28,6 +28,7 @@
 #include "relay/outbound.h"
 #include "relay/config.h"
 #include "relay/server.h"
+#include "relay/templates.h"
 #include "relay/store.h"
 
 struct command {
@@ -217,6 +218,13 @@ cmd_serve(int argc, char **argv)
 		    &cause);
 		if (srv.fetcher == NULL)
 			goto fail;
+		srv.templates = templates_start(&cfg, committer, access_token,
+		    &cause);
+		if (srv.templates == NULL && cause != NULL)
+			goto fail;
+		if (srv.templates == NULL)
+			log_info("no waba_id in any [number.*]: message "
+			    "templates are not read from the Graph API");
 	} else
 		log_warn("no [meta] access_token_file: replies stay queued "
 		    "and media is not fetched");
@@ -243,7 +251,10 @@ fail:
 	outbound_stop(srv.outbound);
 	fetcher_stop(srv.fetcher);
 	fetcher_free(srv.fetcher);
+	templates_stop(srv.templates);
 	committer_stop(committer);
+	outbound_free(srv.outbound);
+	templates_free(srv.templates);
 out:
 	committer_free(committer);
 	store_close(st);

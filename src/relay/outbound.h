@@ -1,7 +1,7 @@
 /*
- * The outbound sender: one thread that hands queued agent messages to the
- * Graph API, within Meta's rate limits, and records each outcome through
- * the committer. A send whose answer was lost after the request went out is
+ * The outbound sender: one thread that hands queued agent messages and
+ * read receipts to the Graph API, many requests at a time, within Meta's
+ * rate limits, and records each outcome through the committer. A send whose answer was lost after the request went out is
  * never sent again blindly: it waits for the status webhook that echoes its
  * id (biz_opaque_callback_data).
  */
@@ -17,9 +17,14 @@ struct outbound;
 
 struct outbound *outbound_start(const struct relay_config *,
     struct committer *, const char *access_token, char **cause);
-/* Something was committed (maybe a new queued message): look now. */
+/* Something was committed (maybe a new queued message): look now. Safe
+ * from any thread until outbound_free. */
 void outbound_notify(void *outbound);
+/* Ends the thread, recording every outcome first (the committer must
+ * still run); notifications and stats are harmless afterwards. */
 void outbound_stop(struct outbound *);
+/* Stops it if need be and frees it: once nothing can call it any more. */
+void outbound_free(struct outbound *);
 
 /*
  * The Graph API body for a queued message: the agent's request (as the
@@ -41,5 +46,22 @@ enum outbound_verdict {
  * *failure (caller deletes) describes a refusal. */
 enum outbound_verdict outbound_classify(long http_status, const char *body,
     char **wamid, cJSON **failure, int *pair_limited);
+
+/* The body that marks an inbound message read (caller frees), and the
+ * verdict on Meta's answer to it: ACCEPTED, RETRY or FAILED. */
+char *outbound_read_body(const char *wamid);
+enum outbound_verdict outbound_classify_read(long http_status,
+    const char *body, cJSON **failure);
+
+struct outbound_stats {
+	uint64_t sent;	   /* messages Meta accepted */
+	uint64_t retried;  /* transient refusals, tried again later */
+	uint64_t failed;   /* messages failed for good */
+	uint64_t receipts_sent;
+	uint64_t receipts_retried;
+	uint64_t receipts_dropped; /* refused for good, or out of attempts */
+};
+/* Counters since start; all zero without a sender (NULL). */
+void outbound_get_stats(struct outbound *, struct outbound_stats *);
 
 #endif

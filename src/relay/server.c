@@ -28,6 +28,7 @@
 #include "relay/fetcher.h"
 #include "relay/media.h"
 #include "relay/outbound.h"
+#include "relay/templates.h"
 #include "relay/store.h"
 #include "relay/webhook.h"
 
@@ -238,6 +239,8 @@ route_metrics(struct server *srv, struct request *r)
 	struct server_counters *k = &srv->counters;
 	struct store *st = server_reader(srv);
 	struct committer_stats cs;
+	struct outbound_stats os;
+	struct templates_stats ts;
 	int64_t queued;
 	struct buf b;
 	enum MHD_Result rc;
@@ -286,6 +289,34 @@ route_metrics(struct server *srv, struct request *r)
 		metric(&b, "glivi_outbound_queued",
 		    "Agent messages waiting to be sent to WhatsApp.", "gauge",
 		    (uint64_t)queued);
+	outbound_get_stats(srv->outbound, &os);
+	metric(&b, "glivi_outbound_sent_total",
+	    "Agent messages the Graph API accepted.", "counter", os.sent);
+	metric(&b, "glivi_outbound_retried_total",
+	    "Sends refused transiently and queued again.", "counter",
+	    os.retried);
+	metric(&b, "glivi_outbound_failed_total",
+	    "Agent messages failed for good.", "counter", os.failed);
+	if (st != NULL && store_read_receipts_queued(st, &queued) == 0)
+		metric(&b, "glivi_read_receipts_queued",
+		    "Read receipts owed to WhatsApp.", "gauge",
+		    (uint64_t)queued);
+	metric(&b, "glivi_read_receipts_sent_total",
+	    "Read receipts the Graph API accepted.", "counter",
+	    os.receipts_sent);
+	metric(&b, "glivi_read_receipts_retried_total",
+	    "Read receipts refused transiently and queued again.", "counter",
+	    os.receipts_retried);
+	metric(&b, "glivi_read_receipts_dropped_total",
+	    "Read receipts refused for good or out of attempts (logged).",
+	    "counter", os.receipts_dropped);
+	templates_get_stats(srv->templates, &ts);
+	metric(&b, "glivi_template_lists_read_total",
+	    "Complete template lists read from the Graph API.", "counter",
+	    ts.fetches);
+	metric(&b, "glivi_template_list_failures_total",
+	    "Template list reads that failed (tried again later).", "counter",
+	    ts.failures);
 	metric(&b, "glivi_unauthorized_total",
 	    "Agent API requests refused for a missing, bad or revoked token.",
 	    "counter", atomic_load(&k->unauthorized));
@@ -598,9 +629,11 @@ server_stop(struct server *srv)
 	listen_fd = MHD_quiesce_daemon(srv->daemon);
 	if (listen_fd != MHD_INVALID_SOCKET)
 		shutdown(listen_fd, SHUT_RDWR);
-	/* The sender records outcomes through the committer: stop it first. */
+	/* The sender and the template reader record through the committer:
+	 * stop them first. They are freed once no commit can notify them and
+	 * no /metrics request can read them. */
 	outbound_stop(srv->outbound);
-	srv->outbound = NULL;
+	templates_stop(srv->templates);
 	/* Waiting media requests are answered (resumed) here; a request
 	 * that comes meanwhile finds the fetcher stopping. */
 	fetcher_stop(srv->fetcher);
@@ -616,6 +649,10 @@ server_stop(struct server *srv)
 	}
 	MHD_stop_daemon(srv->daemon);
 	srv->daemon = NULL;
+	outbound_free(srv->outbound);
+	srv->outbound = NULL;
+	templates_free(srv->templates);
+	srv->templates = NULL;
 	if (listen_fd != MHD_INVALID_SOCKET)
 		close(listen_fd);
 	events_free(srv->events);

@@ -34,6 +34,7 @@ struct events;
 struct fetcher;
 struct media_req;
 struct outbound;
+struct templates;
 struct store;
 struct inflight;
 
@@ -43,6 +44,7 @@ struct server {
 	struct events *events;
 	struct outbound *outbound; /* NULL when no access token is set */
 	struct fetcher *fetcher;   /* likewise */
+	struct templates *templates; /* NULL too, or without a waba_id */
 	struct MHD_Daemon *daemon;
 	/* Reader connections, one per HTTP thread, closed at stop. */
 	pthread_mutex_t readers_lock;

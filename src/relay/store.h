@@ -160,9 +160,20 @@ struct store_template {
 	const char *status;
 	const char *reason;
 	const char *category;
+	const cJSON *components;      /* as Meta lists them; NULL: keep */
+	const char *parameter_format; /* POSITIONAL or NAMED */
 };
+/* A status update (webhook): what it does not say is kept. */
 int store_template_upsert(struct store *, const struct store_template *,
     int64_t now, int64_t *id);
+/* A template as Meta's list shows it: written and stamped only when it
+ * differs from what is stored (*changed). */
+int store_template_sync(struct store *, const struct store_template *,
+    int64_t now, int *changed);
+/* Removes (with a tombstone) every template of the WABA whose template_id
+ * is not in keep (sorted in strcmp order). */
+int store_template_prune(struct store *, const char *waba_id,
+    const char *const *keep, size_t nkeep, int64_t *removed);
 
 /* Agents. */
 int store_agent_add(struct store *, const char *name, const char *role,
@@ -334,5 +345,30 @@ struct store_media_ref {
 /* 1 when some message's media names id, 0 when none, -1 error. */
 int store_media_referenced(struct store *, const char *id,
     struct store_media_ref *);
+
+/*
+ * Read receipts owed to WhatsApp, one per conversation. Queues one for the
+ * newest inbound message at or before upto (0: the newest of all), unless
+ * one as new is already owed or sent (*queued = 0 then).
+ */
+int store_read_receipt_queue(struct store *, int64_t conversation_id,
+    int64_t upto, int64_t now, int *queued);
+struct store_receipt {
+	int64_t conversation_id;
+	int64_t number_id;
+	int64_t message_id;
+	char wamid[160];
+	char phone_number_id[64];
+	int attempts;
+};
+/* Owed receipts due at now, conversation ids above after, in order. */
+int store_read_receipts_due(struct store *, int64_t now, int64_t after,
+    struct store_receipt *, size_t max, size_t *n);
+/* state: "sent", "failed" (dropped), or "queued" again for a retry at
+ * next_attempt_at. Changes nothing when a newer read replaced message_id. */
+int store_read_receipt_mark(struct store *, int64_t conversation_id,
+    int64_t message_id, const char *state, int count_attempt,
+    int64_t next_attempt_at, int64_t now);
+int store_read_receipts_queued(struct store *, int64_t *n);
 
 #endif

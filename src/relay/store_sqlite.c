@@ -115,6 +115,25 @@ static const char *migrations[] = {
 	"  created_at INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX messages_media_id ON messages("
 	"  json_extract(media, '$.id'));",
+	/*
+	 * 3: read receipts owed to WhatsApp (one row per conversation: the
+	 * newest message to mark read, and once sent, the watermark below
+	 * which nothing is marked again); templates keep their components;
+	 * an index that finds a conversation's queued messages without
+	 * walking its history.
+	 */
+	"CREATE TABLE read_receipts(conversation_id INTEGER PRIMARY KEY,"
+	"  number_id INTEGER NOT NULL, message_id INTEGER NOT NULL,"
+	"  wamid TEXT NOT NULL, ts INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK(state IN ('queued','sent','failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX read_receipts_queued ON read_receipts(conversation_id)"
+	"  WHERE state = 'queued';"
+	"ALTER TABLE templates ADD COLUMN components TEXT;"
+	"ALTER TABLE templates ADD COLUMN parameter_format TEXT;"
+	"CREATE INDEX messages_queued ON messages(conversation_id, id)"
+	"  WHERE status = 'queued';",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -170,6 +189,13 @@ enum stmt {
 	S_READ_BEGIN,
 	S_READ_END,
 	S_ROLLBACK_TO,
+	S_OUTBOUND_DUE,
+	S_RECEIPTS_DUE,
+	S_RECEIPT_MARK,
+	S_OUTBOUND_MARK,
+	S_MSG_CLAIM,
+	S_MSG_DELETE_STANDIN,
+	S_OUTBOUND_ACCEPTED,
 	NSTMT
 };
 
@@ -314,7 +340,8 @@ static const char *stmt_sql[NSTMT] = {
 	[S_ENTITY_AGENT] = "SELECT name, role, created_at, revoked_at"
 			   " FROM agents WHERE id = ?1",
 	[S_ENTITY_TEMPLATE] = "SELECT waba_id, template_id, name, language,"
-			      " status, reason, category, updated_at"
+			      " status, reason, category, updated_at,"
+			      " components, parameter_format"
 			      " FROM templates WHERE id = ?1",
 	[S_MSG_BY_WAMID] = "SELECT id FROM messages WHERE wamid = ?1"
 			   " ORDER BY id LIMIT 1",
@@ -323,6 +350,54 @@ static const char *stmt_sql[NSTMT] = {
 	[S_READ_END] = "COMMIT",
 	[S_RELEASE] = "RELEASE one",
 	[S_ROLLBACK_TO] = "ROLLBACK TO one",
+	[S_OUTBOUND_DUE] =
+	    "SELECT m.id, n.phone_number_id, k.wa_id, "
+	    "k.user_id, m.type, m.wa, m.target_wamid, m.attempts, "
+	    "coalesce(c.last_inbound_at, 0), m.number_id "
+	    "FROM messages m JOIN numbers n ON n.id = m.number_id "
+	    "JOIN conversations c ON c.id = m.conversation_id "
+	    "JOIN contacts k ON k.id = c.contact_id "
+	    /* The IN term lets SQLite use the partial index messages_outbox
+	     * (it does not see that = 'queued' implies it). */
+	    "WHERE m.status IN ('queued', 'sending') AND m.status = 'queued' "
+	    "AND coalesce(m.next_attempt_at, 0) <= ?1 AND m.id > ?3 "
+	    /* A customer's messages go in order: none overtakes an earlier
+	     * one still queued (waiting out a backoff, say). */
+	    "AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.status = "
+	    "'queued' AND p.conversation_id = m.conversation_id AND "
+	    "p.id < m.id) "
+	    "ORDER BY m.id LIMIT ?2",
+	[S_RECEIPTS_DUE] =
+	    "SELECT r.conversation_id, r.number_id, "
+	    "r.message_id, r.wamid, r.attempts, n.phone_number_id "
+	    "FROM read_receipts r JOIN numbers n ON n.id = r.number_id "
+	    "WHERE r.state = 'queued' AND coalesce(r.next_attempt_at, 0) <= ?1 "
+	    "AND r.conversation_id > ?2 ORDER BY r.conversation_id LIMIT ?3",
+	[S_RECEIPT_MARK] =
+	    "UPDATE read_receipts SET state = ?3, "
+	    "attempts = attempts + ?4, next_attempt_at = ?5, updated_at = ?6 "
+	    "WHERE conversation_id = ?1 AND message_id = ?2 AND "
+	    "state = 'queued'",
+	[S_OUTBOUND_MARK] =
+	    "UPDATE messages SET status = ?2, "
+	    "next_attempt_at = ?3, sending_since = ?4, "
+	    "attempts = attempts + ?5, failure = coalesce(?6, failure), "
+	    "status_at = unixepoch() WHERE id = ?1 AND "
+	    "status IN ('queued', 'sending') AND wamid IS NULL",
+	[S_MSG_CLAIM] =
+	    "UPDATE messages SET wamid = ?3 WHERE "
+	    "id = ?1 AND number_id = ?2 AND direction = 'out' AND wamid IS "
+	    "NULL",
+	[S_MSG_DELETE_STANDIN] =
+	    "DELETE FROM messages WHERE id = ?1 AND "
+	    "type = 'external'",
+	[S_OUTBOUND_ACCEPTED] =
+	    "UPDATE messages SET wamid = ?2, "
+	    "failure = CASE WHEN status IN ('queued', 'sending') THEN NULL "
+	    "ELSE failure END, status = CASE WHEN "
+	    "status IN ('queued', 'sending') THEN coalesce(?3, 'sent') ELSE "
+	    "status END, status_at = unixepoch(), sending_since = NULL, "
+	    "next_attempt_at = NULL WHERE id = ?1",
 };
 
 /*
@@ -1567,6 +1642,8 @@ entity_template(struct jw *o, sqlite3_stmt *s)
 	add_col_str(o, "reason", s, 5);
 	add_col_str(o, "category", s, 6);
 	add_col_int(o, "updated_at", s, 7);
+	add_col_json(o, "components", s, 8);
+	add_col_str(o, "parameter_format", s, 9);
 }
 
 static const struct {
@@ -1681,7 +1758,8 @@ store_counts(struct store *st)
 {
 	static const char *tables[] = { "webhooks", "events", "quarantine",
 		"contacts", "conversations", "messages", "statuses", "orders",
-		"notes", "agents", "templates", "changes", "media", NULL };
+		"notes", "agents", "templates", "changes", "media",
+		"read_receipts", NULL };
 	cJSON *o = cJSON_CreateObject();
 
 	for (size_t i = 0; tables[i] != NULL; i++) {
@@ -2125,20 +2203,7 @@ int
 store_outbound_due(struct store *st, int64_t now, int64_t after_id,
     struct store_send *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *s = prep(st, "SELECT m.id, n.phone_number_id, k.wa_id, "
-	    "k.user_id, m.type, m.wa, m.target_wamid, m.attempts, "
-	    "coalesce(c.last_inbound_at, 0), m.number_id "
-	    "FROM messages m JOIN numbers n ON n.id = m.number_id "
-	    "JOIN conversations c ON c.id = m.conversation_id "
-	    "JOIN contacts k ON k.id = c.contact_id "
-	    "WHERE m.status = 'queued' AND coalesce(m.next_attempt_at, 0) <= ?1 "
-	    "AND m.id > ?3 "
-	    /* A customer's messages go in order: none overtakes an earlier
-	     * one still queued (waiting out a backoff, say). */
-	    "AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.status = "
-	    "'queued' AND p.conversation_id = m.conversation_id AND "
-	    "p.id < m.id) "
-	    "ORDER BY m.id LIMIT ?2");
+	sqlite3_stmt *s = st_get(st, S_OUTBOUND_DUE);
 	int rc;
 
 	*n = 0;
@@ -2164,7 +2229,7 @@ store_outbound_due(struct store *st, int64_t now, int64_t after_id,
 		m->last_inbound_at = sqlite3_column_int64(s, 8);
 		m->number_id = sqlite3_column_int64(s, 9);
 	}
-	sqlite3_finalize(s);
+	st_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -2184,11 +2249,7 @@ store_outbound_mark(struct store *st, int64_t id, const char *status,
 {
 	/* Only rows still in the sender's hands: a status webhook that
 	 * claimed the message meanwhile has the last word. */
-	sqlite3_stmt *s = prep(st, "UPDATE messages SET status = ?2, "
-	    "next_attempt_at = ?3, sending_since = ?4, "
-	    "attempts = attempts + ?5, failure = coalesce(?6, failure), "
-	    "status_at = unixepoch() WHERE id = ?1 AND "
-	    "status IN ('queued', 'sending') AND wamid IS NULL");
+	sqlite3_stmt *s = st_get(st, S_OUTBOUND_MARK);
 	int rc;
 
 	sqlite3_bind_int64(s, 1, id);
@@ -2198,7 +2259,7 @@ store_outbound_mark(struct store *st, int64_t id, const char *status,
 	sqlite3_bind_int(s, 5, count_attempt);
 	bind_json(s, 6, failure);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	st_reset(s);
 	if (rc != SQLITE_DONE)
 		return -1;
 	if (sqlite3_changes(st->db) == 0)
@@ -2222,29 +2283,23 @@ store_outbound_accepted(struct store *st, int64_t id, int64_t number_id,
 	if (other != 0 && other != id) {
 		if (store_message_status(st, other, &status) != 0)
 			return -1;
-		s = prep(st, "DELETE FROM messages WHERE id = ?1 AND "
-		    "type = 'external'");
+		s = st_get(st, S_MSG_DELETE_STANDIN);
 		sqlite3_bind_int64(s, 1, other);
 		rc = sqlite3_step(s);
-		sqlite3_finalize(s);
+		st_reset(s);
 		if (rc != SQLITE_DONE || store_tombstone(st, STORE_MESSAGE,
 		    other) != 0)
 			return -1;
 	}
 	/* Accepted: the reasons of earlier transient refusals are history,
 	 * not a failure to show beside the ticks. */
-	s = prep(st, "UPDATE messages SET wamid = ?2, "
-	    "failure = CASE WHEN status IN ('queued', 'sending') THEN NULL "
-	    "ELSE failure END, status = CASE WHEN "
-	    "status IN ('queued', 'sending') THEN coalesce(?3, 'sent') ELSE "
-	    "status END, status_at = unixepoch(), sending_since = NULL, "
-	    "next_attempt_at = NULL WHERE id = ?1");
+	s = st_get(st, S_OUTBOUND_ACCEPTED);
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, wamid);
 	bind_text(s, 3, status != NULL && wa_status_parse(status) >
 	    WA_STATUS_SENT ? status : NULL);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	st_reset(s);
 	if (rc != SQLITE_DONE)
 		return -1;
 	return store_stamp(st, STORE_MESSAGE, id);
@@ -2254,9 +2309,9 @@ int
 store_outbound_stale(struct store *st, int64_t older_than, int64_t *ids,
     size_t max, size_t *n)
 {
-	sqlite3_stmt *s = prep(st, "SELECT id FROM messages WHERE status = "
-	    "'sending' AND coalesce(sending_since, 0) < ?1 ORDER BY id "
-	    "LIMIT ?2");
+	sqlite3_stmt *s = prep(st, "SELECT id FROM messages WHERE status IN "
+	    "('queued', 'sending') AND status = 'sending' AND "
+	    "coalesce(sending_since, 0) < ?1 ORDER BY id LIMIT ?2");
 
 	*n = 0;
 	sqlite3_bind_int64(s, 1, older_than);
@@ -2271,19 +2326,242 @@ int
 store_message_claim_wamid(struct store *st, int64_t number_id, int64_t id,
     const char *wamid)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE messages SET wamid = ?3 WHERE "
-	    "id = ?1 AND number_id = ?2 AND direction = 'out' AND wamid IS "
-	    "NULL");
+	sqlite3_stmt *s = st_get(st, S_MSG_CLAIM);
 	int rc;
 
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, number_id);
 	bind_text(s, 3, wamid);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	st_reset(s);
 	if (rc != SQLITE_DONE)
 		return -1;
 	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+/* -- read receipts owed to WhatsApp ------------------------------------ */
+
+int
+store_read_receipt_queue(struct store *st, int64_t conversation_id,
+    int64_t upto, int64_t now, int *queued)
+{
+	/* The newest inbound message at or before upto (by timestamp, then
+	 * arrival): reactions, edits and revokes are not messages a reader
+	 * marks. */
+	sqlite3_stmt *s = prep(st, "SELECT m.id, m.wamid, m.ts, m.number_id "
+	    "FROM messages m WHERE m.conversation_id = ?1 AND "
+	    "m.direction = 'in' AND m.wamid IS NOT NULL AND "
+	    "m.type NOT IN ('reaction', 'edit', 'revoke') AND (?2 = 0 OR "
+	    "(m.ts, m.id) <= (SELECT ts, id FROM messages WHERE id = ?2)) "
+	    "ORDER BY m.ts DESC, m.id DESC LIMIT 1");
+	int64_t id, ts, number_id;
+	char *wamid;
+	int rc;
+
+	*queued = 0;
+	sqlite3_bind_int64(s, 1, conversation_id);
+	sqlite3_bind_int64(s, 2, upto);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	id = sqlite3_column_int64(s, 0);
+	wamid = xstrdup(col_text(s, 1));
+	ts = sqlite3_column_int64(s, 2);
+	number_id = sqlite3_column_int64(s, 3);
+	sqlite3_finalize(s);
+
+	/* Only a newer message replaces what is owed or already sent, so
+	 * several reads coalesce and nothing is marked twice. */
+	s = prep(st, "INSERT INTO read_receipts(conversation_id, number_id, "
+	    "message_id, wamid, ts, state, updated_at) VALUES(?1, ?2, ?3, ?4, "
+	    "?5, 'queued', ?6) ON CONFLICT(conversation_id) DO UPDATE SET "
+	    "number_id = excluded.number_id, message_id = excluded.message_id, "
+	    "wamid = excluded.wamid, ts = excluded.ts, state = 'queued', "
+	    "attempts = 0, next_attempt_at = NULL, "
+	    "updated_at = excluded.updated_at WHERE (excluded.ts, "
+	    "excluded.message_id) > (read_receipts.ts, read_receipts.message_id)");
+	sqlite3_bind_int64(s, 1, conversation_id);
+	sqlite3_bind_int64(s, 2, number_id);
+	sqlite3_bind_int64(s, 3, id);
+	bind_text(s, 4, wamid);
+	sqlite3_bind_int64(s, 5, ts);
+	sqlite3_bind_int64(s, 6, now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	free(wamid);
+	if (rc != SQLITE_DONE)
+		return -1;
+	*queued = sqlite3_changes(st->db) > 0;
+	return 0;
+}
+
+int
+store_read_receipts_due(struct store *st, int64_t now, int64_t after,
+    struct store_receipt *out, size_t max, size_t *n)
+{
+	sqlite3_stmt *s = st_get(st, S_RECEIPTS_DUE);
+	int rc;
+
+	*n = 0;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, after);
+	sqlite3_bind_int64(s, 3, (int64_t)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max) {
+		struct store_receipt *r = &out[(*n)++];
+
+		memset(r, 0, sizeof *r);
+		r->conversation_id = sqlite3_column_int64(s, 0);
+		r->number_id = sqlite3_column_int64(s, 1);
+		r->message_id = sqlite3_column_int64(s, 2);
+		snprintf(r->wamid, sizeof r->wamid, "%s", col_text(s, 3));
+		r->attempts = sqlite3_column_int(s, 4);
+		snprintf(r->phone_number_id, sizeof r->phone_number_id, "%s",
+		    col_text(s, 5));
+	}
+	st_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_read_receipt_mark(struct store *st, int64_t conversation_id,
+    int64_t message_id, const char *state, int count_attempt,
+    int64_t next_attempt_at, int64_t now)
+{
+	/* Only the receipt the sender sent: a newer read queued meanwhile
+	 * stays owed. */
+	sqlite3_stmt *s = st_get(st, S_RECEIPT_MARK);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, conversation_id);
+	sqlite3_bind_int64(s, 2, message_id);
+	bind_text(s, 3, state);
+	sqlite3_bind_int(s, 4, count_attempt);
+	bind_id(s, 5, next_attempt_at);
+	sqlite3_bind_int64(s, 6, now);
+	rc = sqlite3_step(s);
+	st_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_read_receipts_queued(struct store *st, int64_t *n)
+{
+	sqlite3_stmt *s = prep(st, "SELECT count(*) FROM read_receipts WHERE "
+	    "state = 'queued'");
+	int rc = sqlite3_step(s);
+
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* -- templates as Meta lists them --------------------------------------- */
+
+int
+store_template_sync(struct store *st, const struct store_template *t,
+    int64_t now, int *changed)
+{
+	/* Written, and stamped, only when something differs: a refresh that
+	 * finds nothing new changes nothing a client syncs. Meta's list does
+	 * not always say why a template was rejected or paused; the reason a
+	 * status webhook gave stays until the status changes. */
+	sqlite3_stmt *s = prep(st, "INSERT INTO templates(waba_id, template_id, "
+	    "name, language, status, reason, category, updated_at, components, "
+	    "parameter_format) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+	    "ON CONFLICT(waba_id, template_id) DO UPDATE SET "
+	    "name = excluded.name, language = excluded.language, "
+	    "reason = CASE WHEN excluded.reason IS NOT NULL THEN "
+	    "excluded.reason WHEN status IS NOT excluded.status THEN NULL "
+	    "ELSE reason END, status = excluded.status, "
+	    "category = excluded.category, components = excluded.components, "
+	    "parameter_format = excluded.parameter_format, "
+	    "updated_at = excluded.updated_at WHERE "
+	    "name IS NOT excluded.name OR language IS NOT excluded.language OR "
+	    "status IS NOT excluded.status OR (excluded.reason IS NOT NULL AND "
+	    "reason IS NOT excluded.reason) OR "
+	    "category IS NOT excluded.category OR "
+	    "components IS NOT excluded.components OR "
+	    "parameter_format IS NOT excluded.parameter_format RETURNING id");
+	int64_t id = 0;
+	int rc;
+
+	*changed = 0;
+	bind_text(s, 1, t->waba_id);
+	bind_text(s, 2, t->template_id);
+	bind_text(s, 3, t->name);
+	bind_text(s, 4, t->language);
+	bind_text(s, 5, t->status);
+	bind_text(s, 6, t->reason);
+	bind_text(s, 7, t->category);
+	sqlite3_bind_int64(s, 8, now);
+	bind_json(s, 9, t->components);
+	bind_text(s, 10, t->parameter_format);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 0);
+		rc = sqlite3_step(s);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (id == 0)
+		return 0;
+	*changed = 1;
+	return store_stamp(st, STORE_TEMPLATE, id);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
+store_template_prune(struct store *st, const char *waba_id,
+    const char *const *keep, size_t nkeep, int64_t *removed)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id, template_id FROM templates "
+	    "WHERE waba_id = ?1");
+	int64_t *gone = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	/* keep is sorted by the caller (strcmp order). */
+	*removed = 0;
+	bind_text(s, 1, waba_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *tid = col_text(s, 1);
+
+		if (tid != NULL && bsearch(&tid, keep, nkeep, sizeof *keep,
+		    cmp_str) != NULL)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			gone = xrealloc(gone, cap * sizeof *gone);
+		}
+		gone[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(gone);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		s = prep(st, "DELETE FROM templates WHERE id = ?1");
+		sqlite3_bind_int64(s, 1, gone[i]);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE || store_tombstone(st, STORE_TEMPLATE,
+		    gone[i]) != 0) {
+			free(gone);
+			return -1;
+		}
+		(*removed)++;
+	}
+	free(gone);
+	return 0;
 }
 
 int

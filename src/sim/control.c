@@ -100,9 +100,9 @@ enum MHD_Result
 control_inject(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 {
 	static const char *ons[] = { "send", "mark_read", "any", "upload",
-		"resolve", "download" };
+		"resolve", "download", "templates" };
 	struct state_injection inj;
-	enum MHD_Result rc;
+	enum MHD_Result rc = MHD_NO;
 	const char *name, *on, *why = NULL;
 	cJSON *body, *o, *q;
 	int64_t v;
@@ -172,7 +172,8 @@ control_inject(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 	    cJSON_GetObjectItemCaseSensitive(body, "on") != NULL) {
 		int found = 0;
 
-		for (int i = 0; on != NULL && i < 6; i++) {
+		for (int i = 0; on != NULL &&
+		    i < (int)(sizeof ons / sizeof ons[0]); i++) {
 			if (strcmp(on, ons[i]) == 0) {
 				inj.on = (enum state_on)i;
 				found = 1;
@@ -181,7 +182,8 @@ control_inject(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 		if (!found) {
 			cJSON_Delete(body);
 			return control_error(r, 400, "\"on\" must be send, "
-			    "mark_read, any, upload, resolve or download");
+			    "mark_read, any, upload, resolve, download or "
+			    "templates");
 		}
 	}
 	media_on = inj.on == ON_UPLOAD || inj.on == ON_RESOLVE ||
@@ -199,6 +201,10 @@ control_inject(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 	    inj.on != ON_DOWNLOAD)
 		why = "\"media_id\" applies only to resolve and download "
 		    "requests";
+	else if (inj.on == ON_TEMPLATES && (inj.number != NULL ||
+	    inj.recipient != NULL))
+		why = "a template list has no number or recipient: leave them "
+		    "out with \"on\": \"templates\"";
 	if (why != NULL) {
 		cJSON_Delete(body);
 		return control_error(r, 400, why);
@@ -454,7 +460,7 @@ control_inbound(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 	char wamid[160] = "", ts[24], *webhook, *cause = NULL;
 	cJSON *body, *raw, *contact = NULL, *o;
 	int64_t at = (int64_t)time(NULL);
-	enum MHD_Result rc;
+	enum MHD_Result rc = MHD_NO;
 	long status;
 
 	if ((body = body_object(r, &rc)) == NULL)
@@ -579,7 +585,7 @@ control_status(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 	char *webhook, *cause = NULL;
 	cJSON *body, *sent, *o;
 	int64_t code = 0, at = (int64_t)time(NULL);
-	enum MHD_Result rc;
+	enum MHD_Result rc = MHD_NO;
 	long http;
 
 	if ((body = body_object(r, &rc)) == NULL)
@@ -625,7 +631,7 @@ control_window(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 	const char *customer;
 	const cJSON *open;
 	int64_t age = 0, now = (int64_t)time(NULL);
-	enum MHD_Result rc;
+	enum MHD_Result rc = MHD_NO;
 	cJSON *body, *o;
 
 	if ((body = body_object(r, &rc)) == NULL)
@@ -651,6 +657,115 @@ control_window(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 	cJSON_AddBoolToObject(o, "open", state_window_is_open(s->state, n->id,
 	    customer, now, s->cfg->all_windows_open));
 	cJSON_Delete(body);
+	return httpd_json(r, 200, o);
+}
+
+/* -- the WABA's templates ----------------------------------------------- */
+
+#define MAX_TEMPLATES 10000
+
+/* Each template needs what a relay keys and shows it by; anything else
+ * is served as given. */
+static const char *
+template_problem(const cJSON *t)
+{
+	static const char *const keys[] = { "name", "language", "status",
+		"category", "id" };
+
+	if (!cJSON_IsObject(t))
+		return "each template must be an object";
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (jx_str(t, keys[i]) == NULL)
+			return "each template needs name, language, status, "
+			    "category and id as strings";
+	}
+	if (cJSON_GetObjectItemCaseSensitive(t, "components") != NULL &&
+	    jx_arr(t, "components") == NULL)
+		return "components must be an array";
+	return NULL;
+}
+
+enum MHD_Result
+control_templates(struct sim *s, struct httpd_req *r,
+    const struct sim_args *a)
+{
+	const cJSON *list, *t, *raw;
+	enum MHD_Result rc = MHD_NO;
+	cJSON *body, *o;
+	int64_t v, page_size = 0, status = 200, count = 1, pad = 0;
+	long served_size;
+	const char *why;
+
+	if (strcmp(r->method, "GET") == 0) {
+		o = cJSON_CreateObject();
+		cJSON_AddItemToObject(o, "templates", state_templates_json(
+		    s->state, &served_size));
+		jx_add_int(o, "page_size", served_size);
+		jx_add_int(o, "raw_pending", state_templates_raw_pending(
+		    s->state));
+		return httpd_json(r, 200, o);
+	}
+	if ((body = body_object(r, &rc)) == NULL)
+		return rc;
+	list = cJSON_GetObjectItemCaseSensitive(body, "templates");
+	raw = cJSON_GetObjectItemCaseSensitive(body, "raw");
+	if ((list == NULL) == (raw == NULL)) {
+		cJSON_Delete(body);
+		return control_error(r, 400, "give \"templates\" (the new list) "
+		    "or \"raw\" (an answer to serve as is)");
+	}
+	if (raw != NULL) {
+		if (!cJSON_IsString(raw) ||
+		    (cJSON_GetObjectItemCaseSensitive(body, "status") != NULL &&
+		    (jx_int64(body, "status", &status) != 0 || status < 100 ||
+		    status > 599)) ||
+		    (cJSON_GetObjectItemCaseSensitive(body, "count") != NULL &&
+		    (jx_int64(body, "count", &count) != 0 || count < 1 ||
+		    count > 1000000)) ||
+		    (cJSON_GetObjectItemCaseSensitive(body, "pad") != NULL &&
+		    (jx_int64(body, "pad", &pad) != 0 || pad > (64 << 20)))) {
+			cJSON_Delete(body);
+			return control_error(r, 400, "\"raw\" is a string; "
+			    "\"status\" an HTTP status; \"count\" from 1; "
+			    "\"pad\" up to 64 MiB");
+		}
+		state_templates_raw(s->state, (unsigned)status,
+		    raw->valuestring, (size_t)pad, (long)count);
+		log_info("control: the next %lld template list(s) answer "
+		    "HTTP %lld, %zu bytes", (long long)count, (long long)status,
+		    strlen(raw->valuestring));
+	} else {
+		if (!cJSON_IsArray(list) ||
+		    cJSON_GetArraySize(list) > MAX_TEMPLATES) {
+			cJSON_Delete(body);
+			return control_error(r, 400, "\"templates\" must be an "
+			    "array of at most 10000 templates");
+		}
+		cJSON_ArrayForEach(t, list) {
+			if ((why = template_problem(t)) != NULL) {
+				cJSON_Delete(body);
+				return control_error(r, 400, why);
+			}
+		}
+		if (cJSON_GetObjectItemCaseSensitive(body, "page_size") !=
+		    NULL) {
+			if (jx_int64(body, "page_size", &v) != 0 || v > 1000) {
+				cJSON_Delete(body);
+				return control_error(r, 400, "\"page_size\" must "
+				    "be 0 (as asked) to 1000");
+			}
+			page_size = v;
+		}
+		state_templates_set(s->state, cJSON_Duplicate(list, 1),
+		    (long)page_size, 0);
+		log_info("control: %d template(s), pages of at most %lld",
+		    cJSON_GetArraySize(list), (long long)page_size);
+	}
+	cJSON_Delete(body);
+	o = cJSON_CreateObject();
+	cJSON_Delete(state_templates_json(s->state, &served_size));
+	jx_add_int(o, "page_size", served_size);
+	jx_add_int(o, "raw_pending", state_templates_raw_pending(s->state));
 	return httpd_json(r, 200, o);
 }
 

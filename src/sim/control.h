@@ -33,5 +33,8 @@ enum MHD_Result control_stats(struct sim *, struct httpd_req *,
     const struct sim_args *);
 enum MHD_Result control_reset(struct sim *, struct httpd_req *,
     const struct sim_args *);
+/* GET: the template list; POST: a new list, or a raw answer to serve. */
+enum MHD_Result control_templates(struct sim *, struct httpd_req *,
+    const struct sim_args *);
 
 #endif

@@ -6,7 +6,9 @@
 #include "sim/graph.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +69,7 @@ struct refusal {
 	unsigned http;
 	long code;
 	char *details;
+	int uncounted; /* not a request to /messages: not in sends_refused */
 };
 
 struct code_text {
@@ -122,7 +125,8 @@ answer_refusal(struct sim *s, struct httpd_req *r, struct refusal *f)
 	if (message == NULL)
 		message = own = xasprintf("(#%ld) %s", f->code, f->details);
 	trace_id(s, trace, sizeof trace);
-	atomic_fetch_add(&state_stats(s->state)->sends_refused, 1);
+	if (!f->uncounted)
+		atomic_fetch_add(&state_stats(s->state)->sends_refused, 1);
 	log_info("graph: refused a request: HTTP %u, code %ld", f->http,
 	    f->code);
 	rc = httpd_json(r, f->http, wire_error(message, "OAuthException",
@@ -252,14 +256,16 @@ injected_error(struct sim *s, const struct state_injection *inj,
 
 static enum MHD_Result
 answer_injected(struct sim *s, struct httpd_req *r,
-    const struct state_injection *inj)
+    const struct state_injection *inj, int count_refused)
 {
 	unsigned http;
 	cJSON *e = injected_error(s, inj, &http);
 
 	if (e == NULL)
 		return MHD_NO; /* not an answering kind: a bug in the caller */
-	atomic_fetch_add(&state_stats(s->state)->sends_refused, 1);
+	/* Template reads are not sends: they are not counted as refused. */
+	if (count_refused)
+		atomic_fetch_add(&state_stats(s->state)->sends_refused, 1);
 	return httpd_json(r, http, e);
 }
 
@@ -274,7 +280,10 @@ struct send {
 	const char *text;
 	const char *biz;
 	const char *context_id;
-	const struct tmpl *tmpl;
+	struct sim *sim;
+	int is_template;      /* a template of the list was found */
+	char tmpl_name[520];
+	char tmpl_category[32]; /* as listed: UTILITY, MARKETING, … */
 };
 
 /*
@@ -552,12 +561,47 @@ count_params(const cJSON *components, const char *kind, int *n,
 	return 0;
 }
 
+/* The distinct {{…}} placeholders of a listed template's component text
+ * (positional {{1}} or named {{name}}). */
+static int
+placeholders(const cJSON *tmpl, const char *kind)
+{
+	const cJSON *c;
+	char seen[32][64];
+	int n = 0;
+
+	cJSON_ArrayForEach(c, jx_arr(tmpl, "components")) {
+		const char *t = jx_str(c, "type"), *p = jx_str(c, "text"), *e;
+
+		if (t == NULL || p == NULL || strcasecmp(t, kind) != 0)
+			continue;
+		while ((p = strstr(p, "{{")) != NULL &&
+		    (e = strstr(p + 2, "}}")) != NULL) {
+			int dup = 0;
+			size_t len = (size_t)(e - p - 2);
+
+			for (int i = 0; i < n; i++) {
+				if (strlen(seen[i]) == len &&
+				    strncmp(seen[i], p + 2, len) == 0)
+					dup = 1;
+			}
+			if (!dup && n < 32 && len < sizeof seen[0]) {
+				memcpy(seen[n], p + 2, len);
+				seen[n++][len] = '\0';
+			}
+			p = e + 2;
+		}
+	}
+	return n;
+}
+
 static int
 check_template(struct send *m, const cJSON *o, struct refusal *f)
 {
 	const cJSON *lang, *components, *c;
-	const char *name, *code;
-	int body, header, known_name = 0;
+	const char *name, *code, *status;
+	cJSON *t;
+	int body, header, want_body, want_header;
 
 	if (check_str(o, "name", "template['name']", 1, 512, 1, &name, f) != 0)
 		return -1;
@@ -571,32 +615,36 @@ check_template(struct send *m, const cJSON *o, struct refusal *f)
 	if (components != NULL && !cJSON_IsArray(components))
 		return refuse(f, 131009, "template['components'] must be an "
 		    "array");
-	for (size_t i = 0; i < NTEMPLATES; i++) {
-		if (strcmp(templates[i].name, name) != 0)
-			continue;
-		known_name = 1;
-		if (strcmp(templates[i].language, code) == 0)
-			m->tmpl = &templates[i];
-	}
-	if (m->tmpl == NULL)
+	/* Only an approved template of the current list can be sent. */
+	t = state_template_find(m->sim->state, name, code);
+	status = jx_str(t, "status");
+	if (t == NULL || status == NULL || strcmp(status, "APPROVED") != 0) {
+		cJSON_Delete(t);
 		return refuse(f, 132001, "template name (%s) does not exist in "
-		    "%s%s", name, code, known_name ? "" : " (no template has "
-		    "that name)");
+		    "%s", name, code);
+	}
+	want_body = placeholders(t, "BODY");
+	want_header = placeholders(t, "HEADER");
+	snprintf(m->tmpl_name, sizeof m->tmpl_name, "%s", name);
+	snprintf(m->tmpl_category, sizeof m->tmpl_category, "%s",
+	    jx_str(t, "category") ? jx_str(t, "category") : "UTILITY");
+	m->is_template = 1;
+	cJSON_Delete(t);
 	if (count_params(components, "body", &body, f) != 0 ||
 	    count_params(components, "header", &header, f) != 0)
 		return -1;
-	if (body != m->tmpl->params)
+	if (body != want_body)
 		return refuse(f, 132000, "body: number of localizable_params "
 		    "(%d) does not match the expected number of params (%d)",
-		    body, m->tmpl->params);
-	if (header != 0)
+		    body, want_body);
+	if (header != want_header)
 		return refuse(f, 132000, "header: number of localizable_params "
-		    "(%d) does not match the expected number of params (0)",
-		    header);
+		    "(%d) does not match the expected number of params (%d)",
+		    header, want_header);
 	cJSON_ArrayForEach(c, components) {
-		const char *t = jx_str(c, "type");
+		const char *ct = jx_str(c, "type");
 
-		if (t != NULL && strcasecmp(t, "button") == 0)
+		if (ct != NULL && strcasecmp(ct, "button") == 0)
 			return refuse(f, 131009, "Button at index %s of type %s "
 			    "does not exist", jx_str(c, "index") ?
 			    jx_str(c, "index") : "0", jx_str(c, "sub_type") ?
@@ -769,15 +817,6 @@ check_send(struct send *m, const cJSON *body, struct refusal *f)
 
 /* -- accepting a send --------------------------------------------------- */
 
-static double
-unix_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
-}
-
 static void
 schedule_statuses(struct sim *s, const struct sim_number *n,
     const char *wamid, const struct send *m, long fail_code, int in_window)
@@ -807,13 +846,13 @@ schedule_statuses(struct sim *s, const struct sim_number *n,
 		    &st), what);
 		return;
 	}
-	if (m->tmpl != NULL) {
+	if (m->is_template) {
 		size_t i;
 
-		for (i = 0; m->tmpl->category[i] != '\0' && i + 1 <
+		for (i = 0; m->tmpl_category[i] != '\0' && i + 1 <
 		    sizeof category; i++)
 			category[i] = (char)tolower(
-			    (unsigned char)m->tmpl->category[i]);
+			    (unsigned char)m->tmpl_category[i]);
 		category[i] = '\0';
 		st.billable = !(in_window && strcmp(category, "utility") == 0);
 	} else {
@@ -858,7 +897,7 @@ accept_send(struct sim *s, struct httpd_req *r, const struct sim_number *n,
 	cJSON_AddStringToObject(e, "type", m->type);
 	jx_add_str(e, "text", strcmp(m->type, "text") == 0 ? m->text : NULL);
 	jx_add_str(e, "biz_opaque_callback_data", m->biz);
-	jx_add_str(e, "template", m->tmpl ? m->tmpl->name : NULL);
+	jx_add_str(e, "template", m->is_template ? m->tmpl_name : NULL);
 	jx_add_str(e, "context_message_id", m->context_id);
 	if ((media_id = jx_str(jx_obj(m->body, m->type), "id")) != NULL &&
 	    check_media == send_type_check(m->type)) {
@@ -870,13 +909,16 @@ accept_send(struct sim *s, struct httpd_req *r, const struct sim_number *n,
 		    s->state, n->id, media_id));
 	}
 	cJSON_AddStringToObject(e, "outcome", outcome);
-	cJSON_AddNumberToObject(e, "received_at", unix_now());
+	/* When Meta got it: its rate limits count arrivals, not how long
+	 * this process took to get to it. */
+	cJSON_AddNumberToObject(e, "received_at",
+	    floor(r->arrived * 1000) / 1000);
 	cJSON_AddItemToObject(e, "request", cJSON_Duplicate(m->body, 1));
 	state_record_send(s->state, e);
 	atomic_fetch_add(&state_stats(s->state)->sends_accepted, 1);
 	log_info("graph: accepted %s %s from %s (%s)", m->type, wamid, n->id,
 	    outcome);
-	if (m->tmpl != NULL && fail_code == 0)
+	if (m->is_template && fail_code == 0)
 		in_window = state_window_is_open(s->state, n->id, m->wa_id[0] ?
 		    m->wa_id : m->bsuid, (int64_t)time(NULL),
 		    s->cfg->all_windows_open);
@@ -899,7 +941,7 @@ accept_send(struct sim *s, struct httpd_req *r, const struct sim_number *n,
 	c = cJSON_CreateObject();
 	cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "messages"), c);
 	cJSON_AddStringToObject(c, "id", wamid);
-	if (m->tmpl != NULL)
+	if (m->is_template)
 		cJSON_AddStringToObject(c, "message_status", "accepted");
 	return httpd_json(r, 200, o);
 }
@@ -944,14 +986,15 @@ mark_read(struct sim *s, struct httpd_req *r, const struct sim_number *n,
 		case INJ_UNDELIVERABLE:
 			break;
 		default:
-			return answer_injected(s, r, &inj);
+			return answer_injected(s, r, &inj, 1);
 		}
 	}
 	e = cJSON_CreateObject();
 	cJSON_AddStringToObject(e, "number", n->id);
 	cJSON_AddStringToObject(e, "message_id", id);
 	cJSON_AddBoolToObject(e, "typing_indicator", ti != NULL);
-	cJSON_AddNumberToObject(e, "received_at", unix_now());
+	cJSON_AddNumberToObject(e, "received_at",
+	    floor(r->arrived * 1000) / 1000);
 	state_record_read(s->state, e);
 	atomic_fetch_add(&state_stats(s->state)->mark_read, 1);
 	if (hold) {
@@ -1008,6 +1051,7 @@ graph_messages(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 
 	memset(&m, 0, sizeof m);
 	m.body = body;
+	m.sim = s;
 	if (check_send(&m, body, &f) != 0) {
 		cJSON_Delete(body);
 		return answer_refusal(s, r, &f);
@@ -1035,10 +1079,10 @@ graph_messages(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 			break;
 		default:
 			cJSON_Delete(body);
-			return answer_injected(s, r, &inj);
+			return answer_injected(s, r, &inj, 1);
 		}
 	}
-	if (fail_code == 0 && m.tmpl == NULL && !state_window_is_open(s->state,
+	if (fail_code == 0 && !m.is_template && !state_window_is_open(s->state,
 	    n->id, m.wa_id[0] ? m.wa_id : m.bsuid, (int64_t)time(NULL),
 	    s->cfg->all_windows_open)) {
 		/* Accepted now, failed later: how Meta reports 131047. */
@@ -1091,28 +1135,132 @@ template_json(const struct tmpl *t)
 	return o;
 }
 
+cJSON *
+graph_default_templates(void)
+{
+	cJSON *list = cJSON_CreateArray();
+
+	for (size_t i = 0; i < NTEMPLATES; i++)
+		cJSON_AddItemToArray(list, template_json(&templates[i]));
+	return list;
+}
+
+/* Page cursors are "SIMCUR" and the index of the first template after. */
+#define CURSOR_PREFIX "SIMCUR"
+#define TEMPLATES_PAGE 25 /* Graph's default page size */
+
+static int
+parse_index(const char *s, const char *prefix, long max, long *out)
+{
+	size_t n = strlen(prefix);
+	char *end;
+	long v;
+
+	if (strncmp(s, prefix, n) != 0 || s[n] < '0' || s[n] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s + n, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 enum MHD_Result
 graph_templates(struct sim *s, struct httpd_req *r, const struct sim_args *a)
 {
 	const char *name = httpd_query(r, "name");
 	const char *lang = httpd_query(r, "language");
-	cJSON *o, *data, *cur;
+	const char *limit_s = httpd_query(r, "limit");
+	const char *after = httpd_query(r, "after");
+	const char *host = httpd_header(r, MHD_HTTP_HEADER_HOST);
+	struct state_injection inj;
+	struct refusal f = { 0 };
+	cJSON *list, *o, *data, *paging, *cur, *t;
+	long page_size = 0, limit = TEMPLATES_PAGE, at = 0, n = 0, total = 0;
+	char cursor[32], *raw, *next;
+	unsigned status;
+	size_t raw_len;
+	enum MHD_Result rc;
 
 	if (!authorized(s, r))
 		return answer_unauthorized(s, r, 0);
 	if (strcmp(a->id, s->cfg->waba_id) != 0)
 		return answer_unknown_object(s, r, "get", a->id, 0);
+	atomic_fetch_add(&state_stats(s->state)->templates_served, 1);
+	if (state_inject_take(s->state, "", NULL, 0, ON_TEMPLATES, &inj)) {
+		switch (inj.error) {
+		case INJ_SLOW:
+			if (httpd_sleep(r, inj.ms) != 0)
+				return MHD_NO;
+			break;
+		case INJ_TIMEOUT_AFTER_ACCEPT:
+			httpd_hold(r, HOLD_MAX_MS);
+			return MHD_NO;
+		case INJ_UNDELIVERABLE:
+			break;
+		default:
+			return answer_injected(s, r, &inj, 0);
+		}
+	}
+	if (state_templates_take_raw(s->state, &status, &raw, &raw_len)) {
+		log_info("graph: a raw answer to message_templates: HTTP %u, "
+		    "%zu bytes", status, raw_len);
+		rc = httpd_respond(r, status, "application/json; charset=UTF-8",
+		    raw, raw_len);
+		free(raw);
+		return rc;
+	}
+	f.uncounted = 1;
+	if (limit_s != NULL && parse_index(limit_s, "", 1000, &limit) != 0)
+		refuse(&f, 100, "Param limit must be an integer from 1 to 1000");
+	else if (limit == 0)
+		refuse(&f, 100, "Param limit must be an integer from 1 to 1000");
+	else if (after != NULL && parse_index(after, CURSOR_PREFIX, 10000000,
+	    &at) != 0)
+		refuse(&f, 100, "Invalid after cursor");
+	if (f.details != NULL)
+		return answer_refusal(s, r, &f);
+
+	list = state_templates_json(s->state, &page_size);
+	if (page_size > 0 && limit > page_size)
+		limit = page_size;
 	o = cJSON_CreateObject();
 	data = cJSON_AddArrayToObject(o, "data");
-	for (size_t i = 0; i < NTEMPLATES; i++) {
-		if ((name == NULL || strcmp(name, templates[i].name) == 0) &&
-		    (lang == NULL || strcmp(lang, templates[i].language) == 0))
-			cJSON_AddItemToArray(data, template_json(&templates[i]));
+	cJSON_ArrayForEach(t, list) {
+		if ((name != NULL && (jx_str(t, "name") == NULL ||
+		    strcmp(name, jx_str(t, "name")) != 0)) || (lang != NULL &&
+		    (jx_str(t, "language") == NULL || strcmp(lang,
+		    jx_str(t, "language")) != 0)))
+			continue;
+		if (total >= at && n < limit) {
+			cJSON_AddItemToArray(data, cJSON_Duplicate(t, 1));
+			n++;
+		}
+		total++;
 	}
-	cur = cJSON_AddObjectToObject(cJSON_AddObjectToObject(o, "paging"),
-	    "cursors");
-	cJSON_AddStringToObject(cur, "before", "MAZDZD");
-	cJSON_AddStringToObject(cur, "after", "MjQZD");
+	cJSON_Delete(list);
+	if (at > total) {
+		cJSON_Delete(o);
+		refuse(&f, 100, "Invalid after cursor");
+		return answer_refusal(s, r, &f);
+	}
+	if (n > 0) {
+		paging = cJSON_AddObjectToObject(o, "paging");
+		cur = cJSON_AddObjectToObject(paging, "cursors");
+		snprintf(cursor, sizeof cursor, CURSOR_PREFIX "%ld", at);
+		cJSON_AddStringToObject(cur, "before", cursor);
+		snprintf(cursor, sizeof cursor, CURSOR_PREFIX "%ld", at + n);
+		cJSON_AddStringToObject(cur, "after", cursor);
+		if (at + n < total) {
+			next = xasprintf("%s://%s/%s/%s/message_templates?"
+			    "limit=%ld&after=%s", s->cfg->plain_http ? "http" :
+			    "https", host ? host : "localhost", a->version,
+			    a->id, limit, cursor);
+			cJSON_AddStringToObject(paging, "next", next);
+			free(next);
+		}
+	}
 	return httpd_json(r, 200, o);
 }
 

@@ -14,6 +14,8 @@ enum MHD_Result graph_messages(struct sim *, struct httpd_req *,
     const struct sim_args *);
 enum MHD_Result graph_templates(struct sim *, struct httpd_req *,
     const struct sim_args *);
+/* The approved templates the simulator starts with, in Graph's shape. */
+cJSON *graph_default_templates(void);
 
 /*
  * Posts nothing: builds the status webhook for a recorded send (an entry

@@ -1,7 +1,8 @@
 /*
- * The webhook sender: a due-ordered queue drained by one thread with one
- * libcurl easy handle (kept alive between posts), plus one-off posts on
- * the caller's thread. Certificate checks are always on for https.
+ * The webhook sender: a due-ordered queue drained by one or more threads,
+ * each with one libcurl easy handle (kept alive between posts), plus
+ * one-off posts on the caller's thread. Certificate checks are always on
+ * for https.
  */
 #include "sim/hooks.h"
 
@@ -21,10 +22,10 @@
 
 struct job {
 	int64_t due;
+	uint64_t seq; /* ties on due go in the order queued */
 	char *body;
 	char *what;
 	int tries;
-	struct job *next;
 };
 
 struct hooks {
@@ -33,11 +34,14 @@ struct hooks {
 	const char *secret;
 	size_t secret_len;
 	struct state_stats *stats;
-	pthread_t thread;
-	int started;
+	pthread_t *threads;
+	size_t started;
+	size_t senders;
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* signalled on a new job and on stop */
-	struct job *queue;   /* ordered by due, stable */
+	struct job **heap;   /* a min-heap by (due, seq) */
+	size_t nheap, heap_cap;
+	uint64_t seq;
 	size_t pending;	     /* queued or being posted */
 	int stopping;
 	int64_t deadline; /* while stopping: when to drop what is left */
@@ -174,17 +178,54 @@ job_free(struct job *j)
 	free(j);
 }
 
-/* Called with the lock held. */
+/*
+ * The queue is a binary heap: thousands of statuses a second, each due at
+ * its own delay, queue and leave in O(log n) whatever the backlog. Called
+ * with the lock held.
+ */
+static int
+before(const struct job *a, const struct job *b)
+{
+	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
 static void
 enqueue(struct hooks *h, struct job *j)
 {
-	struct job **p = &h->queue;
+	size_t i, parent;
 
-	while (*p != NULL && (*p)->due <= j->due)
-		p = &(*p)->next;
-	j->next = *p;
-	*p = j;
+	if (h->nheap == h->heap_cap) {
+		h->heap_cap = h->heap_cap ? 2 * h->heap_cap : 256;
+		h->heap = xrealloc(h->heap, h->heap_cap * sizeof *h->heap);
+	}
+	j->seq = h->seq++;
+	for (i = h->nheap++; i > 0; i = parent) {
+		parent = (i - 1) / 2;
+		if (!before(j, h->heap[parent]))
+			break;
+		h->heap[i] = h->heap[parent];
+	}
+	h->heap[i] = j;
 	pthread_cond_signal(&h->cond);
+}
+
+static struct job *
+dequeue(struct hooks *h)
+{
+	struct job *top = h->heap[0], *last = h->heap[--h->nheap];
+	size_t i = 0, c;
+
+	while ((c = 2 * i + 1) < h->nheap) {
+		if (c + 1 < h->nheap && before(h->heap[c + 1], h->heap[c]))
+			c++;
+		if (!before(h->heap[c], last))
+			break;
+		h->heap[i] = h->heap[c];
+		i = c;
+	}
+	if (h->nheap > 0)
+		h->heap[i] = last;
+	return top;
 }
 
 static void
@@ -214,18 +255,17 @@ worker(void *arg)
 	pthread_mutex_lock(&h->lock);
 	for (;;) {
 		now = hooks_now_ms();
-		if (h->stopping && (h->queue == NULL || now >= h->deadline))
+		if (h->stopping && (h->nheap == 0 || now >= h->deadline))
 			break;
-		if (h->queue == NULL) {
+		if (h->nheap == 0) {
 			pthread_cond_wait(&h->cond, &h->lock);
 			continue;
 		}
-		if (!h->stopping && h->queue->due > now) {
-			wait_until(h, h->queue->due);
+		if (!h->stopping && h->heap[0]->due > now) {
+			wait_until(h, h->heap[0]->due);
 			continue;
 		}
-		j = h->queue;
-		h->queue = j->next;
+		j = dequeue(h);
 		timeout = 10000;
 		if (h->stopping && h->deadline - now < timeout)
 			timeout = h->deadline - now > 1 ? (long)(h->deadline -
@@ -270,15 +310,12 @@ worker(void *arg)
 		enqueue(h, j);
 	}
 	/* Past the grace period: drop what is left. */
-	if (h->queue != NULL) {
-		size_t n = 0;
+	if (h->nheap > 0) {
+		size_t n = h->nheap;
 
-		while ((j = h->queue) != NULL) {
-			h->queue = j->next;
-			job_free(j);
-			n++;
-		}
-		h->pending = 0;
+		while (h->nheap > 0)
+			job_free(h->heap[--h->nheap]);
+		h->pending -= n;
 		atomic_fetch_add(&h->stats->webhooks_dropped, n);
 		log_warn("stopping: dropped %zu webhook(s) not yet posted", n);
 	}
@@ -301,19 +338,23 @@ hooks_start(struct hooks **out, const struct hooks_options *o, char **cause)
 	h->secret = o->secret;
 	h->secret_len = o->secret_len;
 	h->stats = o->stats;
+	h->senders = o->senders > 0 ? o->senders : 1;
+	h->threads = xcalloc(h->senders, sizeof *h->threads);
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&h->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (h->url != NULL) {
-		if (pthread_create(&h->thread, NULL, worker, h) != 0) {
+	for (size_t i = 0; h->url != NULL && i < h->senders; i++) {
+		int rc = pthread_create(&h->threads[i], NULL, worker, h);
+
+		if (rc != 0) {
 			*cause = xasprintf("cannot start the webhook thread: %s",
-			    strerror(errno));
+			    strerror(rc));
 			hooks_free(h);
 			return -1;
 		}
-		h->started = 1;
+		h->started++;
 	}
 	*out = h;
 	return 0;
@@ -395,28 +436,24 @@ hooks_stop(struct hooks *h, long grace_ms)
 		atomic_store(&h->halt_at, h->deadline);
 		atomic_store(&h->halting, 1);
 	}
-	pthread_cond_signal(&h->cond);
+	pthread_cond_broadcast(&h->cond);
 	pthread_mutex_unlock(&h->lock);
-	if (h->started) {
-		pthread_join(h->thread, NULL);
-		h->started = 0;
-	}
+	while (h->started > 0)
+		pthread_join(h->threads[--h->started], NULL);
 }
 
 void
 hooks_free(struct hooks *h)
 {
-	struct job *j;
-
 	if (h == NULL)
 		return;
 	hooks_stop(h, 0);
-	while ((j = h->queue) != NULL) {
-		h->queue = j->next;
-		job_free(j);
-	}
+	while (h->nheap > 0)
+		job_free(h->heap[--h->nheap]);
+	free(h->heap);
 	pthread_mutex_destroy(&h->lock);
 	pthread_cond_destroy(&h->cond);
+	free(h->threads);
 	free(h->url);
 	free(h->cacert);
 	free(h);

@@ -1,9 +1,10 @@
 /*
  * Webhooks the simulator sends to the relay, signed with the app secret
  * (X-Hub-Signature-256 over the exact body bytes). Scheduled ones (status
- * changes) go out from one worker thread, in due order, retried with
- * backoff until answered 200 or given up; a synchronous post serves the
- * control API's simulated customers. Bodies are built elsewhere.
+ * changes) go out from worker threads (one by default: strictly in due
+ * order), retried with backoff until answered 200 or given up; a
+ * synchronous post serves the control API's simulated customers. Bodies
+ * are built elsewhere.
  */
 #ifndef GLIVI_SIM_HOOKS_H
 #define GLIVI_SIM_HOOKS_H
@@ -24,6 +25,7 @@ struct hooks_options {
 	const char *secret; /* app secret, owned by the caller */
 	size_t secret_len;
 	struct state_stats *stats;
+	size_t senders; /* worker threads, each its own connection; 0: 1 */
 };
 
 /* Checks the URL (http only to a loopback host) and starts the worker. */

@@ -154,7 +154,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct httpd_req *r = *req_cls;
 
 	if (r == NULL) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
 		r = xcalloc(1, sizeof *r);
+		r->arrived = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 		r->httpd = h;
 		r->conn = conn;
 		r->method = method;

@@ -25,6 +25,7 @@ struct httpd_req {
 	char *url;
 	struct buf body;
 	int too_large;
+	double arrived; /* Unix seconds when its headers had been read */
 };
 
 typedef enum MHD_Result (*httpd_dispatch)(void *ctx, struct httpd_req *);

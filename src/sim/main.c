@@ -18,6 +18,7 @@
 #include "core/netaddr.h"
 #include "core/secret.h"
 #include "core/xalloc.h"
+#include "sim/graph.h"
 #include "sim/hooks.h"
 #include "sim/httpd.h"
 #include "sim/sim.h"
@@ -39,6 +40,7 @@ struct sim_option {
 
 static int set_number(struct sim_config *, const char *, char **);
 static int set_delays(struct sim_config *, const char *, char **);
+static int set_senders(struct sim_config *, const char *, char **);
 static int set_log_level(struct sim_config *, const char *, char **);
 static int set_media_url_ttl(struct sim_config *, const char *, char **);
 
@@ -74,6 +76,10 @@ static const struct sim_option options[] = {
 	  "Milliseconds after an accepted send at which each status\n"
 	  "webhook is posted; -1 leaves that status out (default\n"
 	  "50,100,200)." },
+	{ "webhook-senders", "N", OPT_FN, 0, set_senders,
+	  "Webhooks posted at once, each sender with its own connection\n"
+	  "(default 1: strictly in due order). Meta posts from many\n"
+	  "servers; more senders keep up with thousands of statuses/s." },
 	{ "all-windows-open", NULL, F(all_windows_open),
 	  "Treat customers never heard from as inside the 24-hour window\n"
 	  "(a window closed through /_sim/window stays closed)." },
@@ -108,9 +114,9 @@ usage(FILE *f)
 		fprintf(f, "      %s\n", h);
 	}
 	fprintf(f, "\nControl API: POST /_sim/inject, /_sim/inbound, "
-	    "/_sim/status, /_sim/window,\n/_sim/media, /_sim/reset; GET "
-	    "/_sim/sent, /_sim/read, /_sim/media, /_sim/stats\n(see "
-	    "docs/simulator.md).\n");
+	    "/_sim/status, /_sim/window,\n/_sim/media, /_sim/templates, "
+	    "/_sim/reset; GET /_sim/sent, /_sim/read, /_sim/media,\n"
+	    "/_sim/templates, /_sim/stats (see docs/simulator.md).\n");
 }
 
 static int
@@ -181,6 +187,23 @@ set_delays(struct sim_config *cfg, const char *arg, char **cause)
 		cfg->delays[i] = v;
 		p = end + 1;
 	}
+	return 0;
+}
+
+static int
+set_senders(struct sim_config *cfg, const char *arg, char **cause)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end != '\0' || errno != 0 || v < 1 || v > 64) {
+		*cause = xasprintf("--webhook-senders '%s': expected 1 to 64",
+		    arg);
+		return -1;
+	}
+	cfg->webhook_senders = (size_t)v;
 	return 0;
 }
 
@@ -388,12 +411,14 @@ cmd_serve(int argc, char **argv)
 	}
 
 	sim.state = state_new();
+	state_templates_set(sim.state, graph_default_templates(), 0, 1);
 	memset(&ho, 0, sizeof ho);
 	ho.url = cfg.webhook_url;
 	ho.cacert = cfg.webhook_cacert;
 	ho.secret = secret;
 	ho.secret_len = secret_len;
 	ho.stats = state_stats(sim.state);
+	ho.senders = cfg.webhook_senders;
 	if (hooks_start(&sim.hooks, &ho, &cause) != 0)
 		goto fail;
 	memset(&hto, 0, sizeof hto);

@@ -46,6 +46,10 @@ static const struct sim_route routes[] = {
 	{ "GET", "/_sim/stats", control_stats, "Counters." },
 	{ "POST", "/_sim/reset", control_reset,
 	  "Clear records, counters and pending injections." },
+	{ "GET", "/_sim/templates", control_templates,
+	  "The WABA's template list, as message_templates serves it." },
+	{ "POST", "/_sim/templates", control_templates,
+	  "Replace the template list, or queue a raw answer to serve." },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

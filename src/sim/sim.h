@@ -32,6 +32,7 @@ struct sim_config {
 	size_t nnumbers;
 	char *waba_id;
 	long delays[3]; /* sent, delivered, read in ms; -1: not sent */
+	size_t webhook_senders;
 	int all_windows_open;
 	long media_url_ttl; /* seconds a media download URL works */
 	char *log_level;

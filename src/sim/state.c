@@ -67,6 +67,12 @@ struct state {
 	cJSON *reads;
 	struct media *media, *media_tail;
 	struct media_url *urls;
+	cJSON *templates, *default_templates;
+	long page_size, default_page_size;
+	char *raw;	  /* a raw answer to GETs of message_templates */
+	size_t raw_pad;
+	unsigned raw_status;
+	long raw_count;
 };
 
 static const char *const error_names[INJ_COUNT] = {
@@ -122,6 +128,8 @@ state_new(void)
 	}
 	st->sent = cJSON_CreateArray();
 	st->reads = cJSON_CreateArray();
+	st->templates = cJSON_CreateArray();
+	st->default_templates = cJSON_CreateArray();
 	return st;
 }
 
@@ -170,6 +178,9 @@ state_free(struct state *st)
 	}
 	cJSON_Delete(st->sent);
 	cJSON_Delete(st->reads);
+	cJSON_Delete(st->templates);
+	cJSON_Delete(st->default_templates);
+	free(st->raw);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -447,9 +458,111 @@ state_stats_json(struct state *st)
 	    (double)atomic_load(&k->media_downloads_refused));
 	cJSON_AddNumberToObject(o, "media_deleted",
 	    (double)atomic_load(&k->media_deleted));
+	cJSON_AddNumberToObject(o, "templates_served",
+	    (double)atomic_load(&k->templates_served));
 	cJSON_AddNumberToObject(o, "injections_pending",
 	    (double)state_inject_pending(st));
 	return o;
+}
+
+void
+state_templates_set(struct state *st, cJSON *list, long page_size,
+    int defaults)
+{
+	pthread_mutex_lock(&st->lock);
+	cJSON_Delete(st->templates);
+	st->templates = list;
+	st->page_size = page_size;
+	if (defaults) {
+		cJSON_Delete(st->default_templates);
+		st->default_templates = cJSON_Duplicate(list, 1);
+		st->default_page_size = page_size;
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+cJSON *
+state_templates_json(struct state *st, long *page_size)
+{
+	cJSON *copy;
+
+	pthread_mutex_lock(&st->lock);
+	copy = cJSON_Duplicate(st->templates, 1);
+	if (page_size != NULL)
+		*page_size = st->page_size;
+	pthread_mutex_unlock(&st->lock);
+	return copy;
+}
+
+cJSON *
+state_template_find(struct state *st, const char *name, const char *language)
+{
+	const cJSON *t, *n, *l;
+	cJSON *copy = NULL;
+
+	pthread_mutex_lock(&st->lock);
+	cJSON_ArrayForEach(t, st->templates) {
+		n = cJSON_GetObjectItemCaseSensitive(t, "name");
+		l = cJSON_GetObjectItemCaseSensitive(t, "language");
+		if (cJSON_IsString(n) && cJSON_IsString(l) &&
+		    strcmp(n->valuestring, name) == 0 &&
+		    strcmp(l->valuestring, language) == 0) {
+			copy = cJSON_Duplicate(t, 1);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return copy;
+}
+
+void
+state_templates_raw(struct state *st, unsigned status, const char *body,
+    size_t pad, long count)
+{
+	pthread_mutex_lock(&st->lock);
+	free(st->raw);
+	st->raw = xstrdup(body);
+	st->raw_pad = pad;
+	st->raw_status = status;
+	st->raw_count = count;
+	pthread_mutex_unlock(&st->lock);
+}
+
+int
+state_templates_take_raw(struct state *st, unsigned *status, char **body,
+    size_t *len)
+{
+	size_t n;
+	int taken = 0;
+
+	pthread_mutex_lock(&st->lock);
+	if (st->raw_count > 0 && st->raw != NULL) {
+		*status = st->raw_status;
+		n = strlen(st->raw);
+		*len = n + st->raw_pad;
+		*body = xmalloc(*len + 1);
+		memcpy(*body, st->raw, n);
+		memset(*body + n, ' ', st->raw_pad);
+		(*body)[*len] = '\0';
+		taken = 1;
+		if (--st->raw_count == 0) {
+			free(st->raw);
+			st->raw = NULL;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return taken;
+}
+
+long
+state_templates_raw_pending(struct state *st)
+{
+	long n;
+
+	pthread_mutex_lock(&st->lock);
+	n = st->raw_count;
+	pthread_mutex_unlock(&st->lock);
+	return n;
 }
 
 void
@@ -463,6 +576,13 @@ state_reset(struct state *st)
 	cJSON_Delete(st->reads);
 	st->sent = cJSON_CreateArray();
 	st->reads = cJSON_CreateArray();
+	cJSON_Delete(st->templates);
+	st->templates = cJSON_Duplicate(st->default_templates, 1);
+	st->page_size = st->default_page_size;
+	free(st->raw);
+	st->raw = NULL;
+	st->raw_count = 0;
+	atomic_store(&k->templates_served, 0);
 	atomic_store(&k->sends_accepted, 0);
 	atomic_store(&k->sends_refused, 0);
 	atomic_store(&k->mark_read, 0);

@@ -32,6 +32,7 @@ struct state_stats {
 	atomic_uint_fast64_t media_downloads;	     /* bytes served */
 	atomic_uint_fast64_t media_downloads_refused;
 	atomic_uint_fast64_t media_deleted;
+	atomic_uint_fast64_t templates_served; /* GETs of message_templates */
 };
 
 /* The errors tests can inject, in the order of the docs. */
@@ -54,10 +55,11 @@ enum state_error {
 
 /*
  * Which requests an injection applies to: sends and mark-reads to
- * /messages (ON_ANY is either of those), or one of the media requests.
+ * /messages (ON_ANY is either of those), one of the media requests, or
+ * GETs of message_templates.
  */
 enum state_on { ON_SEND, ON_MARK_READ, ON_ANY, ON_UPLOAD, ON_RESOLVE,
-	ON_DOWNLOAD };
+	ON_DOWNLOAD, ON_TEMPLATES };
 
 struct state_injection {
 	enum state_error error;
@@ -164,7 +166,31 @@ int state_media_url_find(struct state *, const char *hash, int64_t now_ms,
     char *id, size_t idlen);
 cJSON *state_media_json(struct state *);
 
-/* Clears the records, the counters and the pending injections. */
+/*
+ * The WABA's templates as Graph lists them: a JSON array of objects with
+ * at least name, language, status, category and id (strings). Set takes
+ * the array over and becomes the defaults restored by state_reset when
+ * defaults is set. page_size > 0 caps every page at that many.
+ */
+void state_templates_set(struct state *, cJSON *list, long page_size,
+    int defaults);
+/* A copy of the list, and the page cap. */
+cJSON *state_templates_json(struct state *, long *page_size);
+/* A copy of the template with this name and language, or NULL. */
+cJSON *state_template_find(struct state *, const char *name,
+    const char *language);
+/* The next count GETs of message_templates answer status and body as is,
+ * followed by pad spaces (a big answer that is still JSON). */
+void state_templates_raw(struct state *, unsigned status, const char *body,
+    size_t pad, long count);
+/* Takes one raw answer if any is pending: 1, *body (caller frees) and
+ * *len. */
+int state_templates_take_raw(struct state *, unsigned *status, char **body,
+    size_t *len);
+long state_templates_raw_pending(struct state *);
+
+/* Clears the records, the counters and the pending injections; the
+ * templates go back to the defaults. */
 void state_reset(struct state *);
 
 #endif

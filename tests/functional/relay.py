@@ -120,8 +120,9 @@ class Relay:
     """One glivi-relay process with its own files."""
 
     def __init__(self, numbers=None, extra="", server_extra="",
-                 plain_http=False, certs=None):
-        """certs: (ca, cert, key) to share between relays; made if None."""
+                 plain_http=False, certs=None, wabas=None):
+        """certs: (ca, cert, key) to share between relays; made if None.
+        wabas: number name -> waba_id for its [number.NAME] section."""
         self.dir = tempfile.mkdtemp(prefix="glivi-relay-test-")
         self.ca, self.cert, self.key = certs or make_certs(self.dir)
         self.app_secret_file = os.path.join(self.dir, "app_secret")
@@ -133,8 +134,10 @@ class Relay:
         self.log = os.path.join(self.dir, "relay.log")
         self.plain_http = plain_http
         numbers = numbers or {"main": MAIN, "second": SECOND}
+        wabas = wabas or {}
         sections = "".join(
-            "[number.%s]\nphone_number_id = %s\n\n" % (n, pid)
+            "[number.%s]\nphone_number_id = %s\n%s\n" % (
+                n, pid, "waba_id = %s\n" % wabas[n] if n in wabas else "")
             for n, pid in numbers.items())
         tls = ("plain_http = true\n" if plain_http else
                "tls_cert = %s\ntls_key = %s\n" % (self.cert, self.key))

@@ -604,6 +604,129 @@ class TestSends(SimCase):
             "GET", "/v25.0/42/message_templates"), 400, 100, subcode=33)
 
 
+class TestTemplateList(SimCase):
+    """The template list is the simulator's to change: paged as Graph
+    pages, sendable when approved, and a raw answer or an injected error
+    on demand."""
+
+    def page(self, query=""):
+        return self.sim.request("GET", "/v25.0/%s/message_templates%s"
+                                % (WABA, query))
+
+    def test_paging__follows_cursors_and_ends_without_next(self):
+        names = []
+        status, doc = self.page("?limit=3")
+        self.assertEqual(status, 200, doc)
+        while True:
+            names += [(t["name"], t["language"]) for t in doc["data"]]
+            if "next" not in doc.get("paging", {}):
+                break
+            nxt = doc["paging"]["next"]
+            self.assertIn("/v25.0/%s/message_templates?" % WABA, nxt)
+            status, doc = self.page(
+                "?limit=3&after=" + doc["paging"]["cursors"]["after"])
+            self.assertEqual(status, 200, doc)
+        self.assertEqual(len(names), 4)
+        self.assertEqual(len(set(names)), 4)
+        # A page cap set by the control API wins over a larger limit.
+        listed = self.sim.control("GET", "templates")["templates"]
+        self.sim.control("POST", "templates", {"templates": listed,
+                                               "page_size": 1})
+        status, doc = self.page("?limit=100")
+        self.assertEqual(len(doc["data"]), 1)
+        self.assertIn("next", doc["paging"])
+        for q in ("?after=nonsense", "?after=SIMCUR99", "?limit=0",
+                  "?limit=x"):
+            self.assertMetaError(self.page(q), 400, 100)
+        self.assertEqual(self.stats()["templates_served"], 7)
+        self.assertEqual(self.stats()["sends_refused"], 0)
+
+    def test_a_new_list__is_served_and_sendable_when_approved(self):
+        to = customer()
+        self.open_window(to)
+        self.sim.control("POST", "templates", {"templates": [
+            {"name": "parcel", "language": "en_US", "status": "APPROVED",
+             "category": "MARKETING", "id": "7001",
+             "components": [
+                 {"type": "HEADER", "format": "TEXT", "text": "For {{1}}"},
+                 {"type": "BODY", "text": "{{1}} ships {{2}}, {{1}}."}]},
+            {"name": "paused", "language": "en_US", "status": "PAUSED",
+             "category": "UTILITY", "id": "7002", "components": []}]})
+        status, doc = self.page()
+        self.assertEqual([t["id"] for t in doc["data"]], ["7001", "7002"])
+
+        def tmpl(name, body=0, header=0):
+            comps = []
+            if header:
+                comps.append({"type": "header", "parameters": [
+                    {"type": "text", "text": "h"}] * header})
+            if body:
+                comps.append({"type": "body", "parameters": [
+                    {"type": "text", "text": "b"}] * body})
+            return {"messaging_product": "whatsapp", "to": to,
+                    "type": "template", "template": {
+                        "name": name, "language": {"code": "en_US"},
+                        "components": comps}}
+        self.assertAccepted(self.sim.send(tmpl("parcel", 2, 1)), to,
+                            template=True)
+        self.assertMetaError(self.sim.send(tmpl("parcel", 3, 1)), 400,
+                             132000)
+        self.assertMetaError(self.sim.send(tmpl("parcel", 2, 0)), 400,
+                             132000)
+        self.assertMetaError(self.sim.send(tmpl("paused")), 400, 132001)
+        self.assertMetaError(self.sim.send(tmpl("hello_world")), 400,
+                             132001)
+        self.assertEqual(self.sent()[0]["template"], "parcel")
+        # Reset brings the default list back.
+        self.sim.control("POST", "reset")
+        status, doc = self.page()
+        self.assertEqual(len(doc["data"]), 4)
+
+    def test_raw_answers_and_injections__apply_to_list_reads(self):
+        self.sim.control("POST", "templates", {"raw": "not json",
+                                               "status": 200, "count": 2,
+                                               "pad": 10})
+        for _ in range(2):
+            status, doc = self.page()
+            self.assertEqual((status, doc), (200, b"not json" + b" " * 10))
+        status, doc = self.page()
+        self.assertEqual(len(doc["data"]), 4)
+        status, doc = self.sim.request("POST", "/_sim/inject", {
+            "error": "server_error", "on": "templates",
+            "number": R.MAIN}, token=None)
+        self.assertEqual(status, 400, doc)
+        self.sim.control("POST", "inject", {"error": "server_error",
+                                            "on": "templates"})
+        to = customer()
+        self.open_window(to)
+        self.assertAccepted(self.sim.send(text(to)), to)  # not for sends
+        self.assertMetaError(self.page(), 500, 2)
+        status, doc = self.page()
+        self.assertEqual(status, 200)
+        st = self.stats()
+        self.assertEqual((st["templates_served"], st["sends_refused"]),
+                         (5, 0), st)
+
+    def test_bad_template_lists__are_refused(self):
+        for body in ({}, {"templates": "x"}, {"templates": [1]},
+                     {"templates": [{"name": "a"}]},
+                     {"templates": [{"name": "a", "language": "en",
+                                     "status": "APPROVED", "category": "U",
+                                     "id": 7, "components": []}]},
+                     {"templates": [{"name": "a", "language": "en",
+                                     "status": "APPROVED", "category": "U",
+                                     "id": "7", "components": {}}]},
+                     {"templates": [], "page_size": -1},
+                     {"templates": [], "raw": "x"},
+                     {"raw": 5}, {"raw": "x", "status": 42},
+                     {"raw": "x", "count": 0}):
+            with self.subTest(body=body):
+                status, doc = self.sim.request("POST", "/_sim/templates",
+                                               body, token=None)
+                self.assertEqual(status, 400, doc)
+        self.assertEqual(len(self.page()[1]["data"]), 4)
+
+
 class TestInjections(SimCase):
 
     EXPECTED = [

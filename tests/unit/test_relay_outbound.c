@@ -137,6 +137,94 @@ outbound_classify__sorts_meta_answers(void **state)
 	assert_int_equal(classify(200, "{}", &code, &pair), OUTBOUND_RETRY);
 }
 
+static enum outbound_verdict
+classify_read(long status, const char *body, int64_t *code)
+{
+	cJSON *failure = NULL;
+	enum outbound_verdict v = outbound_classify_read(status, body,
+	    &failure);
+
+	*code = 0;
+	if (failure != NULL)
+		assert_int_equal(jx_int64(failure, "code", code), 0);
+	cJSON_Delete(failure);
+	return v;
+}
+
+static void
+outbound_read_body__is_metas_mark_read(void **state)
+{
+	char *s = outbound_read_body("wamid.\"odd\\");
+	cJSON *b = cJSON_Parse(s);
+
+	(void)state;
+	assert_non_null(b);
+	assert_int_equal(cJSON_GetArraySize(b), 3);
+	assert_string_equal(jx_str(b, "messaging_product"), "whatsapp");
+	assert_string_equal(jx_str(b, "status"), "read");
+	assert_string_equal(jx_str(b, "message_id"), "wamid.\"odd\\");
+	cJSON_Delete(b);
+	free(s);
+}
+
+static void
+outbound_classify_read__sorts_meta_answers(void **state)
+{
+	static const char *const not_success[] = { "{\"success\":false}",
+		"{\"success\":\"true\"}", "{\"success\":1}", "[true]", "true",
+		"{}", "", "{\"success\":true", "\xff\xfe", NULL };
+	char big[70000];
+	int64_t code;
+
+	(void)state;
+	assert_int_equal(classify_read(200, "{\"success\":true}", &code),
+	    OUTBOUND_ACCEPTED);
+	assert_int_equal(code, 0);
+	/* Anything else from a 200 is not Meta's yes: try again later. */
+	for (size_t i = 0; not_success[i] != NULL; i++) {
+		assert_int_equal(classify_read(200, not_success[i], &code),
+		    OUTBOUND_RETRY);
+		assert_int_equal(code, 200);
+	}
+	assert_int_equal(classify_read(200, NULL, &code), OUTBOUND_RETRY);
+	/* Transient: 5xx, 429, rate limits, whatever the body says. */
+	assert_int_equal(classify_read(500, "{\"error\":{\"code\":2}}",
+	    &code), OUTBOUND_RETRY);
+	assert_int_equal(classify_read(503, "<html>", &code), OUTBOUND_RETRY);
+	assert_int_equal(code, 503);
+	assert_int_equal(classify_read(429, NULL, &code), OUTBOUND_RETRY);
+	assert_int_equal(classify_read(400, "{\"error\":{\"code\":130429}}",
+	    &code), OUTBOUND_RETRY);
+	assert_int_equal(code, 130429);
+	/* Permanent: dropped by the sender. A code as a string counts. */
+	assert_int_equal(classify_read(400, "{\"error\":{\"code\":131047}}",
+	    &code), OUTBOUND_FAILED);
+	assert_int_equal(code, 131047);
+	assert_int_equal(classify_read(400, "{\"error\":{\"code\":\"100\"}}",
+	    &code), OUTBOUND_FAILED);
+	assert_int_equal(code, 100);
+	/* Hostile shapes: no code, a code of the wrong type, an error that
+	 * is not an object, a huge or negative number. */
+	assert_int_equal(classify_read(400, "{\"error\":{}}", &code),
+	    OUTBOUND_FAILED);
+	assert_int_equal(code, 400);
+	assert_int_equal(classify_read(400, "{\"error\":{\"code\":[1]}}",
+	    &code), OUTBOUND_FAILED);
+	assert_int_equal(code, 400);
+	assert_int_equal(classify_read(400, "{\"error\":\"no\"}", &code),
+	    OUTBOUND_FAILED);
+	assert_int_equal(classify_read(400, "{\"error\":{\"code\":1e300}}",
+	    &code), OUTBOUND_FAILED);
+	assert_int_equal(code, 400);
+	assert_int_equal(classify_read(400, "{\"error\":{\"code\":-5}}",
+	    &code), OUTBOUND_FAILED);
+	assert_int_equal(code, 400);
+	memset(big, '[', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(classify_read(400, big, &code), OUTBOUND_FAILED);
+	assert_int_equal(classify_read(200, big, &code), OUTBOUND_RETRY);
+}
+
 int
 main(void)
 {
@@ -147,6 +235,8 @@ main(void)
 		    outbound_body__bsuid_customer_is_sent_by_recipient),
 		cmocka_unit_test(outbound_body__reaction_template_and_media),
 		cmocka_unit_test(outbound_classify__sorts_meta_answers),
+		cmocka_unit_test(outbound_read_body__is_metas_mark_read),
+		cmocka_unit_test(outbound_classify_read__sorts_meta_answers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
