@@ -131,6 +131,18 @@ scan_literal(const char *p, const char *end, const char *word)
 	return p + n;
 }
 
+/* A member's key and its colon, at p; returns just past the colon. */
+static const char *
+scan_key(const char *p, const char *end)
+{
+	if (p >= end || *p != '"' || (p = scan_string(p + 1, end)) == NULL)
+		return NULL;
+	p = skip_ws(p, end);
+	if (p >= end || *p != ':')
+		return NULL;
+	return p + 1;
+}
+
 /*
  * Skips one value without recursion: an explicit stack of the open
  * containers, so hostile nesting cannot exhaust the C stack.
@@ -140,7 +152,6 @@ scan(const char *p, const char *end, enum jscan_type *type)
 {
 	char stack[JSCAN_MAX_DEPTH];
 	int depth = 0;
-	int first;
 
 	*type = JSCAN_ERROR;
 	for (;;) {
@@ -162,16 +173,10 @@ scan(const char *p, const char *end, enum jscan_type *type)
 				depth--;
 				break;
 			}
-			if (stack[depth - 1] == '}') {
-				/* The first key. */
-				if (p >= end || *p != '"' ||
-				    (p = scan_string(p + 1, end)) == NULL)
-					return NULL;
-				p = skip_ws(p, end);
-				if (p >= end || *p != ':')
-					return NULL;
-				p++;
-			}
+			/* The first key. */
+			if (stack[depth - 1] == '}' &&
+			    (p = scan_key(p, end)) == NULL)
+				return NULL;
 			continue;
 		case '"':
 			if (depth == 0)
@@ -202,7 +207,7 @@ scan(const char *p, const char *end, enum jscan_type *type)
 		if (p == NULL)
 			return NULL;
 		/* After a value: a separator, or the end of containers. */
-		for (first = 1;; first = 0) {
+		for (;;) {
 			if (depth == 0)
 				return p;
 			p = skip_ws(p, end);
@@ -213,19 +218,12 @@ scan(const char *p, const char *end, enum jscan_type *type)
 				depth--;
 				continue;
 			}
-			(void)first;
 			if (*p != ',')
 				return NULL;
 			p = skip_ws(p + 1, end);
-			if (stack[depth - 1] == '}') {
-				if (p >= end || *p != '"' ||
-				    (p = scan_string(p + 1, end)) == NULL)
-					return NULL;
-				p = skip_ws(p, end);
-				if (p >= end || *p != ':')
-					return NULL;
-				p++;
-			}
+			if (stack[depth - 1] == '}' &&
+			    (p = scan_key(p, end)) == NULL)
+				return NULL;
 			break;
 		}
 	}
