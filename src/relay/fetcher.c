@@ -325,7 +325,7 @@ fetcher_main(void *arg)
 	CURL *curl;
 
 	pthread_setname_np(pthread_self(), "glivi-fetch");
-	curl = graphmedia_curl(f->cfg, &f->stopping);
+	curl = graph_curl(f->cfg, &f->stopping);
 	if (curl == NULL || store_open_reader(f->cfg->store_url, &reader,
 	    &cause) != 0) {
 		log_error("media: the fetcher cannot start: %s", cause ? cause :

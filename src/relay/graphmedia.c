@@ -37,7 +37,7 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 }
 
 CURL *
-graphmedia_curl(const struct relay_config *cfg, atomic_int *stopping)
+graph_curl(const struct relay_config *cfg, atomic_int *stopping)
 {
 	CURL *c = curl_easy_init();
 

@@ -16,8 +16,12 @@
 #include "core/buf.h"
 #include "relay/config.h"
 
-/* A new handle for these calls; a transfer stops once *stopping is set. */
-CURL *graphmedia_curl(const struct relay_config *, atomic_int *stopping);
+/*
+ * A new handle for any Graph API call (media, sends, template lists): TLS
+ * verified with [outbound] ca_file, no redirects, no signals; a transfer
+ * stops once *stopping is set. Callers add their timeout and headers.
+ */
+CURL *graph_curl(const struct relay_config *, atomic_int *stopping);
 
 /*
  * GET {graph_url}/{graph_version}/{id}?phone_number_id=P. Returns the HTTP

@@ -27,6 +27,7 @@
 #include "core/xalloc.h"
 #include "relay/ingest.h"
 #include "relay/pace.h"
+#include "relay/graphmedia.h"
 #include "relay/outmedia.h"
 #include "relay/store.h"
 
@@ -637,20 +638,6 @@ on_answer(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* Ends transfers in flight when the relay stops. */
-static int
-on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
-    curl_off_t un)
-{
-	struct outbound *o = arg;
-
-	(void)dt;
-	(void)dn;
-	(void)ut;
-	(void)un;
-	return atomic_load(&o->stopping);
-}
-
 static int64_t
 backoff(int attempts, int pair_limited)
 {
@@ -1155,9 +1142,10 @@ take_news(struct outbound *o)
 }
 
 /*
- * Stopping: transfers in flight are ended by on_progress; what was marked
- * 'sending' and never went out is put back; every outcome is recorded
- * before the thread ends, since the committer stops after it.
+ * Stopping: transfers in flight are ended by graph_curl's progress
+ * check; what was marked 'sending' and never went out is put back; every
+ * outcome is recorded before the thread ends, since the committer stops
+ * after it.
  */
 static void
 drain(struct outbound *o)
@@ -1284,28 +1272,17 @@ outbound_start(const struct relay_config *cfg, struct committer *committer,
 	o->xfers = xcalloc(o->nxfers, sizeof *o->xfers);
 	for (size_t i = 0; i < o->nxfers; i++) {
 		struct xfer *x = &o->xfers[i];
-		CURL *c = curl_easy_init();
+		/* Transfers in flight end when the relay stops. */
+		CURL *c = graph_curl(cfg, &o->stopping);
 
 		x->easy = c;
 		buf_init(&x->answer);
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)cfg->request_timeout);
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-		curl_easy_setopt(c, CURLOPT_USERAGENT,
-		    "glivi-relay/" GLIVI_VERSION);
-		if (cfg->graph_ca_file != NULL)
-			curl_easy_setopt(c, CURLOPT_CAINFO, cfg->graph_ca_file);
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, o->headers);
 		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &x->answer);
 		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
 		curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)x);
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, o);
 		curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq);
 		curl_easy_setopt(c, CURLOPT_PREREQDATA, x);
 		x->o = o;

@@ -78,7 +78,7 @@ outmedia_prepare(const struct relay_config *cfg, struct committer *committer,
 		    cJSON_CreateString(u.meta_id));
 		return OUTBOUND_ACCEPTED;
 	}
-	if ((curl = graphmedia_curl(cfg, stopping)) == NULL) {
+	if ((curl = graph_curl(cfg, stopping)) == NULL) {
 		*failure = failure_of("no curl handle");
 		return OUTBOUND_RETRY;
 	}

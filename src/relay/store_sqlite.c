@@ -2185,16 +2185,23 @@ store_contact_exists(struct store *st, int64_t id, int64_t *number_id)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int
-store_outbox_depth(struct store *st, int64_t *n)
+/* The one number a query gives (0 when it fails). */
+static int
+count_one(struct store *st, const char *sql, int64_t *n)
 {
-	sqlite3_stmt *s = prep(st, "SELECT count(*) FROM messages WHERE "
-	    "status IN ('queued', 'sending')");
+	sqlite3_stmt *s = prep(st, sql);
 	int rc = sqlite3_step(s);
 
 	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_outbox_depth(struct store *st, int64_t *n)
+{
+	return count_one(st, "SELECT count(*) FROM messages WHERE "
+	    "status IN ('queued', 'sending')", n);
 }
 
 /* The outbound sender's side. */
@@ -2448,13 +2455,8 @@ store_read_receipt_mark(struct store *st, int64_t conversation_id,
 int
 store_read_receipts_queued(struct store *st, int64_t *n)
 {
-	sqlite3_stmt *s = prep(st, "SELECT count(*) FROM read_receipts WHERE "
-	    "state = 'queued'");
-	int rc = sqlite3_step(s);
-
-	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return count_one(st, "SELECT count(*) FROM read_receipts WHERE "
+	    "state = 'queued'", n);
 }
 
 /* -- templates as Meta lists them --------------------------------------- */

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
+#include "relay/graphmedia.h"
 #include "relay/store.h"
 
 #define PAGE_LIMIT 100		      /* templates asked for per page */
@@ -333,19 +334,6 @@ on_answer(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-static int
-on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
-    curl_off_t un)
-{
-	struct templates *t = arg;
-
-	(void)dt;
-	(void)dn;
-	(void)ut;
-	(void)un;
-	return atomic_load(&t->stopping);
-}
-
 static void
 list_free(struct list *l)
 {
@@ -499,25 +487,13 @@ templates_main(void *arg)
 	CURL *curl;
 
 	pthread_setname_np(pthread_self(), "glivi-tmpl");
-	if ((curl = curl_easy_init()) == NULL) {
+	if ((curl = graph_curl(t->cfg, &t->stopping)) == NULL) {
 		log_error("templates: cannot create a curl handle");
 		return NULL;
 	}
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)t->cfg->request_timeout);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "glivi-relay/" GLIVI_VERSION);
-	if (t->cfg->graph_ca_file != NULL)
-		curl_easy_setopt(curl, CURLOPT_CAINFO, t->cfg->graph_ca_file);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_answer);
-	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, t);
 
 	while (!atomic_load(&t->stopping)) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
