@@ -72,7 +72,7 @@ text_cluster(const char *s, size_t len, unsigned *width)
 	utf8proc_int32_t state = 0;
 	size_t k, n;
 	unsigned w, regional = 0, spacing;
-	int emoji_base, vs16 = 0, mark = 0;
+	int emoji_base, vs16 = 0, mark = 0, lead_mark;
 
 	if (len == 0) {
 		if (width != NULL)
@@ -90,6 +90,7 @@ text_cluster(const char *s, size_t len, unsigned *width)
 	emoji_base = takes_emoji_presentation(cp);
 	regional = is_regional_indicator(cp);
 	mark = is_mark(cp);
+	lead_mark = mark && !spacing;
 	for (;;) {
 		prev = cp;
 		if (n == len || (k = utf8_decode(p + n, len - n, &cp)) == 0)
@@ -108,6 +109,11 @@ text_cluster(const char *s, size_t len, unsigned *width)
 		n += k;
 	}
 	w += spacing;
+	/* A cluster that starts with a non-spacing mark is drawn on a space
+	 * (the canvas adds one): it measures as that space and its spacing
+	 * marks, or a spacing mark after it would be a column short. */
+	if (lead_mark)
+		w = 1 + spacing;
 	if ((vs16 && emoji_base) || regional >= 2 || w > 2)
 		w = 2;
 	else if (w == 0 && mark)

@@ -107,6 +107,22 @@ text_width__gives_marks_the_width_of_their_base(void **state)
 }
 
 static void
+text_width__measures_a_baseless_mark_with_the_space_it_is_drawn_on(
+    void **state)
+{
+	/*
+	 * U+1928 (a non-spacing Limbu sign) then ि (spacing): the canvas
+	 * draws the cluster on a space, and the terminal gives that space
+	 * and ि a column each. Found by fuzz-text: the canvas's row was a
+	 * column wider than its cells said.
+	 */
+	(void)state;
+	assert_int_equal(WIDTH("\xe1\xa4\xa8\xe0\xa4\xbf"), 2);
+	assert_int_equal(WIDTH(" \xe1\xa4\xa8\xe0\xa4\xbf"), 2);
+	assert_int_equal(WIDTH(ACUTE), 1);
+}
+
+static void
 text_width__gives_zero_width_characters_no_column(void **state)
 {
 	(void)state;
@@ -389,6 +405,8 @@ main(void)
 		    text_width__pairs_regional_indicators_into_flags),
 		cmocka_unit_test(
 		    text_width__gives_marks_the_width_of_their_base),
+		cmocka_unit_test(
+		    text_width__measures_a_baseless_mark_with_the_space_it_is_drawn_on),
 		cmocka_unit_test(
 		    text_width__gives_zero_width_characters_no_column),
 		cmocka_unit_test(
