@@ -97,10 +97,11 @@ process_line(struct sse *p, const char **why)
 		long v = 0;
 		size_t i;
 
+		/* Digits only, and at most SSE_MAX_RETRY: else ignored. */
 		for (i = 0; i < vlen && value[i] >= '0' && value[i] <= '9' &&
-		    v < 100000000; i++)
+		    v <= SSE_MAX_RETRY; i++)
 			v = v * 10 + (value[i] - '0');
-		if (vlen > 0 && i == vlen)
+		if (vlen > 0 && i == vlen && v <= SSE_MAX_RETRY)
 			p->retry_ms = v;
 	}
 	return 0;

@@ -14,6 +14,7 @@
 
 #define SSE_MAX_LINE (1024 * 1024)
 #define SSE_MAX_EVENT (4 * 1024 * 1024)
+#define SSE_MAX_RETRY 100000000L /* ms; a larger "retry:" is ignored */
 
 /* An event: type ("message" when none was given), data (trailing newline
  * dropped, NUL-terminated; len excludes it) and the last event id. Return

@@ -388,6 +388,10 @@ sse_feed__takes_retry_only_when_all_digits(void **state)
 	assert_int_equal(retry_after("retry: 10 \n"), -1);
 	/* Absurdly many digits are not taken (nor do they overflow). */
 	assert_int_equal(retry_after("retry: 99999999999999999999999\n"), -1);
+	/* The cap holds after leading zeros too (found by fuzz-sse). */
+	assert_int_equal(retry_after("retry: 100000000\n"), 100000000);
+	assert_int_equal(retry_after("retry: 900000000\n"), -1);
+	assert_int_equal(retry_after("retry: 000000000000900000000\n"), -1);
 	/* The retry line alone dispatches nothing. */
 	{
 		char *got = parse_whole("retry: 1\n\n", 10);
