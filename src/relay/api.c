@@ -93,6 +93,25 @@ page_add(void *arg, const char *kind, int64_t id, int64_t seq, int deleted)
 }
 
 enum MHD_Result
+api_me(struct server *srv, struct request *r)
+{
+	enum MHD_Result answer;
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	(void)srv;
+	jx_add_int(o, "id", r->agent.id);
+	cJSON_AddStringToObject(o, "name", r->agent.name);
+	cJSON_AddStringToObject(o, "role", r->agent.admin ? "admin" : "agent");
+	s = jx_print(o);
+	cJSON_Delete(o);
+	answer = server_respond(r, MHD_HTTP_OK, "application/json", s,
+	    strlen(s));
+	free(s);
+	return answer;
+}
+
+enum MHD_Result
 api_sync(struct server *srv, struct request *r)
 {
 	struct store *st = server_reader(srv);

@@ -8,6 +8,8 @@
 
 #include "relay/server.h"
 
+/* Who the token belongs to: {"id","name","role"}. */
+enum MHD_Result api_me(struct server *, struct request *);
 enum MHD_Result api_sync(struct server *, struct request *);
 enum MHD_Result api_events(struct server *, struct request *);
 enum MHD_Result api_presence(struct server *, struct request *);

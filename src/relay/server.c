@@ -40,6 +40,7 @@ static const struct route routes[] = {
 	{ "POST", "/webhook", ROLE_PUBLIC, 1, webhook_receive },
 	{ "GET", "/healthz", ROLE_PUBLIC, 0, route_healthz },
 	{ "GET", "/metrics", ROLE_PUBLIC, 0, route_metrics },
+	{ "GET", "/api/v1/me", ROLE_AGENT, 0, api_me },
 	{ "GET", "/api/v1/sync", ROLE_AGENT, 0, api_sync },
 	{ "GET", "/api/v1/events", ROLE_AGENT, 0, api_events },
 	{ "POST", "/api/v1/presence", ROLE_AGENT, 1, api_presence },

@@ -130,6 +130,15 @@ class Writes(RelayCase):
         return self.ok("POST", "/api/v1/conversations/%d/messages" % conv,
                        body, status, **kw)
 
+    def test_me_names_the_tokens_agent_and_role(self):
+        me = self.ok("GET", "/api/v1/me", None)
+        self.assertEqual(me, {"id": self.agent_ids["alice"], "name": "alice",
+                              "role": "agent"})
+        me = self.ok("GET", "/api/v1/me", None, token=self.root)
+        self.assertEqual((me["name"], me["role"]), ("root", "admin"))
+        self.refused("GET", "/api/v1/me", None, 401, "unauthorized", None,
+                     token=self.gone)
+
     # -- every route that takes a body --------------------------------
     def test_every_write_refuses_a_body_that_is_not_a_json_object(self):
         c = self.new_conversation()
