@@ -1364,7 +1364,6 @@ static void
 run_command(struct screen *s, int cmd)
 {
 	struct edit *e = active_edit(s);
-	unsigned page = s->lay.thread.h > 2 ? s->lay.thread.h - 2 : 1;
 
 	switch (cmd) {
 	case CMD_APP_QUIT:
@@ -1455,16 +1454,16 @@ run_command(struct screen *s, int cmd)
 		thread_scroll(s->thread, -1);
 		break;
 	case CMD_THREAD_PAGE_DOWN:
-		thread_scroll(s->thread, (int)page);
+		thread_page(s->thread, 2);
 		break;
 	case CMD_THREAD_PAGE_UP:
-		thread_scroll(s->thread, -(int)page);
+		thread_page(s->thread, -2);
 		break;
 	case CMD_THREAD_HALF_PAGE_DOWN:
-		thread_scroll(s->thread, (int)(page / 2 ? page / 2 : 1));
+		thread_page(s->thread, 1);
 		break;
 	case CMD_THREAD_HALF_PAGE_UP:
-		thread_scroll(s->thread, -(int)(page / 2 ? page / 2 : 1));
+		thread_page(s->thread, -1);
 		break;
 	case CMD_THREAD_TOP:
 		thread_top(s->thread);
@@ -1710,7 +1709,8 @@ drain_input(struct screen *s)
 			on_key(s, ev.key);
 			break;
 		case INPUT_PASTE:
-			on_paste(s, ev.text, ev.len, ev.truncated);
+			on_paste(s, ev.text, ev.len,
+			    ev.flags & INPUT_PASTE_TRUNCATED);
 			break;
 		default:
 			break;
