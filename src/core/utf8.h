@@ -14,10 +14,6 @@ struct buf;
  * when malformed, cut short or n is 0. */
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
-/* Encodes a code point into out (4 bytes room); returns the length, or 0
- * for a surrogate or a value past U+10FFFF. */
-size_t utf8_encode(uint32_t cp, char out[4]);
-
 /* Well-formed UTF-8: no overlongs, surrogates or code points past U+10FFFF. */
 int utf8_valid(const char *, size_t);
 /* Length in UTF-16 code units (what Meta's text limits count), or -1 when

@@ -48,8 +48,7 @@
 #define ESC_DELAY_MS 25	     /* a lone ESC is Escape after this */
 #define TICK_MS 15000	     /* times and window marks move */
 #define DRAFT_SAVE_MS 2000   /* a draft is saved this long after a change */
-#define COMPOSE_MAX (64 * 1024)
-#define LINE_MAX_BYTES 4096
+#define COMPOSE_MAX EDIT_MAX
 #define HITS_MAX 200
 #define HISTORY_MAX 50
 #define PRESENCE_MAX 32
@@ -1686,11 +1685,12 @@ on_key(struct screen *s, key_code k)
 	}
 	e = active_edit(s);
 	if (e != NULL && key_is_text(k)) {
-		char u[8];
-		size_t n = utf8_encode(k, u);
-
-		if (n > 0)
-			insert_text(s, e, u, n);
+		edit_insert_key(e, k);
+		if (e == s->compose)
+			draft_touched(s);
+		else if (s->mode == MODE_SEARCH)
+			search_run(s);
+		dirty(s);
 		return;
 	}
 	key_name(k, name);
@@ -2123,7 +2123,7 @@ draw_all(struct screen *s)
 	in.h = h;
 	in.focus = s->focus;
 	in.sidebar = s->sidebar_on;
-	in.compose_lines = (unsigned)edit_lines(s->compose, w > 2 ? w - 2 :
+	in.compose_lines = (unsigned)edit_rows(s->compose, w > 2 ? w - 2 :
 	    1);
 	layout_compute(&in, &s->lay);
 	if (s->lay.too_small) {
@@ -2509,8 +2509,8 @@ screen_run(struct client *cl)
 	s->list = list_new(cl->cache, me);
 	s->thread = thread_new(cl->cache, me);
 	s->sidebar = sidebar_new(cl->cache);
-	s->compose = edit_new(1, COMPOSE_MAX);
-	s->line = edit_new(0, LINE_MAX_BYTES);
+	s->compose = edit_new(0);
+	s->line = edit_new(EDIT_SINGLE_LINE);
 	s->focus = LAYOUT_LIST;
 	s->resized = 1;
 	cache_agent_name(cl->cache, me, s->me_name, sizeof s->me_name);

@@ -516,28 +516,6 @@ jx_terminal_safe__replaces_invalid_utf8_and_stays_json(void **state)
 	buf_free(&b);
 }
 
-static void
-utf8_encode__round_trips_every_length_and_refuses_surrogates(void **state)
-{
-	static const uint32_t cps[] = { 0, 0x41, 0x7f, 0x80, 0x7ff, 0x800,
-		0xd7ff, 0xe000, 0xffff, 0x10000, 0x1f468, 0x10ffff };
-	char out[4];
-	uint32_t back;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof cps / sizeof cps[0]; i++) {
-		size_t n = utf8_encode(cps[i], out);
-
-		assert_true(n >= 1 && n <= 4);
-		assert_int_equal(utf8_decode((unsigned char *)out, n, &back),
-		    n);
-		assert_int_equal(back, cps[i]);
-	}
-	assert_int_equal(utf8_encode(0xd800, out), 0);
-	assert_int_equal(utf8_encode(0xdfff, out), 0);
-	assert_int_equal(utf8_encode(0x110000, out), 0);
-}
-
 int
 main(void)
 {
@@ -549,8 +527,6 @@ main(void)
 		cmocka_unit_test(
 		    utf8_has_controls__finds_c0_c1_and_del_but_allows_tab_and_newline),
 		cmocka_unit_test(utf8_decode__reads_each_length_of_sequence),
-		cmocka_unit_test(
-		    utf8_encode__round_trips_every_length_and_refuses_surrogates),
 		cmocka_unit_test(utf8_decode__returns_0_for_malformed_or_cut_sequences),
 		cmocka_unit_test(utf8_decode__returns_0_for_no_bytes_at_all),
 		cmocka_unit_test(utf8_sanitize__shows_escape_as_a_control_picture),
