@@ -1227,7 +1227,8 @@ merge(struct thread *t)
 		ivec_push(&t->items, t->notes.v[j++]);
 	for (size_t i = 0; i < t->pending.n; i++)
 		ivec_push(&t->items, t->pending.v[i]);
-	for (size_t i = 0; i < t->items.n; i++) {
+	/* Unsent replies are the present, below the history: no rule. */
+	for (size_t i = 0; i < t->items.n - t->pending.n; i++) {
 		struct item *it = t->items.v[i];
 		long d = day_of(it->ts);
 
