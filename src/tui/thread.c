@@ -1526,7 +1526,7 @@ settle(struct thread *t)
 		window_older(t);
 	if (!t->at_end && lines_below(t, 2 * t->h) < 2 * t->h)
 		window_newer(t);
-	if (t->at_end && lines_below(t, t->h) <= t->h)
+	if (t->at_end && lines_below(t, t->h + 1) <= t->h)
 		t->bottom = 1;
 }
 
@@ -1568,7 +1568,7 @@ move_down(struct thread *t, size_t n)
 			t->top++;
 			t->off = 0;
 		}
-		if (t->at_end && lines_below(t, t->h) <= t->h)
+		if (t->at_end && lines_below(t, t->h + 1) <= t->h)
 			t->bottom = 1;
 	}
 }
@@ -1649,9 +1649,12 @@ index_of(const struct thread *t, int64_t id)
 	return SIZE_MAX;
 }
 
-/* First and last items with a line in view. */
+/*
+ * The first and last items with a line in view; with whole, the first
+ * and last shown whole (the partial ones when none is).
+ */
 static void
-visible(struct thread *t, size_t *first, size_t *last)
+visible(struct thread *t, size_t *first, size_t *last, int whole)
 {
 	size_t rows, i;
 
@@ -1661,6 +1664,12 @@ visible(struct thread *t, size_t *first, size_t *last)
 	for (i = t->top; i + 1 < t->items.n && rows < t->h; i++)
 		rows += lines_of(t, i + 1);
 	*last = i;
+	if (!whole)
+		return;
+	if (t->off > 0 && *first < *last)
+		(*first)++;
+	if (rows > t->h && *last > *first)
+		(*last)--;
 }
 
 /* Scrolls so item i shows whole, or from its top when taller than h. */
@@ -1669,7 +1678,7 @@ show(struct thread *t, size_t i)
 {
 	size_t first, last, rows;
 
-	visible(t, &first, &last);
+	visible(t, &first, &last, 0);
 	if (i < t->top || (i == t->top && t->off > 0)) {
 		t->top = i;
 		t->off = 0;
@@ -1724,10 +1733,11 @@ thread_select(struct thread *t, int delta)
 
 	if (t->conv == 0 || t->items.n == 0 || delta == 0)
 		return;
-	visible(t, &first, &last);
+	visible(t, &first, &last, 0);
 	i = index_of(t, t->sel);
 	if (i == SIZE_MAX || i < first || i > last) {
 		/* Out of view: the message at the edge it left by is next. */
+		visible(t, &first, &last, 1);
 		for (i = step < 0 ? last : first; i >= first && i <= last &&
 		    t->items.v[i]->kind != ITEM_MESSAGE; i += (size_t)step)
 			;

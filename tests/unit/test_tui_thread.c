@@ -22,6 +22,7 @@
 #include "client/cache.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "tui/theme.h"
 #include "tui/thread.h"
@@ -625,6 +626,449 @@ thread_draw__shows_unsent_replies_at_the_bottom(void **state)
 	    "> now (HTTP 422)\n");
 }
 
+/* -- hostile text -------------------------------------------------------- */
+
+#define ESC "\x1b"
+#define HOSTILE                                                         \
+	"CSI" ESC "[2J" ESC "[H OSC52" ESC "]52;c;SGVsbG8=\x07 OSC8"         \
+	ESC "]8;;http://evil.example/" ESC "\\click" ESC "]8;;" ESC "\\"    \
+	" mouse" ESC "[?1000h ret\rurn back\bspace del\x7f c1\xc2\x9b"         \
+	"31m bidi\xe2\x80\xae" "evil\xe2\x81\xa6iso\xe2\x81\xa9 zwj"          \
+	"\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"           \
+	"\xf0\x9f\x91\xa7 tone\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd flag"          \
+	"\xf0\x9f\x87\xb3\xf0\x9f\x87\xbf cjk\xe6\x97\xa5\xe6\x9c\xac"        \
+	"\xe8\xaa\x9e marks" "a\xcc\x81\xcc\x82\xcc\x83\xcc\x84\xcc\x85"       \
+	"\xcc\x86\xcc\x87\xcc\x88 bad\xff\xfe\xc3 end"
+
+/*
+ * Every cell of the canvas: valid UTF-8, one whole cluster, no control,
+ * no C1, no bidi override or isolate; every row no wider than the pane.
+ */
+static void
+check_cells_clean(struct fx *fx)
+{
+	unsigned w = canvas_width(fx->cv), h = canvas_height(fx->cv);
+	struct canvas_cell_info ci;
+
+	for (unsigned y = 0; y < h; y++) {
+		unsigned cols = 0;
+
+		for (unsigned x = 0; x < w; x++) {
+			const unsigned char *p;
+			unsigned cw;
+
+			assert_int_equal(canvas_cell(fx->cv, x, y, &ci), 0);
+			cols += ci.width;
+			if (ci.len == 0)
+				continue;
+			p = (const unsigned char *)ci.text;
+			assert_true(utf8_valid(ci.text, ci.len));
+			assert_int_equal(text_cluster(ci.text, ci.len, &cw),
+			    ci.len);
+			for (size_t k = 0; k < ci.len; k++) {
+				assert_true(p[k] >= 0x20 && p[k] != 0x7f);
+				if (p[k] == 0xc2 && k + 1 < ci.len)
+					assert_false(p[k + 1] >= 0x80 &&
+					    p[k + 1] <= 0x9f);
+				if (p[k] == 0xe2 && k + 2 < ci.len &&
+				    p[k + 1] == 0x80)
+					assert_false(p[k + 2] >= 0xaa &&
+					    p[k + 2] <= 0xae);
+				if (p[k] == 0xe2 && k + 2 < ci.len &&
+				    p[k + 1] == 0x81)
+					assert_false(p[k + 2] >= 0xa6 &&
+					    p[k + 2] <= 0xa9);
+			}
+		}
+		assert_true(cols <= w);
+	}
+}
+
+static void
+thread_draw__never_puts_controls_on_the_canvas_nor_splits_clusters(
+    void **state)
+{
+	struct fx *fx = *state;
+	char *b = js(HOSTILE), *more, *long_text;
+	struct buf big;
+	char *dump;
+	int64_t id;
+	char *cause = NULL;
+	const unsigned widths[] = { 20, 40, 80 };
+
+	/* Names, files, notes, reasons: every string from outside. */
+	put(fx, "contact", 1, "{\"profile_name\":\"Eve\\u001b]0;title"
+	    "\\u0007\\u001b[31m\\u202e\"}");
+	put(fx, "agent", 2, "{\"name\":\"mal\\u001b[5mlory\"}");
+	text(fx, 1, T0, "in", "received", HOSTILE);
+	more = xasprintf(",\"text\":%s,\"media\":{\"id\":\"m1\",\"filename\":"
+	    "%s,\"file_size\":10}", b, b);
+	msg(fx, 2, T0 + 1, "in", "document", "received", more);
+	free(more);
+	more = xasprintf(",\"text\":%s,\"failure\":{\"code\":1,\"details\":%s}",
+	    b, b);
+	msg(fx, 3, T0 + 2, "out", "text", "failed", more);
+	free(more);
+	note(fx, 1, T0 + 3, 2, HOSTILE);
+	/* Raw invalid UTF-8 and a NUL escape inside the stored JSON. */
+	put(fx, "message", 4, "{\"conversation_id\":1,\"wamid\":\"w4\","
+	    "\"direction\":\"in\",\"type\":\"text\",\"timestamp\":1795424404,"
+	    "\"status\":\"received\",\"text\":\"raw\xff\xc3(\\u0000nul\"}");
+	more = xasprintf("{\"type\":\"text\",\"text\":%s}", b);
+	assert_int_equal(cache_outbox_add(fx->c, 1, "message", "POST", "/",
+	    more, &id, &cause), 0);
+	assert_int_equal(cache_outbox_failed(fx->c, id, HOSTILE), 0);
+	free(more);
+	/* 4096 characters of text in one message. */
+	buf_init(&big);
+	for (int i = 0; i < 4096 / 8; i++)
+		buf_adds(&big, i % 7 ? "abcdefg " : "日本語の");
+	long_text = buf_steal(&big);
+	text(fx, 5, T0 + 5, "in", "received", long_text);
+	free(long_text);
+	free(b);
+	thread_open(fx->t, 1);
+	for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+		dump = draw(fx, widths[i], 400, 1);
+		check_cells_clean(fx);
+		/* Escapes show as what they are, harmless. */
+		assert_non_null(strstr(dump, "\xe2\x90\x9b]52;c;"));
+		assert_null(strstr(dump, ESC));
+		free(dump);
+	}
+	/* Scrolled a line at a time through it all, still clean. */
+	thread_top(fx->t);
+	for (int i = 0; i < 300; i++) {
+		dump = draw(fx, 20, 7, 1);
+		check_cells_clean(fx);
+		free(dump);
+		thread_scroll(fx->t, 1);
+	}
+}
+
+static void
+thread_draw__shows_escapes_as_visible_pictures(void **state)
+{
+	struct fx *fx = *state;
+
+	text(fx, 1, T0, "in", "received", "a" ESC "[31mred" ESC "[0m\rb"
+	    "\xe2\x80\xae" "evil\x07!\nline two");
+	thread_open(fx->t, 1);
+	check_draw(fx, 40, 4,
+	    "─────────── Mon 23 Nov 2026 ────────────\n"
+	    "< 09:00 Jürgen Weiß\n"
+	    "< a␛[31mred␛[0m b�evil␇!\n"
+	    "< line two\n");
+}
+
+/* -- moving through a thread ---------------------------------------------- */
+
+/*
+ * n inbound messages "m0001"..., a second apart on one day, so each is
+ * two lines (a header and its text) after one day rule: message i's
+ * header is line 2i - 1.
+ */
+static void
+many(struct fx *fx, int n)
+{
+	struct buf b;
+	char *cause = NULL;
+
+	buf_init(&b);
+	buf_adds(&b, "[");
+	for (int i = 1; i <= n; i++)
+		buf_printf(&b, "%s{\"kind\":\"message\",\"id\":%d,\"seq\":%lld,"
+		    "\"data\":{\"conversation_id\":1,\"wamid\":\"wamid.%d\","
+		    "\"direction\":\"in\",\"type\":\"text\",\"timestamp\":%lld,"
+		    "\"status\":\"received\",\"text\":\"m%04d\"}}",
+		    i > 1 ? "," : "", i, (long long)++fx->seq, i,
+		    (long long)(T0 + i), i);
+	buf_adds(&b, "]");
+	if (cache_apply(fx->c, b.data, b.len, "$", NULL, NULL, &cause) != 0)
+		fail_msg("%s", cause);
+	buf_free(&b);
+}
+
+/* Row y of the pane as drawn (w x h), without the trailing newline. */
+static char *
+row(struct fx *fx, unsigned w, unsigned h, unsigned y)
+{
+	char *d = draw(fx, w, h, 0), *p = d, *e, *r;
+
+	for (unsigned i = 0; i < y && p != NULL; i++)
+		p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL;
+	assert_non_null(p);
+	e = strchr(p, '\n');
+	r = xstrndup(p, e ? (size_t)(e - p) : strlen(p));
+	free(d);
+	return r;
+}
+
+static void
+expect_row(struct fx *fx, unsigned y, const char *want)
+{
+	char *r = row(fx, 40, 10, y);
+
+	assert_string_equal(r, want);
+	free(r);
+}
+
+static void
+thread_scroll__moves_by_lines_and_stops_at_both_ends(void **state)
+{
+	struct fx *fx = *state;
+
+	many(fx, 30);
+	thread_open(fx->t, 1);
+	expect_row(fx, 1, "< m0026");
+	assert_true(thread_at_bottom(fx->t));
+	thread_scroll(fx->t, -1);
+	expect_row(fx, 0, "< m0025");
+	assert_false(thread_at_bottom(fx->t));
+	thread_scroll(fx->t, -2);
+	expect_row(fx, 0, "< m0024");
+	thread_scroll(fx->t, -1000);
+	expect_row(fx, 0, "─────────── Mon 23 Nov 2026 ────────────");
+	expect_row(fx, 2, "< m0001");
+	thread_scroll(fx->t, -1);
+	expect_row(fx, 2, "< m0001");
+	thread_scroll(fx->t, 2);
+	expect_row(fx, 0, "< m0001");
+	thread_scroll(fx->t, 1000);
+	expect_row(fx, 9, "< m0030");
+	assert_true(thread_at_bottom(fx->t));
+	thread_scroll(fx->t, 1);
+	expect_row(fx, 9, "< m0030");
+}
+
+static void
+thread_page__moves_by_half_screens(void **state)
+{
+	struct fx *fx = *state;
+
+	many(fx, 30);
+	thread_open(fx->t, 1);
+	expect_row(fx, 1, "< m0026");
+	thread_page(fx->t, -2);
+	expect_row(fx, 1, "< m0021");
+	thread_page(fx->t, -1);
+	expect_row(fx, 0, "< m0018");
+	thread_page(fx->t, 1);
+	expect_row(fx, 1, "< m0021");
+	thread_top(fx->t);
+	expect_row(fx, 2, "< m0001");
+	thread_bottom(fx->t);
+	expect_row(fx, 9, "< m0030");
+}
+
+static void
+thread_select__moves_between_messages_and_scrolls_them_into_view(
+    void **state)
+{
+	struct fx *fx = *state;
+	char *d;
+	int r;
+
+	many(fx, 30);
+	text(fx, 31, T0 + 40, "out", "read", "reply");
+	note(fx, 1, T0 + 35, 1, "a note is not selectable");
+	thread_open(fx->t, 1);
+	assert_int_equal(thread_selected(fx->t), 31);
+	thread_select(fx->t, -1);
+	assert_int_equal(thread_selected(fx->t), 30);
+	thread_select(fx->t, -10);
+	assert_int_equal(thread_selected(fx->t), 20);
+	d = draw(fx, 40, 10, 1);
+	free(d);
+	r = row_of(fx, "< m0020");
+	assert_true(r >= 1);
+	/* Shown with the selection's look only when focused. */
+	assert_int_equal(attr_at(fx, 3, (unsigned)r - 1), THEME_SELECT);
+	d = draw(fx, 40, 10, 0);
+	free(d);
+	assert_int_not_equal(attr_at(fx, 3, (unsigned)r - 1), THEME_SELECT);
+	thread_select(fx->t, 100);
+	assert_int_equal(thread_selected(fx->t), 31);
+	thread_select(fx->t, -100);
+	assert_int_equal(thread_selected(fx->t), 1);
+	expect_row(fx, 2, "< m0001");
+	/* Scrolled away from it, the selection restarts at the screen. */
+	thread_scroll(fx->t, 20);
+	thread_select(fx->t, 1);
+	assert_int_equal(thread_selected(fx->t), 11);
+}
+
+static void
+thread_open__holds_a_bounded_window_of_a_long_thread(void **state)
+{
+	struct fx *fx = *state;
+	struct timespec a, b;
+	double ms;
+	char want[16], *r;
+
+	many(fx, 10000);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	thread_open(fx->t, 1);
+	free(draw(fx, 40, 10, 1));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+	print_message("opening 10,000 messages and drawing: %.2f ms, %zu "
+	    "rows held\n", ms, thread_rows_held(fx->t));
+	assert_true(thread_rows_held(fx->t) <= 3 * 64);
+	/* Page by page to the start: every page follows on, memory flat. */
+	for (int k = 0; k < 1999; k++) {
+		thread_page(fx->t, -2);
+		snprintf(want, sizeof want, "< m%04d", 9996 - 5 * (k + 1));
+		r = row(fx, 40, 10, 1);
+		assert_string_equal(r, want);
+		free(r);
+		assert_true(thread_rows_held(fx->t) <= 3 * 64);
+	}
+	/* ...and back down. */
+	for (int k = 1998; k >= 0; k--) {
+		thread_page(fx->t, 2);
+		snprintf(want, sizeof want, "< m%04d", 9996 - 5 * k);
+		r = row(fx, 40, 10, 1);
+		assert_string_equal(r, want);
+		free(r);
+		assert_true(thread_rows_held(fx->t) <= 3 * 64);
+	}
+	assert_true(thread_at_bottom(fx->t));
+	thread_top(fx->t);
+	expect_row(fx, 2, "< m0001");
+	assert_true(thread_rows_held(fx->t) <= 3 * 64);
+	assert_int_equal(thread_jump(fx->t, 5000), 0);
+	assert_int_equal(thread_selected(fx->t), 5000);
+	free(draw(fx, 40, 10, 1));
+	assert_true(row_of(fx, "< m5000") >= 0);
+	assert_true(thread_rows_held(fx->t) <= 3 * 64);
+	thread_select(fx->t, -200);
+	assert_int_equal(thread_selected(fx->t), 4800);
+	assert_true(thread_rows_held(fx->t) <= 3 * 64);
+	assert_int_equal(thread_jump(fx->t, 10001), -1);
+	assert_int_equal(thread_selected(fx->t), 4800);
+	thread_bottom(fx->t);
+	expect_row(fx, 9, "< m10000");
+}
+
+static void
+thread_reload__keeps_the_view_and_follows_the_bottom(void **state)
+{
+	struct fx *fx = *state;
+	char *before, *after;
+	int64_t id;
+	char *cause = NULL;
+
+	many(fx, 100);
+	text(fx, 101, T0 + 200, "out", "sent", "on its way");
+	thread_open(fx->t, 1);
+	thread_page(fx->t, -4);
+	before = draw(fx, 40, 10, 0);
+	text(fx, 102, T0 + 300, "in", "received", "new below");
+	thread_reload(fx->t);
+	after = draw(fx, 40, 10, 0);
+	assert_string_equal(after, before);
+	free(before);
+	free(after);
+	assert_false(thread_at_bottom(fx->t));
+	thread_bottom(fx->t);
+	/* Ticks move, replies arrive, unsent ones go: all seen at once. */
+	text(fx, 101, T0 + 200, "out", "read", "on its way");
+	text(fx, 103, T0 + 400, "in", "received", "and more");
+	assert_int_equal(cache_outbox_add(fx->c, 1, "message", "POST", "/",
+	    "{\"type\":\"text\",\"text\":\"queued one\"}", &id, &cause), 0);
+	thread_reload(fx->t);
+	check_draw_masked(fx, 40, 10,
+	    "< 09:01 Jürgen Weiß\n"
+	    "< m0100\n"
+	    "> 09:03 you · read\n"
+	    "> on its way\n"
+	    "< 09:05 Jürgen Weiß\n"
+	    "< new below\n"
+	    "< 09:06 Jürgen Weiß\n"
+	    "< and more\n"
+	    "> HH:MM you · queued, not sent\n"
+	    "> queued one\n");
+	assert_int_equal(cache_outbox_accepted(fx->c, id, 104), 0);
+	text(fx, 104, T0 + 500, "out", "sent", "queued one");
+	thread_reload(fx->t);
+	check_draw(fx, 40, 10,
+	    "< 09:01 Jürgen Weiß\n"
+	    "< m0100\n"
+	    "> 09:03 you · read\n"
+	    "> on its way\n"
+	    "< 09:05 Jürgen Weiß\n"
+	    "< new below\n"
+	    "< 09:06 Jürgen Weiß\n"
+	    "< and more\n"
+	    "> 09:08 you · sent\n"
+	    "> queued one\n");
+}
+
+static void
+thread_selected_media__gives_the_file_of_the_selected_message(void **state)
+{
+	struct fx *fx = *state;
+	struct thread_media m;
+
+	msg(fx, 1, T0, "in", "document", "received", ",\"media\":{\"id\":"
+	    "\"1873462990153264\",\"mime_type\":\"application/pdf\","
+	    "\"filename\":\"Factura\\u001b[2J.pdf\",\"file_size\":48100}");
+	text(fx, 2, T0 + 1, "in", "received", "no file here");
+	thread_open(fx->t, 1);
+	assert_int_equal(thread_selected_media(fx->t, &m), -1);
+	thread_select(fx->t, -1);
+	assert_int_equal(thread_selected_media(fx->t, &m), 0);
+	assert_string_equal(m.id, "1873462990153264");
+	assert_string_equal(m.mime, "application/pdf");
+	assert_string_equal(m.filename, "Factura\xe2\x90\x9b[2J.pdf");
+	assert_int_equal(m.size, 48100);
+	assert_string_equal(m.kind, "document");
+}
+
+static void
+thread_draw__stays_inside_its_rectangle(void **state)
+{
+	struct fx *fx = *state;
+	struct buf b;
+	const char *want;
+
+	many(fx, 3);
+	thread_open(fx->t, 1);
+	fx->cv = canvas_new(30, 6);
+	canvas_fill(fx->cv, 0, 0, 30, 6, "x", 0);
+	thread_draw(fx->t, fx->cv, 5, 1, 20, 4, 1);
+	buf_init(&b);
+	canvas_dump(fx->cv, &b);
+	want = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+	    "xxxxx< 09:00 Jürgen Weiß xxxxx\n"
+	    "xxxxx< m0002             xxxxx\n"
+	    "xxxxx< 09:00 Jürgen Weiß xxxxx\n"
+	    "xxxxx< m0003             xxxxx\n"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n";
+	assert_string_equal(b.data, want);
+	buf_free(&b);
+}
+
+static void
+thread_draw__says_when_there_is_nothing_to_show(void **state)
+{
+	struct fx *fx = *state;
+
+	check_draw(fx, 40, 2,
+	    "  no conversation open\n"
+	    "\n");
+	put(fx, "conversation", 2, "{\"contact_id\":1,\"status\":\"open\"}");
+	thread_open(fx->t, 2);
+	check_draw(fx, 40, 2,
+	    "  no messages yet\n"
+	    "\n");
+	thread_scroll(fx->t, -5);
+	thread_select(fx->t, 1);
+	assert_int_equal(thread_selected(fx->t), 0);
+	assert_int_equal(thread_jump_quoted(fx->t), -1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -640,6 +1084,16 @@ main(void)
 		T(thread_draw__shows_edits_and_deletions),
 		T(thread_draw__shows_notes_between_messages_by_time),
 		T(thread_draw__shows_unsent_replies_at_the_bottom),
+		T(thread_draw__never_puts_controls_on_the_canvas_nor_splits_clusters),
+		T(thread_draw__shows_escapes_as_visible_pictures),
+		T(thread_scroll__moves_by_lines_and_stops_at_both_ends),
+		T(thread_page__moves_by_half_screens),
+		T(thread_select__moves_between_messages_and_scrolls_them_into_view),
+		T(thread_open__holds_a_bounded_window_of_a_long_thread),
+		T(thread_reload__keeps_the_view_and_follows_the_bottom),
+		T(thread_selected_media__gives_the_file_of_the_selected_message),
+		T(thread_draw__stays_inside_its_rectangle),
+		T(thread_draw__says_when_there_is_nothing_to_show),
 	};
 
 	setenv("TZ", "UTC", 1);
