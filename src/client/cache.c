@@ -189,7 +189,7 @@ struct cache {
 	sqlite3_stmt *data_delete[NKINDS];
 	sqlite3_stmt *set_meta;
 	struct buf scratch[MAX_COLS]; /* unescaped text columns of a row */
-	sqlite3_stmt *view[16];	      /* the screen's reads, made on use */
+	sqlite3_stmt *view[32];	      /* the screen's reads, made on use */
 };
 
 /* -- opening ----------------------------------------------------------- */
@@ -2022,4 +2022,172 @@ cache_newest_message(struct cache *c)
 	    " 0) FROM messages");
 
 	return s != NULL ? step_count(c, s) : -1;
+}
+
+/* -- reading for the screen: threads ----------------------------------- */
+
+/*
+ * Prepared once and kept: the screen runs these on every scroll past its
+ * window, and preparing costs more than the keyset step itself.
+ */
+enum {
+	TQ_OLDER,
+	TQ_NEWER,
+	TQ_ONE,
+	TQ_WAMID,
+	TQ_NOTES,
+	TQ_REACTIONS,
+	TQ_PENDING,
+	TQ_COUNT
+};
+_Static_assert(VIEW_COUNT + TQ_COUNT <= sizeof ((struct cache *)0)->view /
+    sizeof (sqlite3_stmt *), "struct cache holds every screen query");
+
+#define THREAD_COLUMNS							\
+	"m.id, m.conversation_id, m.ts, m.direction, m.status, d.data"
+
+static const char *const thread_sql[TQ_COUNT] = {
+	[TQ_OLDER] = "SELECT " THREAD_COLUMNS " FROM messages m"
+	    " JOIN message_data d ON d.id = m.id WHERE m.conversation_id = ?1"
+	    " AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3",
+	[TQ_NEWER] = "SELECT " THREAD_COLUMNS " FROM messages m"
+	    " JOIN message_data d ON d.id = m.id WHERE m.conversation_id = ?1"
+	    " AND m.id > ?2 ORDER BY m.id LIMIT ?3",
+	[TQ_ONE] = "SELECT " THREAD_COLUMNS " FROM messages m"
+	    " JOIN message_data d ON d.id = m.id WHERE m.id = ?1",
+	/* The inner query bounds how far back the JSON is read. */
+	[TQ_WAMID] = "SELECT " THREAD_COLUMNS " FROM (SELECT id FROM messages"
+	    " WHERE conversation_id = ?1 AND id < ?2 ORDER BY id DESC"
+	    " LIMIT ?4) r JOIN messages m ON m.id = r.id"
+	    " JOIN message_data d ON d.id = m.id"
+	    " WHERE d.data->>'wamid' = ?3 ORDER BY m.id DESC LIMIT 1",
+	[TQ_NOTES] = "SELECT id, conversation_id,"
+	    " coalesce(data->>'created_at', 0) AS at, NULL, NULL, data"
+	    " FROM notes WHERE conversation_id = ?1 AND at >= ?2 AND at < ?3"
+	    " ORDER BY at, id LIMIT ?4",
+	/* A reaction has no text, so the narrow row rules most out before
+	 * any JSON is read. */
+	[TQ_REACTIONS] = "SELECT " THREAD_COLUMNS " FROM messages m"
+	    " JOIN message_data d ON d.id = m.id WHERE m.conversation_id = ?1"
+	    " AND m.id > ?2 AND m.body IS NULL"
+	    " AND d.data->>'type' = 'reaction' ORDER BY m.id",
+	[TQ_PENDING] = "SELECT id, conversation_id, created_at, NULL, state,"
+	    " body, error FROM outbox WHERE state IN ('queued', 'failed')"
+	    " AND conversation_id = ?1 AND kind = 'message' ORDER BY id",
+};
+
+static sqlite3_stmt *
+thread_stmt(struct cache *c, int q)
+{
+	return view_stmt(c, VIEW_COUNT + q, thread_sql[q]);
+}
+
+/* Steps s to its end, handing each row to fn; the count, or -1. */
+static int
+thread_rows(struct cache *c, sqlite3_stmt *s, cache_thread_fn fn, void *arg)
+{
+	struct cache_thread_row r;
+	int n = 0, rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof r);
+		r.id = sqlite3_column_int64(s, 0);
+		r.conversation_id = sqlite3_column_int64(s, 1);
+		r.ts = sqlite3_column_int64(s, 2);
+		r.direction = (const char *)sqlite3_column_text(s, 3);
+		r.status = (const char *)sqlite3_column_text(s, 4);
+		r.data = (const char *)sqlite3_column_text(s, 5);
+		r.data_len = (size_t)sqlite3_column_bytes(s, 5);
+		if (sqlite3_column_count(s) > 6)
+			r.error = (const char *)sqlite3_column_text(s, 6);
+		if (r.data == NULL)
+			r.data = "";
+		fn(arg, &r);
+		n++;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? n : db_error(c, rc);
+}
+
+int
+cache_thread_messages(struct cache *c, int64_t conversation_id,
+    int64_t anchor, int dir, int limit, cache_thread_fn fn, void *arg)
+{
+	sqlite3_stmt *s = thread_stmt(c, dir < 0 ? TQ_OLDER : TQ_NEWER);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, conversation_id);
+	sqlite3_bind_int64(s, 2, anchor);
+	sqlite3_bind_int(s, 3, limit);
+	return thread_rows(c, s, fn, arg);
+}
+
+int
+cache_thread_message(struct cache *c, int64_t id, cache_thread_fn fn,
+    void *arg)
+{
+	sqlite3_stmt *s = thread_stmt(c, TQ_ONE);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	return thread_rows(c, s, fn, arg);
+}
+
+int
+cache_thread_by_wamid(struct cache *c, int64_t conversation_id,
+    int64_t before_id, const char *wamid, int depth, cache_thread_fn fn,
+    void *arg)
+{
+	sqlite3_stmt *s = thread_stmt(c, TQ_WAMID);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, conversation_id);
+	sqlite3_bind_int64(s, 2, before_id);
+	sqlite3_bind_text(s, 3, wamid, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, depth);
+	return thread_rows(c, s, fn, arg);
+}
+
+int
+cache_thread_notes(struct cache *c, int64_t conversation_id, int64_t from,
+    int64_t to, int limit, cache_thread_fn fn, void *arg)
+{
+	sqlite3_stmt *s = thread_stmt(c, TQ_NOTES);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, conversation_id);
+	sqlite3_bind_int64(s, 2, from);
+	sqlite3_bind_int64(s, 3, to);
+	sqlite3_bind_int(s, 4, limit);
+	return thread_rows(c, s, fn, arg);
+}
+
+int
+cache_thread_reactions(struct cache *c, int64_t conversation_id,
+    int64_t after_id, cache_thread_fn fn, void *arg)
+{
+	sqlite3_stmt *s = thread_stmt(c, TQ_REACTIONS);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, conversation_id);
+	sqlite3_bind_int64(s, 2, after_id);
+	return thread_rows(c, s, fn, arg);
+}
+
+int
+cache_thread_pending(struct cache *c, int64_t conversation_id,
+    cache_thread_fn fn, void *arg)
+{
+	sqlite3_stmt *s = thread_stmt(c, TQ_PENDING);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, conversation_id);
+	return thread_rows(c, s, fn, arg);
 }

@@ -271,4 +271,50 @@ int cache_new_inbound(struct cache *, const struct cache_filter *,
 /* The newest message id (0 when none). */
 int64_t cache_newest_message(struct cache *);
 
+/* -- reading for the screen: threads ----------------------------------- */
+
+/*
+ * One row of a thread, valid only during the callback. Customer text in
+ * data is raw: the screen sanitises it before drawing.
+ */
+struct cache_thread_row {
+	int64_t id;
+	int64_t conversation_id;
+	int64_t ts;	       /* messages: timestamp; notes, outbox: created */
+	const char *direction; /* messages: "in" or "out"; else NULL */
+	const char *status;    /* messages: delivery; outbox: its state */
+	const char *data;      /* the entity's JSON; outbox: the request body */
+	size_t data_len;
+	const char *error;     /* outbox: why it failed or waits; else NULL */
+};
+typedef void (*cache_thread_fn)(void *, const struct cache_thread_row *);
+
+/*
+ * Up to limit messages of a conversation beside anchor, by keyset on
+ * (conversation_id, id): dir < 0 those with id < anchor, newest first;
+ * dir > 0 those with id > anchor, oldest first. Returns how many, or -1.
+ */
+int cache_thread_messages(struct cache *, int64_t conversation_id,
+    int64_t anchor, int dir, int limit, cache_thread_fn, void *arg);
+/* One message by id, whatever its conversation; 1 found, 0 not, -1. */
+int cache_thread_message(struct cache *, int64_t id, cache_thread_fn,
+    void *arg);
+/*
+ * The newest message of a conversation before before_id with this wamid
+ * (the target of a reply), looking back at most `depth` messages: the
+ * cache keeps no wamid index, and a quote is almost always recent.
+ */
+int cache_thread_by_wamid(struct cache *, int64_t conversation_id,
+    int64_t before_id, const char *wamid, int depth, cache_thread_fn,
+    void *arg);
+/* A conversation's notes created in [from, to), oldest first. */
+int cache_thread_notes(struct cache *, int64_t conversation_id, int64_t from,
+    int64_t to, int limit, cache_thread_fn, void *arg);
+/* Reaction messages of a conversation with id > after_id, oldest first. */
+int cache_thread_reactions(struct cache *, int64_t conversation_id,
+    int64_t after_id, cache_thread_fn, void *arg);
+/* Outbox messages of a conversation not accepted yet (queued, failed). */
+int cache_thread_pending(struct cache *, int64_t conversation_id,
+    cache_thread_fn, void *arg);
+
 #endif
