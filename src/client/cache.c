@@ -1777,7 +1777,8 @@ view_stmt(struct cache *c, int which, const char *sql)
 	" WHERE u.conversation_id = c.id AND u.direction = 'in' AND u.id >" \
 	" coalesce(json_extract(c.data, '$.read_by.\"' || ?2 || '\"'), 0)" \
 	" LIMIT 100))"
-#define LIST_KEY "coalesce(c.last_activity_at, 0)"
+/* The raw column, so its index orders the list (the relay always sets it). */
+#define LIST_KEY "c.last_activity_at"
 #define LIST_ROW \
 	"SELECT " LIST_KEY ", c.id, c.contact_id, c.assignee_id," \
 	" json_extract(c.data, '$.last_inbound_at'), " LIST_UNREAD "," \
@@ -1915,24 +1916,26 @@ int
 cache_list_next_unread(struct cache *c, const struct cache_filter *f,
     const struct cache_list_key *key, int64_t *id, struct cache_list_key *out)
 {
+	/* Below the cursor first, in list order; then from the top. */
 	sqlite3_stmt *s = view_stmt(c, VIEW_LIST_UNREAD, "SELECT " LIST_KEY
 	    ", c.id FROM conversations c WHERE " LIST_FILTER
-	    " AND " LIST_UNREAD " > 0"
-	    " ORDER BY (" LIST_KEY ", c.id) >= (?5, ?6), " LIST_KEY " DESC,"
-	    " c.id DESC LIMIT 1");
+	    " AND (" LIST_KEY ", c.id) < (?5, ?6) AND " LIST_UNREAD " > 0"
+	    " ORDER BY " LIST_KEY " DESC, c.id DESC LIMIT 1");
 	int rc = -1;
 
-	if (s == NULL)
-		return -1;
-	bind_filter(s, f);
-	sqlite3_bind_int64(s, 5, key->activity);
-	sqlite3_bind_int64(s, 6, key->id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		out->activity = sqlite3_column_int64(s, 0);
-		out->id = *id = sqlite3_column_int64(s, 1);
-		rc = 0;
+	for (int pass = 0; pass < 2 && rc != 0 && s != NULL; pass++) {
+		sqlite3_reset(s);
+		bind_filter(s, f);
+		sqlite3_bind_int64(s, 5, pass == 0 ? key->activity : INT64_MAX);
+		sqlite3_bind_int64(s, 6, pass == 0 ? key->id : INT64_MAX);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			out->activity = sqlite3_column_int64(s, 0);
+			out->id = *id = sqlite3_column_int64(s, 1);
+			rc = 0;
+		}
 	}
-	sqlite3_reset(s);
+	if (s != NULL)
+		sqlite3_reset(s);
 	return rc;
 }
 
