@@ -872,6 +872,8 @@ take_older(struct thread *t, struct ivec *rows, size_t limit)
 		n = limit;
 	} else
 		t->at_start = 1;
+	if (n == 0)
+		return;
 	if (t->msgs.cap < t->msgs.n + n) {
 		t->msgs.cap = t->msgs.n + n;
 		t->msgs.v = xgrow(t->msgs.v, t->msgs.cap,
