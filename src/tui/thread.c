@@ -33,7 +33,7 @@
 #define WINDOW_CHUNKS 3
 #define NOTES_MAX 256
 /* How far back a reply's quoted message is looked for by wamid. */
-#define QUOTE_DEPTH 2000
+#define QUOTE_DEPTH 200
 /* Columns before every line: the direction marker and a space. */
 #define GUTTER 2
 
@@ -1292,10 +1292,6 @@ window_changed(struct thread *t)
 	load_notes(t);
 	load_pending(t);
 	load_reactions(t);
-	for (size_t i = 0; i < t->msgs.n; i++) {
-		if (!t->msgs.v[i]->quote_done && !t->msgs.v[i]->hidden)
-			resolve_quote(t, t->msgs.v[i]);
-	}
 	merge(t);
 }
 
@@ -1433,11 +1429,17 @@ render(struct item *it, unsigned w)
 	it->rw = w;
 }
 
+/*
+ * An item's lines at the current width. A quote is looked up here, the
+ * first time its message comes near the screen, not for the whole window.
+ */
 static size_t
 lines_of(struct thread *t, size_t i)
 {
 	struct item *it = t->items.v[i];
 
+	if (it->kind == ITEM_MESSAGE && !it->quote_done)
+		resolve_quote(t, it);
 	if (it->rw != t->w)
 		render(it, t->w);
 	return it->nlines;
@@ -2004,8 +2006,14 @@ thread_draw(struct thread *t, struct canvas *cv, unsigned x, unsigned y,
 
 	if (w == 0 || h == 0)
 		return;
-	t->w = w;
-	t->h = h;
+	if (w != t->w || h != t->h) {
+		/* Lines of another width: keep the same item at the top. */
+		t->w = w;
+		t->h = h;
+		if (t->top < t->items.n && t->off >= lines_of(t, t->top))
+			t->off = lines_of(t, t->top) - 1;
+		settle(t);
+	}
 	canvas_clip(cv, x, y, w, h);
 	canvas_fill(cv, x, y, w, h, " ", THEME_NORMAL);
 	if (t->conv == 0) {

@@ -769,7 +769,7 @@ thread_draw__shows_escapes_as_visible_pictures(void **state)
  * header is line 2i - 1.
  */
 static void
-many(struct fx *fx, int n)
+many_with(struct fx *fx, int n, const char *more)
 {
 	struct buf b;
 	char *cause = NULL;
@@ -780,13 +780,19 @@ many(struct fx *fx, int n)
 		buf_printf(&b, "%s{\"kind\":\"message\",\"id\":%d,\"seq\":%lld,"
 		    "\"data\":{\"conversation_id\":1,\"wamid\":\"wamid.%d\","
 		    "\"direction\":\"in\",\"type\":\"text\",\"timestamp\":%lld,"
-		    "\"status\":\"received\",\"text\":\"m%04d\"}}",
+		    "\"status\":\"received\",\"text\":\"m%04d\"%s}}",
 		    i > 1 ? "," : "", i, (long long)++fx->seq, i,
-		    (long long)(T0 + i), i);
+		    (long long)(T0 + i), i, more);
 	buf_adds(&b, "]");
 	if (cache_apply(fx->c, b.data, b.len, "$", NULL, NULL, &cause) != 0)
 		fail_msg("%s", cause);
 	buf_free(&b);
+}
+
+static void
+many(struct fx *fx, int n)
+{
+	many_with(fx, n, "");
 }
 
 /* Row y of the pane as drawn (w x h), without the trailing newline. */
@@ -951,6 +957,38 @@ thread_open__holds_a_bounded_window_of_a_long_thread(void **state)
 	expect_row(fx, 9, "< m10000");
 }
 
+/* Every message a reply to one the cache never had: each looks back. */
+static void
+thread_open__looks_quotes_up_only_near_the_screen(void **state)
+{
+	struct fx *fx = *state;
+	struct timespec a, b;
+	double ms;
+
+	many_with(fx, 10000, ",\"wa\":{\"type\":\"text\",\"context\":{"
+	    "\"id\":\"wamid.elsewhere\"}}");
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	thread_open(fx->t, 1);
+	free(draw(fx, 40, 10, 1));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+	print_message("opening 10,000 replies to unknown messages: %.2f ms\n",
+	    ms);
+	expect_row(fx, 8, "< | (a message not in the cache)");
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	thread_page(fx->t, -2);
+	free(draw(fx, 40, 10, 1));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+	print_message("a page up: %.2f ms\n", ms);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	thread_top(fx->t);
+	free(draw(fx, 40, 10, 1));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+	print_message("to the top: %.2f ms\n", ms);
+}
+
 static void
 thread_reload__keeps_the_view_and_follows_the_bottom(void **state)
 {
@@ -1090,6 +1128,7 @@ main(void)
 		T(thread_page__moves_by_half_screens),
 		T(thread_select__moves_between_messages_and_scrolls_them_into_view),
 		T(thread_open__holds_a_bounded_window_of_a_long_thread),
+		T(thread_open__looks_quotes_up_only_near_the_screen),
 		T(thread_reload__keeps_the_view_and_follows_the_bottom),
 		T(thread_selected_media__gives_the_file_of_the_selected_message),
 		T(thread_draw__stays_inside_its_rectangle),
