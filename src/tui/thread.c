@@ -1438,7 +1438,7 @@ lines_of(struct thread *t, size_t i)
 {
 	struct item *it = t->items.v[i];
 
-	if (it->kind == ITEM_MESSAGE && !it->quote_done)
+	if (it->kind != ITEM_NOTE && !it->quote_done)
 		resolve_quote(t, it);
 	if (it->rw != t->w)
 		render(it, t->w);
