@@ -1008,7 +1008,7 @@ find_wamid(struct thread *t, const char *wamid)
 }
 
 static struct item *
-find_id(struct thread *t, int64_t id)
+find_id(const struct thread *t, int64_t id)
 {
 	size_t lo = 0, hi = t->msgs.n;
 
@@ -1795,6 +1795,8 @@ thread_jump_quoted(struct thread *t)
 {
 	struct item *m = find_id(t, t->sel);
 
+	if (m != NULL && !m->quote_done)
+		resolve_quote(t, m);
 	if (m == NULL || m->quote_id <= 0)
 		return -1;
 	return thread_jump(t, m->quote_id);
@@ -1803,20 +1805,11 @@ thread_jump_quoted(struct thread *t)
 int
 thread_selected_media(const struct thread *t, struct thread_media *out)
 {
-	size_t lo = 0, hi = t->msgs.n;
+	const struct item *m = find_id(t, t->sel);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (t->msgs.v[mid]->id < t->sel)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (t->sel == 0 || lo >= t->msgs.n || t->msgs.v[lo]->id != t->sel ||
-	    !t->msgs.v[lo]->has_media)
+	if (t->sel == 0 || m == NULL || !m->has_media)
 		return -1;
-	*out = t->msgs.v[lo]->media;
+	*out = m->media;
 	return 0;
 }
 
@@ -2029,10 +2022,8 @@ thread_draw(struct thread *t, struct canvas *cv, unsigned x, unsigned y,
 	if (t->bottom)
 		bottom_pos(t, &top, &off, &pad);
 	else {
-		top = t->top;
-		off = t->off;
-		if (top >= t->items.n)
-			top = t->items.n - 1;
+		top = t->top < t->items.n ? t->top : t->items.n - 1;
+		off = t->off < lines_of(t, top) ? t->off : 0;
 	}
 	row = pad;
 	for (size_t i = top; i < t->items.n && row < h; i++) {
