@@ -99,11 +99,13 @@ static void
 msg(struct fx *fx, int64_t id, int64_t ts, const char *dir, const char *type,
     const char *status, const char *more)
 {
+	/* Outbound messages are the screen's agent's unless more says. */
 	putf(fx, "message", id, "{\"conversation_id\":1,\"wamid\":"
 	    "\"wamid.%lld\",\"direction\":\"%s\",\"type\":\"%s\","
-	    "\"timestamp\":%lld,\"status\":\"%s\",\"agent_id\":%s%s}",
+	    "\"timestamp\":%lld,\"status\":\"%s\"%s%s}",
 	    (long long)id, dir, type, (long long)ts, status,
-	    strcmp(dir, "out") == 0 ? "1" : "null", more);
+	    strcmp(dir, "out") == 0 && strstr(more, "\"agent_id\"") == NULL ?
+	    ",\"agent_id\":1" : "", more);
 }
 
 static void
@@ -626,6 +628,60 @@ thread_draw__shows_unsent_replies_at_the_bottom(void **state)
 	    "> now (HTTP 422)\n");
 }
 
+static void
+thread_draw__shows_a_whole_conversation_at_60_columns(void **state)
+{
+	struct fx *fx = *state;
+
+	text(fx, 1, T0 - DAY, "in", "received", "Hallo! Meine Bestellung "
+	    "5531 ist noch nicht da. Können Sie nachsehen?");
+	msg(fx, 2, T0 - DAY + 240, "out", "text", "read", ",\"text\":"
+	    "\"Sie ist unterwegs und kommt morgen.\",\"agent_id\":2,"
+	    "\"target_wamid\":\"wamid.1\",\"wa\":{\"type\":\"text\","
+	    "\"reply_to\":1}");
+	msg(fx, 3, T0 - DAY + 300, "in", "reaction", "received",
+	    ",\"target_wamid\":\"wamid.2\",\"wa\":{\"reaction\":{\"emoji\":"
+	    "\"🙏\"}}");
+	note(fx, 1, T0 - DAY + 400, 2, "Carrier confirmed: delivery "
+	    "tomorrow before noon.");
+	msg(fx, 4, T0 + 1800, "in", "image", "received", ",\"text\":\"Die "
+	    "Box ist beschädigt 📦\",\"media\":{\"id\":\"m4\",\"mime_type\":"
+	    "\"image/jpeg\",\"file_size\":482133}");
+	msg(fx, 5, T0 + 1860, "in", "location", "received", ",\"wa\":{"
+	    "\"location\":{\"latitude\":48.1374,\"longitude\":11.5755,"
+	    "\"name\":\"Packstation 112\",\"address\":\"Marienplatz 1, "
+	    "München\"}}");
+	msg(fx, 6, T0 + 2400, "out", "text", "failed", ",\"text\":\"Wir "
+	    "schicken Ersatz.\",\"failure\":{\"code\":131047,\"title\":"
+	    "\"Re-engagement message\"}");
+	thread_open(fx->t, 1);
+	check_draw(fx, 60, 24,
+	    "\n"
+	    "\n"
+	    "\n"
+	    "───────────────────── Sun 22 Nov 2026 ──────────────────────\n"
+	    "< 09:00 Jürgen Weiß\n"
+	    "< Hallo! Meine Bestellung 5531 ist noch nicht da. Können Sie\n"
+	    "< nachsehen?\n"
+	    "> 09:04 bob · read\n"
+	    "> | Jürgen Weiß: Hallo! Meine Bestellung 5531 ist noch nich…\n"
+	    "> Sie ist unterwegs und kommt morgen.\n"
+	    "> 🙏 Jürgen Weiß\n"
+	    "# 09:06 NOTE bob\n"
+	    "# Carrier confirmed: delivery tomorrow before noon.\n"
+	    "───────────────────── Mon 23 Nov 2026 ──────────────────────\n"
+	    "< 09:30 Jürgen Weiß\n"
+	    "< [image, 470.8 KB]\n"
+	    "< Die Box ist beschädigt 📦\n"
+	    "< 09:31 Jürgen Weiß\n"
+	    "< [location] Packstation 112\n"
+	    "< Marienplatz 1, München\n"
+	    "< 48.13740, 11.57550\n"
+	    "> 09:40 you · FAILED\n"
+	    "> Wir schicken Ersatz.\n"
+	    "> ! not delivered (131047): Re-engagement message\n");
+}
+
 /* -- hostile text -------------------------------------------------------- */
 
 #define ESC "\x1b"
@@ -1122,6 +1178,7 @@ main(void)
 		T(thread_draw__shows_edits_and_deletions),
 		T(thread_draw__shows_notes_between_messages_by_time),
 		T(thread_draw__shows_unsent_replies_at_the_bottom),
+		T(thread_draw__shows_a_whole_conversation_at_60_columns),
 		T(thread_draw__never_puts_controls_on_the_canvas_nor_splits_clusters),
 		T(thread_draw__shows_escapes_as_visible_pictures),
 		T(thread_scroll__moves_by_lines_and_stops_at_both_ends),
