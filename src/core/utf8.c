@@ -119,6 +119,9 @@ utf8_sanitize(const char *s, size_t n, int flags, struct buf *out)
 			/* CRLF is a newline; a lone CR would rewind the line. */
 			if (n < 2 || p[1] != '\n')
 				buf_adds(out, " ");
+		} else if ((flags & UTF8_DROP_CONTROLS) &&
+		    (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))) {
+			/* Dropped: what a user typed or pasted by mistake. */
 		} else if (cp < 0x20) {
 			char pic[4] = { (char)0xe2, (char)0x90,
 				(char)(0x80 + cp), 0 }; /* U+2400 + cp */

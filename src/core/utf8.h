@@ -30,8 +30,14 @@ int utf8_has_controls(const char *, size_t);
  * isolates U+FFFD, tabs a space, a lone CR a space. Newlines (and U+2028,
  * U+2029) stay only with UTF8_KEEP_NEWLINES, else become spaces. Appends
  * to out.
+ *
+ * UTF8_DROP_CONTROLS is for text a user types or pastes into an editor,
+ * where a picture of a control would be sent as if meant: C0 controls
+ * (other than tab, CR and newline, which are handled as above), DEL and
+ * C1 controls are dropped instead of shown.
  */
 #define UTF8_KEEP_NEWLINES 0x1
+#define UTF8_DROP_CONTROLS 0x2
 void utf8_sanitize(const char *, size_t, int flags, struct buf *out);
 
 #endif

@@ -324,6 +324,21 @@ utf8_sanitize__appends_to_what_the_buffer_holds(void **state)
 	buf_free(&b);
 }
 
+static void
+utf8_sanitize__drops_controls_from_typed_text_when_asked(void **state)
+{
+	(void)state;
+	expect_sanitized("a\x1b[31mb\x07\x7f\x00" "c", 12,
+	    UTF8_DROP_CONTROLS, "a[31mbc");
+	expect_sanitized("\xc2\x9b" "1\xc2\x85", 5, UTF8_DROP_CONTROLS, "1");
+	/* Tabs, newlines and CRs keep their meaning; the rest stays. */
+	expect_sanitized("a\tb\r\nc\nd\re", 11,
+	    UTF8_DROP_CONTROLS | UTF8_KEEP_NEWLINES, "a b\nc\nd e");
+	expect_sanitized("a\nb", 3, UTF8_DROP_CONTROLS, "a b");
+	expect_sanitized("\xff\xe2\x80\xae", 4, UTF8_DROP_CONTROLS,
+	    FFFD FFFD);
+}
+
 /* Bidi controls anywhere in s (valid UTF-8). */
 static int
 has_bidi(const char *s, size_t n)
@@ -524,6 +539,8 @@ main(void)
 		cmocka_unit_test(utf8_sanitize__turns_tabs_into_spaces),
 		cmocka_unit_test(utf8_sanitize__leaves_text_emoji_and_combining_marks_alone),
 		cmocka_unit_test(utf8_sanitize__appends_to_what_the_buffer_holds),
+		cmocka_unit_test(
+		    utf8_sanitize__drops_controls_from_typed_text_when_asked),
 		cmocka_unit_test(utf8_sanitize__always_gives_valid_utf8_free_of_controls),
 		cmocka_unit_test(jx_terminal_safe__escapes_what_cjson_leaves_raw),
 		cmocka_unit_test(jx_terminal_safe__gives_json_that_parses_back_to_the_same_strings),
