@@ -778,7 +778,6 @@ pending_item(struct thread *t, const struct cache_thread_row *r)
 		cJSON_AddItemToObject(d, "wa", cJSON_Duplicate(body, 1));
 	jx_add_int(d, "agent_id", t->me);
 	if (strcmp(type, "reaction") == 0) {
-		it->name = xstrdup(agent_name(t, t->me));
 		it->head_attr = THEME_OUTBOUND | CANVAS_BOLD;
 		para_add(it, THEME_OUTBOUND, 0, "[reaction %s]",
 		    S(jx_str(body, "emoji")));
@@ -787,6 +786,9 @@ pending_item(struct thread *t, const struct cache_thread_row *r)
 	it->hidden = 0;
 	free(it->wamid);
 	it->wamid = NULL;
+	/* The outbox is this agent's own, whoever the relay says they are. */
+	free(it->name);
+	it->name = xstrdup("you");
 	it->state = xstrdup(failed ? "FAILED, not sent" : "queued, not sent");
 	it->state_attr = failed ? THEME_ERROR : THEME_WARN;
 	if (nonempty(r->error))
