@@ -367,6 +367,19 @@ ty_text(struct thread *t, struct item *it, const struct view *v)
 		para_add(it, THEME_DIM, 0, "(empty message)");
 }
 
+/*
+ * A media id as the relay serves them (1 to 128 letters, digits, _ or -):
+ * it goes into a request path, so anything else is no file to open.
+ */
+static int
+media_id_ok(const char *id)
+{
+	size_t n = id != NULL ? strlen(id) : 0;
+
+	return n >= 1 && n <= 128 && strspn(id, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
 static void
 ty_media(struct thread *t, struct item *it, const struct view *v)
 {
@@ -387,17 +400,17 @@ ty_media(struct thread *t, struct item *it, const struct view *v)
 	    *size ? ", " : "", size, nonempty(fn) ? " " : "", S(fn));
 	if (v->text != NULL)
 		para_add(it, body_attr(it), 0, "%s", v->text);
-	if (nonempty(id)) {
+	if (media_id_ok(id)) {
 		struct thread_media *md = &it->media;
-		char *f = clean(fn, 0);
+		char *f = clean(fn, 0), *mime = clean(jx_str(m, "mime_type"), 0);
 
 		it->has_media = 1;
 		snprintf(md->id, sizeof md->id, "%s", id);
-		snprintf(md->mime, sizeof md->mime, "%s",
-		    S(jx_str(m, "mime_type")));
+		snprintf(md->mime, sizeof md->mime, "%s", S(mime));
 		snprintf(md->filename, sizeof md->filename, "%s", S(f));
 		snprintf(md->kind, sizeof md->kind, "%s", v->type);
 		md->size = n;
+		free(mime);
 		free(f);
 	}
 }

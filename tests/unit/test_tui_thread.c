@@ -1118,6 +1118,12 @@ thread_selected_media__gives_the_file_of_the_selected_message(void **state)
 	assert_string_equal(m.filename, "Factura\xe2\x90\x9b[2J.pdf");
 	assert_int_equal(m.size, 48100);
 	assert_string_equal(m.kind, "document");
+	/* An id that is not one the relay serves opens nothing. */
+	msg(fx, 3, T0 + 2, "in", "image", "received", ",\"media\":{\"id\":"
+	    "\"../../admin?x=1\",\"mime_type\":\"image/png\"}");
+	thread_open(fx->t, 1);
+	assert_int_equal(thread_selected(fx->t), 3);
+	assert_int_equal(thread_selected_media(fx->t, &m), -1);
 }
 
 static void
