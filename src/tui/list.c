@@ -544,6 +544,7 @@ draw_line(struct canvas *cv, unsigned x, unsigned y, unsigned w,
 	buf_free(&b);
 }
 
+/* A row leaves its last column empty, so text never touches a border. */
 static void
 draw_row(struct list *l, struct canvas *cv, const struct rect *r,
     unsigned i, int focused, int64_t now)
@@ -570,7 +571,7 @@ draw_row(struct list *l, struct canvas *cv, const struct rect *r,
 	buf_adds(&line, head);
 	buf_adds(&line, row->name);
 	buf_add(&line, "", 1);
-	draw_line(cv, r->x, y, r->w, line.data, base | (row->unread > 0 ?
+	draw_line(cv, r->x, y, r->w - 1, line.data, base | (row->unread > 0 ?
 	    THEME_UNREAD : 0), right, base | (row->unread > 0 ?
 	    THEME_UNREAD : THEME_DIM));
 	buf_reset(&line);
@@ -578,7 +579,7 @@ draw_row(struct list *l, struct canvas *cv, const struct rect *r,
 	buf_adds(&line, row->preview);
 	buf_add(&line, "", 1);
 	if (r->h > i * LIST_ROW_LINES + 1)
-		draw_line(cv, r->x, y + 1, r->w, line.data, base | (selected ?
+		draw_line(cv, r->x, y + 1, r->w - 1, line.data, base | (selected ?
 		    0 : THEME_DIM), row->tags, base | THEME_LABEL);
 	buf_free(&line);
 }
@@ -589,6 +590,8 @@ list_draw(struct list *l, struct canvas *cv, const struct rect *r,
 {
 	unsigned h = r->h / LIST_ROW_LINES;
 
+	if (r->w < 2 || r->h == 0)
+		return;
 	if (h == 0)
 		h = 1;
 	if (h != l->height) {

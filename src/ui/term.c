@@ -126,6 +126,8 @@ term_resize(struct term *t)
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
 	    ws.ws_col > 0)
 		resize_term(ws.ws_row, ws.ws_col);
+	/* What the terminal kept of the old size is unknown: repaint all. */
+	clearok(curscr, TRUE);
 	t->full = 1;
 }
 

@@ -36,8 +36,14 @@ class Screen:
                                       "ASAN_OPTIONS", "UBSAN_OPTIONS",
                                       "PATH")]
         cmd += [TUI, "-c", client.config] + list(args)
+        # The shell around it writes its exit status where we read it
+        # (tmux does not always keep a pane's status).
+        self.status_file = os.path.join(self.dir, "exit-%d" % id(self))
+        if os.path.exists(self.status_file):
+            os.unlink(self.status_file)
+        wrapper = ['sh', '-c', '"$@"; echo $? > "$0"', self.status_file]
         self.tmux("new-session", "-d", "-x", str(width), "-y", str(height),
-                  *cmd)
+                  *(wrapper + cmd))
 
     def tmux(self, *args, check=True):
         r = subprocess.run(["tmux", "-S", self.socket, "-f", self.conf]
@@ -50,6 +56,8 @@ class Screen:
     def text(self):
         """The screen, one line per row, trailing spaces trimmed."""
         out = self.tmux("capture-pane", "-p", "-t", "0")
+        if out.endswith("\n"):
+            out = out[:-1]
         return "\n".join(line.rstrip() for line in out.split("\n"))
 
     def rows(self):
@@ -98,17 +106,17 @@ class Screen:
         return int(w), int(h)
 
     def dead(self):
-        out = self.tmux("list-panes", "-t", "0", "-F",
-                        "#{pane_dead} #{pane_dead_status}", check=False)
-        return out.startswith("1")
+        return self.exit_status() is not None
 
     def exit_status(self):
-        out = self.tmux("list-panes", "-t", "0", "-F",
-                        "#{pane_dead} #{pane_dead_status}", check=False)
-        parts = out.split()
-        if len(parts) == 2 and parts[0] == "1":
-            return int(parts[1])
-        return None
+        """None while running; then the exit status (128 + N for a
+        signal, as the shell reports it)."""
+        try:
+            with open(self.status_file) as f:
+                text = f.read().strip()
+        except FileNotFoundError:
+            return None
+        return int(text) if text.isdigit() else None
 
     def wait_exit(self, timeout=15.0):
         deadline = time.monotonic() + timeout
