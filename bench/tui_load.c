@@ -232,6 +232,7 @@ measure(const char *dir, const char *url, int keys)
 
 	t0 = now_ms();
 	c = open_cache(dir, url);
+	cache_set_page_cache(c, 4096); /* as the screen does */
 	s.cv = canvas_new(W, H);
 	layout_compute(&in, &s.lay);
 	s.list = list_new(c, 1);

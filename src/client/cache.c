@@ -56,6 +56,10 @@ static const char *const cache_migrations[] = {
 	"CREATE VIRTUAL TABLE contact_fts USING fts5(name, phone,"
 	"  content='contacts', content_rowid='id',"
 	"  tokenize='unicode61 remove_diacritics 2');",
+	/* 2: the list's index covers its filters (see cache_indexes). */
+	"DROP INDEX IF EXISTS conversations_by_activity;"
+	"CREATE INDEX IF NOT EXISTS conversations_list"
+	"  ON conversations(last_activity_at, assignee_id, status);",
 };
 
 static const char *const work_migrations[] = {
@@ -78,8 +82,9 @@ static const char *const work_migrations[] = {
 static const char *const cache_indexes =
 	"CREATE INDEX IF NOT EXISTS messages_by_conversation"
 	"  ON messages(conversation_id, id);"
-	"CREATE INDEX IF NOT EXISTS conversations_by_activity"
-	"  ON conversations(last_activity_at);"
+	/* The list's order and filters, counted without reading rows. */
+	"CREATE INDEX IF NOT EXISTS conversations_list"
+	"  ON conversations(last_activity_at, assignee_id, status);"
 	"CREATE INDEX IF NOT EXISTS conversations_by_contact"
 	"  ON conversations(contact_id);"
 	"CREATE INDEX IF NOT EXISTS notes_by_conversation"
@@ -114,7 +119,7 @@ static const char *const cache_indexes_drop =
 	"DROP TRIGGER IF EXISTS messages_au; DROP TRIGGER IF EXISTS contacts_ai;"
 	"DROP TRIGGER IF EXISTS contacts_ad; DROP TRIGGER IF EXISTS contacts_au;"
 	"DROP INDEX IF EXISTS messages_by_conversation;"
-	"DROP INDEX IF EXISTS conversations_by_activity;"
+	"DROP INDEX IF EXISTS conversations_list;"
 	"DROP INDEX IF EXISTS conversations_by_contact;"
 	"DROP INDEX IF EXISTS notes_by_conversation;"
 	"DROP INDEX IF EXISTS orders_by_contact;";
@@ -190,9 +195,13 @@ struct cache {
 	sqlite3_stmt *set_meta;
 	struct buf scratch[MAX_COLS]; /* unescaped text columns of a row */
 	sqlite3_stmt *view[32];	      /* the screen's reads, made on use */
+	int page_kib;		      /* page cache outside a first sync */
 };
 
 /* -- opening ----------------------------------------------------------- */
+
+/* A first sync's bulk writes want a large page cache; reading does not. */
+#define BULK_PAGE_KIB 16384
 
 static int
 db_error(struct cache *c, int rc)
@@ -613,6 +622,7 @@ cache_open(const char *dir, const char *relay_url, char **notice,
 		return NULL;
 	}
 	c->dir = xstrdup(dir);
+	c->page_kib = BULK_PAGE_KIB;
 	c->name = account_name(relay_url);
 	c->path = xasprintf("%s/%s.db", dir, c->name);
 	c->work_path = xasprintf("%s/%s.work.db", dir, c->name);
@@ -781,9 +791,27 @@ cache_initial(struct cache *c)
 	return cur == NULL;
 }
 
+static void
+page_cache(struct cache *c, int kib)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof sql, "PRAGMA main.cache_size = -%d", kib);
+	sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+}
+
+void
+cache_set_page_cache(struct cache *c, int kib)
+{
+	c->page_kib = kib;
+	if (!cache_initial(c))
+		page_cache(c, kib);
+}
+
 int
 cache_initial_begin(struct cache *c, char **cause)
 {
+	page_cache(c, BULK_PAGE_KIB);
 	if (cache_begin(c, cause) != 0)
 		return -1;
 	if (exec(c, cache_indexes_drop, cause) != 0 ||
@@ -806,7 +834,10 @@ cache_initial_end(struct cache *c, char **cause)
 		cache_rollback(c);
 		return -1;
 	}
-	return cache_commit(c, cause);
+	if (cache_commit(c, cause) != 0)
+		return -1;
+	page_cache(c, c->page_kib);
+	return 0;
 }
 
 /* -- applying changes -------------------------------------------------- */
@@ -1730,10 +1761,15 @@ cache_draft_get(struct cache *c, int64_t conversation_id)
 enum {
 	VIEW_LIST_OLDER,
 	VIEW_LIST_NEWER,
+	VIEW_LIST_OLDER_LABEL,
+	VIEW_LIST_NEWER_LABEL,
 	VIEW_LIST_KEY,
 	VIEW_LIST_COUNT,
+	VIEW_LIST_COUNT_LABEL,
 	VIEW_LIST_POSITION,
+	VIEW_LIST_POSITION_LABEL,
 	VIEW_LIST_UNREAD,
+	VIEW_LIST_UNREAD_LABEL,
 	VIEW_SIDE_ORDERS,
 	VIEW_SIDE_NOTES,
 	VIEW_SIDE_CONVERSATIONS,
@@ -1763,14 +1799,20 @@ view_stmt(struct cache *c, int which, const char *sql)
 	return *s;
 }
 
-/* The list's filter over conversations c; parameters ?1 to ?4. */
+/*
+ * The list's filter over conversations c; parameters ?1 to ?3 (who, me,
+ * status), covered by the list's index so counting reads no rows...
+ */
 #define LIST_FILTER \
 	"(?1 = 0 OR (?1 = 1 AND c.assignee_id = ?2) OR" \
 	" (?1 = 2 AND c.assignee_id IS NULL) OR" \
 	" (?1 = 3 AND (c.assignee_id = ?2 OR c.assignee_id IS NULL)))" \
-	" AND (?3 IS NULL OR c.status = ?3)" \
-	" AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.data," \
-	" '$.labels') WHERE value = ?4))"
+	" AND (?3 IS NULL OR c.status = ?3)"
+/* ...and a label (?4), which must read each row's JSON. */
+#define LIST_LABEL \
+	" AND EXISTS (SELECT 1 FROM json_each(c.data, '$.labels')" \
+	" WHERE value = ?4)"
+
 /* The agent's (?2) unread inbound messages of c, counted up to 100. */
 #define LIST_UNREAD \
 	"(SELECT count(*) FROM (SELECT 1 FROM messages u" \
@@ -1814,14 +1856,23 @@ cache_list_rows(struct cache *c, const struct cache_filter *f,
     const struct cache_list_key *key, int dir, int limit,
     void (*fn)(void *, const struct cache_list_row *), void *arg)
 {
-	sqlite3_stmt *s = dir > 0 ? view_stmt(c, VIEW_LIST_OLDER, LIST_ROW
-	    " AND (" LIST_KEY ", c.id) < (?5, ?6)"
-	    " ORDER BY " LIST_KEY " DESC, c.id DESC LIMIT ?7") :
-	    view_stmt(c, VIEW_LIST_NEWER, LIST_ROW
-	    " AND (" LIST_KEY ", c.id) > (?5, ?6)"
-	    " ORDER BY " LIST_KEY ", c.id LIMIT ?7");
-	int n = 0, rc;
+	sqlite3_stmt *s;
+	int label = f->label != NULL, n = 0, rc;
 
+	if (dir > 0)
+		s = label ? view_stmt(c, VIEW_LIST_OLDER_LABEL, LIST_ROW
+		    LIST_LABEL " AND (" LIST_KEY ", c.id) < (?5, ?6)"
+		    " ORDER BY " LIST_KEY " DESC, c.id DESC LIMIT ?7") :
+		    view_stmt(c, VIEW_LIST_OLDER, LIST_ROW
+		    " AND (" LIST_KEY ", c.id) < (?5, ?6)"
+		    " ORDER BY " LIST_KEY " DESC, c.id DESC LIMIT ?7");
+	else
+		s = label ? view_stmt(c, VIEW_LIST_NEWER_LABEL, LIST_ROW
+		    LIST_LABEL " AND (" LIST_KEY ", c.id) > (?5, ?6)"
+		    " ORDER BY " LIST_KEY ", c.id LIMIT ?7") :
+		    view_stmt(c, VIEW_LIST_NEWER, LIST_ROW
+		    " AND (" LIST_KEY ", c.id) > (?5, ?6)"
+		    " ORDER BY " LIST_KEY ", c.id LIMIT ?7");
 	if (s == NULL)
 		return -1;
 	bind_filter(s, f);
@@ -1887,8 +1938,10 @@ step_count(struct cache *c, sqlite3_stmt *s)
 int64_t
 cache_list_count(struct cache *c, const struct cache_filter *f)
 {
-	sqlite3_stmt *s = view_stmt(c, VIEW_LIST_COUNT, "SELECT count(*)"
-	    " FROM conversations c WHERE " LIST_FILTER);
+	sqlite3_stmt *s = f->label != NULL ? view_stmt(c,
+	    VIEW_LIST_COUNT_LABEL, "SELECT count(*) FROM conversations c"
+	    " WHERE " LIST_FILTER LIST_LABEL) : view_stmt(c, VIEW_LIST_COUNT,
+	    "SELECT count(*) FROM conversations c WHERE " LIST_FILTER);
 
 	if (s == NULL)
 		return -1;
@@ -1900,9 +1953,12 @@ int64_t
 cache_list_position(struct cache *c, const struct cache_filter *f,
     const struct cache_list_key *key)
 {
-	sqlite3_stmt *s = view_stmt(c, VIEW_LIST_POSITION, "SELECT count(*)"
-	    " FROM conversations c WHERE " LIST_FILTER
-	    " AND (" LIST_KEY ", c.id) > (?5, ?6)");
+	sqlite3_stmt *s = f->label != NULL ? view_stmt(c,
+	    VIEW_LIST_POSITION_LABEL, "SELECT count(*) FROM conversations c"
+	    " WHERE " LIST_FILTER LIST_LABEL
+	    " AND (" LIST_KEY ", c.id) > (?5, ?6)") : view_stmt(c,
+	    VIEW_LIST_POSITION, "SELECT count(*) FROM conversations c"
+	    " WHERE " LIST_FILTER " AND (" LIST_KEY ", c.id) > (?5, ?6)");
 
 	if (s == NULL)
 		return -1;
@@ -1917,8 +1973,13 @@ cache_list_next_unread(struct cache *c, const struct cache_filter *f,
     const struct cache_list_key *key, int64_t *id, struct cache_list_key *out)
 {
 	/* Below the cursor first, in list order; then from the top. */
-	sqlite3_stmt *s = view_stmt(c, VIEW_LIST_UNREAD, "SELECT " LIST_KEY
-	    ", c.id FROM conversations c WHERE " LIST_FILTER
+	sqlite3_stmt *s = f->label != NULL ? view_stmt(c,
+	    VIEW_LIST_UNREAD_LABEL, "SELECT " LIST_KEY ", c.id FROM"
+	    " conversations c WHERE " LIST_FILTER LIST_LABEL
+	    " AND (" LIST_KEY ", c.id) < (?5, ?6) AND " LIST_UNREAD " > 0"
+	    " ORDER BY " LIST_KEY " DESC, c.id DESC LIMIT 1") : view_stmt(c,
+	    VIEW_LIST_UNREAD, "SELECT " LIST_KEY ", c.id FROM"
+	    " conversations c WHERE " LIST_FILTER
 	    " AND (" LIST_KEY ", c.id) < (?5, ?6) AND " LIST_UNREAD " > 0"
 	    " ORDER BY " LIST_KEY " DESC, c.id DESC LIMIT 1");
 	int rc = -1;

@@ -47,6 +47,11 @@ int cache_meta_set_int(struct cache *, const char *key, int64_t);
  */
 int cache_reset(struct cache *, char **cause);
 
+/*
+ * The page cache outside a first sync, in KiB (16 MiB unless set): the
+ * screen keeps a small one, so its memory does not grow with the cache.
+ */
+void cache_set_page_cache(struct cache *, int kib);
 /* A first sync writes without indexes or full-text triggers... */
 int cache_initial_begin(struct cache *, char **cause);
 /* ...and builds them once, at its end. */

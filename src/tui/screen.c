@@ -55,6 +55,7 @@
 #define PRESENCE_TTL 60	     /* seconds a viewing/typing mark lasts */
 #define TYPING_EVERY 5	     /* seconds between our typing reports */
 #define WA_TEXT_MAX 4096
+#define SCREEN_PAGE_KIB 4096
 
 enum mode {
 	MODE_MAIN,
@@ -2502,6 +2503,8 @@ screen_run(struct client *cl)
 	/* The terminal is ours: the log goes to its file or nowhere. */
 	log_set_fd(logfd);
 	theme(s);
+	/* Memory stays flat however large the cache: SQLite keeps 4 MiB. */
+	cache_set_page_cache(cl->cache, SCREEN_PAGE_KIB);
 	cache_meta_get_int(cl->cache, "me", &me);
 	s->me = me;
 	s->cv = canvas_new(1, 1);
