@@ -1776,6 +1776,7 @@ enum {
 	VIEW_AGENT_NAME,
 	VIEW_NEW_INBOUND,
 	VIEW_NEWEST,
+	VIEW_TEMPLATE_NEXT,
 	VIEW_COUNT
 };
 
@@ -2077,6 +2078,34 @@ cache_new_inbound(struct cache *c, const struct cache_filter *f,
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? n : db_error(c, rc);
+}
+
+int
+cache_template_next(struct cache *c, const char *prefix,
+    const char *after_name, const char *after_lang, char *name,
+    size_t name_len, char *lang, size_t lang_len)
+{
+	sqlite3_stmt *s = view_stmt(c, VIEW_TEMPLATE_NEXT, "SELECT name,"
+	    " coalesce(language, '') FROM templates"
+	    " WHERE status = 'APPROVED' AND substr(name, 1, length(?1)) = ?1"
+	    " AND (name, coalesce(language, '')) > (?2, ?3)"
+	    " ORDER BY name, language LIMIT 1");
+	int rc = -1;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, after_name != NULL ? after_name : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, after_lang != NULL ? after_lang : "", -1,
+	    SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW && col_text(s, 0) != NULL) {
+		snprintf(name, name_len, "%s", col_text(s, 0));
+		snprintf(lang, lang_len, "%s", col_text(s, 1));
+		rc = 0;
+	}
+	sqlite3_reset(s);
+	return rc;
 }
 
 int64_t

@@ -275,6 +275,14 @@ int cache_new_inbound(struct cache *, const struct cache_filter *,
     const char *text), void *arg);
 /* The newest message id (0 when none). */
 int64_t cache_newest_message(struct cache *);
+/*
+ * Approved templates whose name starts with prefix, by name then
+ * language, after the (name, language) pair given (NULL, NULL: from the
+ * start); the first one copied out. 0, or -1 when there is none.
+ */
+int cache_template_next(struct cache *, const char *prefix,
+    const char *after_name, const char *after_lang, char *name,
+    size_t name_len, char *lang, size_t lang_len);
 
 /* -- reading for the screen: threads ----------------------------------- */
 

@@ -46,6 +46,7 @@
 #include "ui/text.h"
 
 #define ESC_DELAY_MS 25	     /* a lone ESC is Escape after this */
+#define PASTE_WAIT_MS 2000   /* a paste whose end does not come */
 #define TICK_MS 15000	     /* times and window marks move */
 #define DRAFT_SAVE_MS 2000   /* a draft is saved this long after a change */
 #define COMPOSE_MAX EDIT_MAX
@@ -134,6 +135,8 @@ struct screen {
 	int nhistory, hist_pos;
 	int complete_after;
 	char *complete_prefix;
+	char complete_name[513];
+	char complete_lang[32];
 
 	/* confirm */
 	confirm_fn on_yes;
@@ -849,22 +852,32 @@ pc_template(struct screen *s, const char *rest)
 	if ((params = strstr(rest, " -- ")) != NULL) {
 		char *copy = xstrdup(params + 4), *w, *save = NULL;
 
-		comps = cJSON_AddArrayToObject(t, "components");
 		c = cJSON_CreateObject();
 		cJSON_AddStringToObject(c, "type", "body");
 		ps = cJSON_AddArrayToObject(c, "parameters");
 		/* Parameters are separated by '|' so they may hold spaces. */
 		for (w = strtok_r(copy, "|", &save); w != NULL;
 		    w = strtok_r(NULL, "|", &save)) {
-			cJSON *p = cJSON_CreateObject();
+			cJSON *p;
+			size_t end;
 
 			while (*w == ' ')
 				w++;
+			for (end = strlen(w); end > 0 && w[end - 1] == ' ';
+			    end--)
+				w[end - 1] = '\0';
+			if (*w == '\0')
+				continue;
+			p = cJSON_CreateObject();
 			cJSON_AddStringToObject(p, "type", "text");
 			cJSON_AddStringToObject(p, "text", w);
 			cJSON_AddItemToArray(ps, p);
 		}
-		cJSON_AddItemToArray(comps, c);
+		if (cJSON_GetArraySize(ps) > 0) {
+			comps = cJSON_AddArrayToObject(t, "components");
+			cJSON_AddItemToArray(comps, c);
+		} else
+			cJSON_Delete(c);
 		free(copy);
 	}
 	if (queue_conv(s, s->shown, "message", body) == 0) {
@@ -1004,6 +1017,35 @@ history_add(struct screen *s, const char *line)
 	s->history[s->nhistory++] = xstrdup(line);
 }
 
+/*
+ * Tab after "template ": the next approved template whose name starts
+ * with what is typed, with its language, round and round.
+ */
+static void
+complete_template(struct screen *s, const char *word, size_t len)
+{
+	char name[513], lang[32], *line;
+
+	if (s->complete_prefix == NULL) {
+		s->complete_prefix = xstrndup(word, len);
+		s->complete_name[0] = s->complete_lang[0] = '\0';
+	}
+	if (cache_template_next(s->cl->cache, s->complete_prefix,
+	    s->complete_name, s->complete_lang, name, sizeof name, lang,
+	    sizeof lang) != 0 && cache_template_next(s->cl->cache,
+	    s->complete_prefix, NULL, NULL, name, sizeof name, lang,
+	    sizeof lang) != 0) {
+		say(s, THEME_WARN, "No approved template starts so");
+		return;
+	}
+	snprintf(s->complete_name, sizeof s->complete_name, "%s", name);
+	snprintf(s->complete_lang, sizeof s->complete_lang, "%s", lang);
+	line = xasprintf("template %s %s -- ", name, lang);
+	edit_set(s->line, line, strlen(line));
+	free(line);
+	say(s, THEME_DIM, "Parameters after --, separated by |");
+}
+
 /* Tab: the next command or action name starting with what is typed. */
 static void
 prompt_complete(struct screen *s)
@@ -1013,6 +1055,14 @@ prompt_complete(struct screen *s)
 	size_t total = NPROMPT + CMD_COUNT, i;
 	int start;
 
+	if (len >= 9 && strncmp(t, "template ", 9) == 0) {
+		const char *w = t + 9, *sp = memchr(w, ' ', len - 9);
+
+		if (s->complete_prefix != NULL || sp == NULL)
+			complete_template(s, w, sp != NULL ? (size_t)(sp - w) :
+			    len - 9);
+		return;
+	}
 	if (memchr(t, ' ', len) != NULL)
 		return;
 	if (s->complete_prefix == NULL) {
@@ -1505,7 +1555,8 @@ run_command(struct screen *s, int cmd)
 		s->mode = MODE_PROMPT;
 		edit_clear(s->line);
 		edit_insert(s->line, "template ", 9);
-		say(s, THEME_DIM, "template NAME [LANGUAGE] [-- P1 | P2 ...]");
+		say(s, THEME_DIM, "template NAME [LANGUAGE] [-- P1 | P2 ...]; "
+		    "Tab completes approved templates");
 		break;
 	case CMD_COMPOSE_CANCEL_REPLY:
 		s->reply_to = 0;
@@ -1752,7 +1803,11 @@ on_stdin(uv_poll_t *h, int status, int events)
 		return;
 	input_feed(s->input, chunk, (size_t)n);
 	drain_input(s);
-	if (input_pending(s->input))
+	/* A lone ESC becomes Escape soon; a paste that stops arriving (its
+	 * end lost) is delivered after a longer wait. */
+	if (input_pending(s->input) == INPUT_PENDING_PASTE)
+		uv_timer_start(&s->esc_timer, on_esc_timer, PASTE_WAIT_MS, 0);
+	else if (input_pending(s->input))
 		uv_timer_start(&s->esc_timer, on_esc_timer, ESC_DELAY_MS, 0);
 }
 
