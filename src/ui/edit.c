@@ -283,7 +283,8 @@ static int
 kill_range(struct edit *e, size_t from, size_t to, int backward)
 {
 	int run = e->last == CMD_EDIT_DELETE_WORD_BACK ||
-	    e->last == CMD_EDIT_DELETE_WORD || e->last == CMD_EDIT_KILL_TO_END ||
+	    e->last == CMD_EDIT_DELETE_WORD ||
+	    e->last == CMD_EDIT_KILL_TO_END ||
 	    e->last == CMD_EDIT_KILL_TO_START;
 	struct buf b;
 
