@@ -189,6 +189,7 @@ struct cache {
 	sqlite3_stmt *data_delete[NKINDS];
 	sqlite3_stmt *set_meta;
 	struct buf scratch[MAX_COLS]; /* unescaped text columns of a row */
+	sqlite3_stmt *view[32];	      /* the screen's reads, made on use */
 };
 
 /* -- opening ----------------------------------------------------------- */
@@ -337,6 +338,10 @@ finalize_all(struct cache *c)
 	}
 	sqlite3_finalize(c->set_meta);
 	c->set_meta = NULL;
+	for (size_t i = 0; i < sizeof c->view / sizeof c->view[0]; i++) {
+		sqlite3_finalize(c->view[i]);
+		c->view[i] = NULL;
+	}
 }
 
 static int
@@ -1718,4 +1723,474 @@ cache_draft_get(struct cache *c, int64_t conversation_id)
 		v = col_dup(s, 0);
 	sqlite3_finalize(s);
 	return v;
+}
+
+/* -- reading for the screen: the conversation list and the sidebar --- */
+
+enum {
+	VIEW_LIST_OLDER,
+	VIEW_LIST_NEWER,
+	VIEW_LIST_KEY,
+	VIEW_LIST_COUNT,
+	VIEW_LIST_POSITION,
+	VIEW_LIST_UNREAD,
+	VIEW_SIDE_ORDERS,
+	VIEW_SIDE_NOTES,
+	VIEW_SIDE_CONVERSATIONS,
+	VIEW_AGENT_NAME,
+	VIEW_NEW_INBOUND,
+	VIEW_NEWEST,
+	VIEW_COUNT
+};
+
+/*
+ * The screen's statements are made on first use and kept: the list runs
+ * a few per keystroke, and preparing costs more than running them.
+ */
+static sqlite3_stmt *
+view_stmt(struct cache *c, int which, const char *sql)
+{
+	sqlite3_stmt **s = &c->view[which];
+
+	if (*s == NULL && sqlite3_prepare_v3(c->db, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, s, NULL) != SQLITE_OK) {
+		log_warn("cache: %s", sqlite3_errmsg(c->db));
+		*s = NULL;
+		return NULL;
+	}
+	sqlite3_reset(*s);
+	sqlite3_clear_bindings(*s);
+	return *s;
+}
+
+/* The list's filter over conversations c; parameters ?1 to ?4. */
+#define LIST_FILTER \
+	"(?1 = 0 OR (?1 = 1 AND c.assignee_id = ?2) OR" \
+	" (?1 = 2 AND c.assignee_id IS NULL) OR" \
+	" (?1 = 3 AND (c.assignee_id = ?2 OR c.assignee_id IS NULL)))" \
+	" AND (?3 IS NULL OR c.status = ?3)" \
+	" AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.data," \
+	" '$.labels') WHERE value = ?4))"
+/* The agent's (?2) unread inbound messages of c, counted up to 100. */
+#define LIST_UNREAD \
+	"(SELECT count(*) FROM (SELECT 1 FROM messages u" \
+	" WHERE u.conversation_id = c.id AND u.direction = 'in' AND u.id >" \
+	" coalesce(json_extract(c.data, '$.read_by.\"' || ?2 || '\"'), 0)" \
+	" LIMIT 100))"
+/* The raw column, so its index orders the list (the relay always sets it). */
+#define LIST_KEY "c.last_activity_at"
+#define LIST_ROW \
+	"SELECT " LIST_KEY ", c.id, c.contact_id, c.assignee_id," \
+	" json_extract(c.data, '$.last_inbound_at'), " LIST_UNREAD "," \
+	" coalesce(k.name, k.phone, json_extract(k.data, '$.user_id'))," \
+	" c.status, a.name, m.body, json_extract(d.data, '$.type')," \
+	" m.direction, json_extract(c.data, '$.labels')" \
+	" FROM conversations c" \
+	" LEFT JOIN contacts k ON k.id = c.contact_id" \
+	" LEFT JOIN agents a ON a.id = c.assignee_id" \
+	" LEFT JOIN messages m ON m.id = c.last_message_id" \
+	" LEFT JOIN message_data d ON d.id = c.last_message_id" \
+	" WHERE " LIST_FILTER
+
+static void
+bind_filter(sqlite3_stmt *s, const struct cache_filter *f)
+{
+	sqlite3_bind_int(s, 1, (int)f->assigned);
+	sqlite3_bind_int64(s, 2, f->me);
+	if (f->status != NULL)
+		sqlite3_bind_text(s, 3, f->status, -1, SQLITE_STATIC);
+	if (f->label != NULL)
+		sqlite3_bind_text(s, 4, f->label, -1, SQLITE_STATIC);
+}
+
+static const char *
+col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+int
+cache_list_rows(struct cache *c, const struct cache_filter *f,
+    const struct cache_list_key *key, int dir, int limit,
+    void (*fn)(void *, const struct cache_list_row *), void *arg)
+{
+	sqlite3_stmt *s = dir > 0 ? view_stmt(c, VIEW_LIST_OLDER, LIST_ROW
+	    " AND (" LIST_KEY ", c.id) < (?5, ?6)"
+	    " ORDER BY " LIST_KEY " DESC, c.id DESC LIMIT ?7") :
+	    view_stmt(c, VIEW_LIST_NEWER, LIST_ROW
+	    " AND (" LIST_KEY ", c.id) > (?5, ?6)"
+	    " ORDER BY " LIST_KEY ", c.id LIMIT ?7");
+	int n = 0, rc;
+
+	if (s == NULL)
+		return -1;
+	bind_filter(s, f);
+	sqlite3_bind_int64(s, 5, key->activity);
+	sqlite3_bind_int64(s, 6, key->id);
+	sqlite3_bind_int(s, 7, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct cache_list_row r;
+
+		r.key.activity = sqlite3_column_int64(s, 0);
+		r.key.id = sqlite3_column_int64(s, 1);
+		r.contact_id = sqlite3_column_int64(s, 2);
+		r.assignee_id = sqlite3_column_int64(s, 3);
+		r.last_inbound_at = sqlite3_column_int64(s, 4);
+		r.unread = sqlite3_column_int64(s, 5);
+		r.name = col_text(s, 6);
+		r.status = col_text(s, 7);
+		r.assignee = col_text(s, 8);
+		r.preview = col_text(s, 9);
+		r.preview_type = col_text(s, 10);
+		r.direction = col_text(s, 11);
+		r.labels = col_text(s, 12);
+		fn(arg, &r);
+		n++;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? n : db_error(c, rc);
+}
+
+int
+cache_list_key_of(struct cache *c, int64_t id, struct cache_list_key *key)
+{
+	sqlite3_stmt *s = view_stmt(c, VIEW_LIST_KEY, "SELECT " LIST_KEY
+	    " FROM conversations c WHERE c.id = ?1");
+	int rc = -1;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		key->activity = sqlite3_column_int64(s, 0);
+		key->id = id;
+		rc = 0;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int64_t
+step_count(struct cache *c, sqlite3_stmt *s)
+{
+	int64_t n = -1;
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	else
+		db_error(c, rc);
+	sqlite3_reset(s);
+	return n;
+}
+
+int64_t
+cache_list_count(struct cache *c, const struct cache_filter *f)
+{
+	sqlite3_stmt *s = view_stmt(c, VIEW_LIST_COUNT, "SELECT count(*)"
+	    " FROM conversations c WHERE " LIST_FILTER);
+
+	if (s == NULL)
+		return -1;
+	bind_filter(s, f);
+	return step_count(c, s);
+}
+
+int64_t
+cache_list_position(struct cache *c, const struct cache_filter *f,
+    const struct cache_list_key *key)
+{
+	sqlite3_stmt *s = view_stmt(c, VIEW_LIST_POSITION, "SELECT count(*)"
+	    " FROM conversations c WHERE " LIST_FILTER
+	    " AND (" LIST_KEY ", c.id) > (?5, ?6)");
+
+	if (s == NULL)
+		return -1;
+	bind_filter(s, f);
+	sqlite3_bind_int64(s, 5, key->activity);
+	sqlite3_bind_int64(s, 6, key->id);
+	return step_count(c, s);
+}
+
+int
+cache_list_next_unread(struct cache *c, const struct cache_filter *f,
+    const struct cache_list_key *key, int64_t *id, struct cache_list_key *out)
+{
+	/* Below the cursor first, in list order; then from the top. */
+	sqlite3_stmt *s = view_stmt(c, VIEW_LIST_UNREAD, "SELECT " LIST_KEY
+	    ", c.id FROM conversations c WHERE " LIST_FILTER
+	    " AND (" LIST_KEY ", c.id) < (?5, ?6) AND " LIST_UNREAD " > 0"
+	    " ORDER BY " LIST_KEY " DESC, c.id DESC LIMIT 1");
+	int rc = -1;
+
+	for (int pass = 0; pass < 2 && rc != 0 && s != NULL; pass++) {
+		sqlite3_reset(s);
+		bind_filter(s, f);
+		sqlite3_bind_int64(s, 5, pass == 0 ? key->activity : INT64_MAX);
+		sqlite3_bind_int64(s, 6, pass == 0 ? key->id : INT64_MAX);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			out->activity = sqlite3_column_int64(s, 0);
+			out->id = *id = sqlite3_column_int64(s, 1);
+			rc = 0;
+		}
+	}
+	if (s != NULL)
+		sqlite3_reset(s);
+	return rc;
+}
+
+int
+cache_side_rows(struct cache *c, enum cache_side which, int64_t contact_id,
+    int limit, void (*fn)(void *, int64_t, const char *), void *arg)
+{
+	sqlite3_stmt *s;
+	int n = 0, rc;
+
+	switch (which) {
+	case CACHE_SIDE_ORDERS:
+		s = view_stmt(c, VIEW_SIDE_ORDERS, "SELECT id, data FROM"
+		    " orders WHERE contact_id = ?1 ORDER BY id DESC LIMIT ?2");
+		break;
+	case CACHE_SIDE_NOTES:
+		s = view_stmt(c, VIEW_SIDE_NOTES, "SELECT n.id, n.data FROM"
+		    " notes n JOIN conversations c ON c.id = n.conversation_id"
+		    " WHERE c.contact_id = ?1 ORDER BY n.id DESC LIMIT ?2");
+		break;
+	default:
+		s = view_stmt(c, VIEW_SIDE_CONVERSATIONS, "SELECT id, data"
+		    " FROM conversations WHERE contact_id = ?1"
+		    " ORDER BY last_activity_at DESC, id DESC LIMIT ?2");
+		break;
+	}
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, contact_id);
+	sqlite3_bind_int(s, 2, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		fn(arg, sqlite3_column_int64(s, 0), col_text(s, 1));
+		n++;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? n : db_error(c, rc);
+}
+
+void
+cache_agent_name(struct cache *c, int64_t id, char *out, size_t len)
+{
+	sqlite3_stmt *s = view_stmt(c, VIEW_AGENT_NAME, "SELECT name FROM"
+	    " agents WHERE id = ?1");
+
+	if (len > 0)
+		out[0] = '\0';
+	if (s == NULL)
+		return;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW && col_text(s, 0) != NULL && len > 0)
+		snprintf(out, len, "%s", col_text(s, 0));
+	sqlite3_reset(s);
+}
+
+int
+cache_new_inbound(struct cache *c, const struct cache_filter *f,
+    int64_t *after, int limit,
+    void (*fn)(void *, int64_t, const char *, const char *), void *arg)
+{
+	sqlite3_stmt *s = view_stmt(c, VIEW_NEW_INBOUND, "SELECT m.id,"
+	    " m.conversation_id, coalesce(k.name, k.phone,"
+	    " json_extract(k.data, '$.user_id')), m.body"
+	    " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+	    " LEFT JOIN contacts k ON k.id = c.contact_id"
+	    " WHERE m.id > ?5 AND m.direction = 'in' AND " LIST_FILTER
+	    " ORDER BY m.id");
+	int n = 0, rc;
+
+	if (s == NULL)
+		return -1;
+	bind_filter(s, f);
+	sqlite3_bind_int64(s, 5, *after);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*after = sqlite3_column_int64(s, 0);
+		if (n++ < limit)
+			fn(arg, sqlite3_column_int64(s, 1), col_text(s, 2),
+			    col_text(s, 3));
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? n : db_error(c, rc);
+}
+
+int64_t
+cache_newest_message(struct cache *c)
+{
+	sqlite3_stmt *s = view_stmt(c, VIEW_NEWEST, "SELECT coalesce(max(id),"
+	    " 0) FROM messages");
+
+	return s != NULL ? step_count(c, s) : -1;
+}
+
+/* -- reading for the screen: threads ----------------------------------- */
+
+/*
+ * Prepared once and kept: the screen runs these on every scroll past its
+ * window, and preparing costs more than the keyset step itself.
+ */
+enum {
+	TQ_OLDER,
+	TQ_NEWER,
+	TQ_ONE,
+	TQ_WAMID,
+	TQ_NOTES,
+	TQ_REACTIONS,
+	TQ_PENDING,
+	TQ_COUNT
+};
+_Static_assert(VIEW_COUNT + TQ_COUNT <= sizeof ((struct cache *)0)->view /
+    sizeof (sqlite3_stmt *), "struct cache holds every screen query");
+
+#define THREAD_COLUMNS							\
+	"m.id, m.conversation_id, m.ts, m.direction, m.status, d.data"
+
+static const char *const thread_sql[TQ_COUNT] = {
+	[TQ_OLDER] = "SELECT " THREAD_COLUMNS " FROM messages m"
+	    " JOIN message_data d ON d.id = m.id WHERE m.conversation_id = ?1"
+	    " AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3",
+	[TQ_NEWER] = "SELECT " THREAD_COLUMNS " FROM messages m"
+	    " JOIN message_data d ON d.id = m.id WHERE m.conversation_id = ?1"
+	    " AND m.id > ?2 ORDER BY m.id LIMIT ?3",
+	[TQ_ONE] = "SELECT " THREAD_COLUMNS " FROM messages m"
+	    " JOIN message_data d ON d.id = m.id WHERE m.id = ?1",
+	/* The inner query bounds how far back the JSON is read. */
+	[TQ_WAMID] = "SELECT " THREAD_COLUMNS " FROM (SELECT id FROM messages"
+	    " WHERE conversation_id = ?1 AND id < ?2 ORDER BY id DESC"
+	    " LIMIT ?4) r JOIN messages m ON m.id = r.id"
+	    " JOIN message_data d ON d.id = m.id"
+	    " WHERE d.data->>'wamid' = ?3 ORDER BY m.id DESC LIMIT 1",
+	[TQ_NOTES] = "SELECT id, conversation_id,"
+	    " coalesce(data->>'created_at', 0) AS at, NULL, NULL, data"
+	    " FROM notes WHERE conversation_id = ?1 AND at >= ?2 AND at < ?3"
+	    " ORDER BY at, id LIMIT ?4",
+	/* A reaction has no text, so the narrow row rules most out before
+	 * any JSON is read. */
+	[TQ_REACTIONS] = "SELECT " THREAD_COLUMNS " FROM messages m"
+	    " JOIN message_data d ON d.id = m.id WHERE m.conversation_id = ?1"
+	    " AND m.id > ?2 AND m.body IS NULL"
+	    " AND d.data->>'type' = 'reaction' ORDER BY m.id",
+	[TQ_PENDING] = "SELECT id, conversation_id, created_at, NULL, state,"
+	    " body, error FROM outbox WHERE state IN ('queued', 'failed')"
+	    " AND conversation_id = ?1 AND kind = 'message' ORDER BY id",
+};
+
+static sqlite3_stmt *
+thread_stmt(struct cache *c, int q)
+{
+	return view_stmt(c, VIEW_COUNT + q, thread_sql[q]);
+}
+
+/* Steps s to its end, handing each row to fn; the count, or -1. */
+static int
+thread_rows(struct cache *c, sqlite3_stmt *s, cache_thread_fn fn, void *arg)
+{
+	struct cache_thread_row r;
+	int n = 0, rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof r);
+		r.id = sqlite3_column_int64(s, 0);
+		r.conversation_id = sqlite3_column_int64(s, 1);
+		r.ts = sqlite3_column_int64(s, 2);
+		r.direction = (const char *)sqlite3_column_text(s, 3);
+		r.status = (const char *)sqlite3_column_text(s, 4);
+		r.data = (const char *)sqlite3_column_text(s, 5);
+		r.data_len = (size_t)sqlite3_column_bytes(s, 5);
+		if (sqlite3_column_count(s) > 6)
+			r.error = (const char *)sqlite3_column_text(s, 6);
+		if (r.data == NULL)
+			r.data = "";
+		fn(arg, &r);
+		n++;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? n : db_error(c, rc);
+}
+
+int
+cache_thread_messages(struct cache *c, int64_t conversation_id,
+    int64_t anchor, int dir, int limit, cache_thread_fn fn, void *arg)
+{
+	sqlite3_stmt *s = thread_stmt(c, dir < 0 ? TQ_OLDER : TQ_NEWER);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, conversation_id);
+	sqlite3_bind_int64(s, 2, anchor);
+	sqlite3_bind_int(s, 3, limit);
+	return thread_rows(c, s, fn, arg);
+}
+
+int
+cache_thread_message(struct cache *c, int64_t id, cache_thread_fn fn,
+    void *arg)
+{
+	sqlite3_stmt *s = thread_stmt(c, TQ_ONE);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	return thread_rows(c, s, fn, arg);
+}
+
+int
+cache_thread_by_wamid(struct cache *c, int64_t conversation_id,
+    int64_t before_id, const char *wamid, int depth, cache_thread_fn fn,
+    void *arg)
+{
+	sqlite3_stmt *s = thread_stmt(c, TQ_WAMID);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, conversation_id);
+	sqlite3_bind_int64(s, 2, before_id);
+	sqlite3_bind_text(s, 3, wamid, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, depth);
+	return thread_rows(c, s, fn, arg);
+}
+
+int
+cache_thread_notes(struct cache *c, int64_t conversation_id, int64_t from,
+    int64_t to, int limit, cache_thread_fn fn, void *arg)
+{
+	sqlite3_stmt *s = thread_stmt(c, TQ_NOTES);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, conversation_id);
+	sqlite3_bind_int64(s, 2, from);
+	sqlite3_bind_int64(s, 3, to);
+	sqlite3_bind_int(s, 4, limit);
+	return thread_rows(c, s, fn, arg);
+}
+
+int
+cache_thread_reactions(struct cache *c, int64_t conversation_id,
+    int64_t after_id, cache_thread_fn fn, void *arg)
+{
+	sqlite3_stmt *s = thread_stmt(c, TQ_REACTIONS);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, conversation_id);
+	sqlite3_bind_int64(s, 2, after_id);
+	return thread_rows(c, s, fn, arg);
+}
+
+int
+cache_thread_pending(struct cache *c, int64_t conversation_id,
+    cache_thread_fn fn, void *arg)
+{
+	sqlite3_stmt *s = thread_stmt(c, TQ_PENDING);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, conversation_id);
+	return thread_rows(c, s, fn, arg);
 }

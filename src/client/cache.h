@@ -188,4 +188,133 @@ int cache_draft_set(struct cache *, int64_t conversation_id,
     const char *text);
 char *cache_draft_get(struct cache *, int64_t conversation_id);
 
+/* -- reading for the screen: the conversation list and the sidebar --- */
+
+/*
+ * Which conversations the list shows. The list is read a screenful at a
+ * time by key (last activity, then id, newest first), never whole.
+ */
+enum cache_assigned { CACHE_ASSIGNED_ANY, CACHE_ASSIGNED_ME,
+    CACHE_ASSIGNED_NOBODY, CACHE_ASSIGNED_ME_OR_NOBODY };
+struct cache_filter {
+	enum cache_assigned assigned;
+	int64_t me;	    /* the agent: "mine" and unread counts */
+	const char *status; /* NULL: any */
+	const char *label;  /* NULL: any */
+};
+
+/* A position in the list's order; {INT64_MAX, INT64_MAX} is before all. */
+struct cache_list_key {
+	int64_t activity;
+	int64_t id;
+};
+
+struct cache_list_row {
+	struct cache_list_key key;
+	int64_t contact_id;
+	int64_t assignee_id;	/* 0: nobody */
+	int64_t last_inbound_at; /* 0: never */
+	int64_t unread;		/* inbound messages after the agent's
+				   read marker, at most 100 */
+	const char *name;	/* display or profile name, else number,
+				   else user id; raw, NULL when none */
+	const char *status;
+	const char *assignee;	/* the agent's name, or NULL */
+	const char *preview;	/* the last message's text, raw, or NULL */
+	const char *preview_type; /* its type ("image", ...), or NULL */
+	const char *direction;	/* of the last message: "in", "out" */
+	const char *labels;	/* a JSON array, or NULL */
+};
+
+/*
+ * Up to limit rows after key (dir > 0: older, further down the list) or
+ * before it (dir < 0: newer, nearest first). fn's strings last for the
+ * call only. Returns the number of rows, or -1.
+ */
+int cache_list_rows(struct cache *, const struct cache_filter *,
+    const struct cache_list_key *, int dir, int limit,
+    void (*fn)(void *, const struct cache_list_row *), void *arg);
+/* The key of a conversation; 0, or -1 when it is not cached. */
+int cache_list_key_of(struct cache *, int64_t id, struct cache_list_key *);
+/* How many conversations the filter shows (-1 on error). */
+int64_t cache_list_count(struct cache *, const struct cache_filter *);
+/* How many of those come before key. */
+int64_t cache_list_position(struct cache *, const struct cache_filter *,
+    const struct cache_list_key *);
+/*
+ * The first conversation after key (wrapping round to the top) with an
+ * inbound message the agent has not read; 0 and its key, or -1 when none.
+ */
+int cache_list_next_unread(struct cache *, const struct cache_filter *,
+    const struct cache_list_key *, int64_t *id, struct cache_list_key *);
+
+/*
+ * The sidebar's rows, each as its stored JSON text (fn's string lasts for
+ * the call only), newest first, at most limit: a contact's orders, the
+ * notes of all their conversations, and their conversations.
+ */
+enum cache_side { CACHE_SIDE_ORDERS, CACHE_SIDE_NOTES,
+    CACHE_SIDE_CONVERSATIONS };
+int cache_side_rows(struct cache *, enum cache_side, int64_t contact_id,
+    int limit, void (*fn)(void *, int64_t id, const char *json), void *arg);
+/* An agent's name by id, copied into out (empty when unknown). */
+void cache_agent_name(struct cache *, int64_t id, char *out, size_t len);
+/*
+ * New inbound messages since *after (a message id), in conversations the
+ * filter shows; *after moves to the newest. For notifications. Returns
+ * how many, at most limit passed to fn.
+ */
+int cache_new_inbound(struct cache *, const struct cache_filter *,
+    int64_t *after, int limit,
+    void (*fn)(void *, int64_t conversation_id, const char *name,
+    const char *text), void *arg);
+/* The newest message id (0 when none). */
+int64_t cache_newest_message(struct cache *);
+
+/* -- reading for the screen: threads ----------------------------------- */
+
+/*
+ * One row of a thread, valid only during the callback. Customer text in
+ * data is raw: the screen sanitises it before drawing.
+ */
+struct cache_thread_row {
+	int64_t id;
+	int64_t conversation_id;
+	int64_t ts;	       /* messages: timestamp; notes, outbox: created */
+	const char *direction; /* messages: "in" or "out"; else NULL */
+	const char *status;    /* messages: delivery; outbox: its state */
+	const char *data;      /* the entity's JSON; outbox: the request body */
+	size_t data_len;
+	const char *error;     /* outbox: why it failed or waits; else NULL */
+};
+typedef void (*cache_thread_fn)(void *, const struct cache_thread_row *);
+
+/*
+ * Up to limit messages of a conversation beside anchor, by keyset on
+ * (conversation_id, id): dir < 0 those with id < anchor, newest first;
+ * dir > 0 those with id > anchor, oldest first. Returns how many, or -1.
+ */
+int cache_thread_messages(struct cache *, int64_t conversation_id,
+    int64_t anchor, int dir, int limit, cache_thread_fn, void *arg);
+/* One message by id, whatever its conversation; 1 found, 0 not, -1. */
+int cache_thread_message(struct cache *, int64_t id, cache_thread_fn,
+    void *arg);
+/*
+ * The newest message of a conversation before before_id with this wamid
+ * (the target of a reply), looking back at most `depth` messages: the
+ * cache keeps no wamid index, and a quote is almost always recent.
+ */
+int cache_thread_by_wamid(struct cache *, int64_t conversation_id,
+    int64_t before_id, const char *wamid, int depth, cache_thread_fn,
+    void *arg);
+/* A conversation's notes created in [from, to), oldest first. */
+int cache_thread_notes(struct cache *, int64_t conversation_id, int64_t from,
+    int64_t to, int limit, cache_thread_fn, void *arg);
+/* Reaction messages of a conversation with id > after_id, oldest first. */
+int cache_thread_reactions(struct cache *, int64_t conversation_id,
+    int64_t after_id, cache_thread_fn, void *arg);
+/* Outbox messages of a conversation not accepted yet (queued, failed). */
+int cache_thread_pending(struct cache *, int64_t conversation_id,
+    cache_thread_fn, void *arg);
+
 #endif

@@ -57,6 +57,33 @@ static const struct option_def client_options[] = {
 	{ "outbox", "retry_max", OPT_DURATION, "5m", 1, DAY, 0, C(retry_max),
 	  "Longest wait between two attempts to hand a queued reply to an\n"
 	  "unreachable relay. Replies are never dropped." },
+	{ "ui", "keymap", OPT_ENUM, "default", 0, 0, 0, C(keymap),
+	  "Key map loaded on top of the default one: default (chat-client\n"
+	  "keys), vi (j/k, g/G, h/l, i to type) or emacs (C-n/C-p, C-s).\n"
+	  "docs/keymaps.md lists every action.", "default|vi|emacs" },
+	{ "ui", "keys", OPT_STRING, NULL, 0, 0, 0, C(keys_file),
+	  "Your own bindings, loaded last (an error names file:line).\n"
+	  "Default: $XDG_CONFIG_HOME/glivi-tui/keys, when it exists." },
+	{ "ui", "paste_confirm", OPT_INT, "10", 0, 100000, 0,
+	  C(paste_confirm),
+	  "A paste of more lines than this asks before it lands in the\n"
+	  "draft (0: always ask)." },
+	{ "ui", "opener", OPT_STRING, "xdg-open", 0, 0, 0, C(opener),
+	  "Program that opens a downloaded media file, given the file's\n"
+	  "path as its last argument. Split on spaces; run without a shell." },
+	{ "ui", "read_receipts", OPT_BOOL, "true", 0, 0, 0, C(read_receipts),
+	  "Opening a conversation marks it read for you, and the relay tells\n"
+	  "the customer (blue ticks) when it is set to." },
+	{ "notify", "bell", OPT_BOOL, "true", 0, 0, 0, C(notify_bell),
+	  "Ring the terminal bell for a new message from a customer in a\n"
+	  "conversation that is yours or unassigned (never for backlog)." },
+	{ "notify", "command", OPT_STRING, NULL, 0, 0, 0, C(notify_command),
+	  "Also run this for each such message, split on spaces, run without\n"
+	  "a shell, with the contact's name (and the text, see below) as its\n"
+	  "last arguments. Example: notify-send glivi" },
+	{ "notify", "with_text", OPT_BOOL, "false", 0, 0, 0, C(notify_text),
+	  "Pass the message's text to the command (sanitised, cut to 200\n"
+	  "characters). Off: only the name, for screens others can see." },
 	{ "log", "level", OPT_ENUM, "warn", 0, 0, 0, C(log_level),
 	  "Least severe level logged.", "debug|info|warn|error" },
 	{ "log", "file", OPT_STRING, NULL, 0, 0, 0, C(log_file),
@@ -199,7 +226,7 @@ void
 client_config_sample(struct buf *out)
 {
 	static const char *sections[] = { "relay", "cache", "sync", "outbox",
-		"log", NULL };
+		"ui", "notify", "log", NULL };
 
 	buf_adds(out,
 	    "; glivi-tui.conf: the sample configuration of glivi-tui(1).\n"

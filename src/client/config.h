@@ -30,6 +30,18 @@ struct client_config {
 	/* [outbox] */
 	long long retry_max;
 
+	/* [ui] */
+	char *keymap;
+	char *keys_file;
+	long long paste_confirm;
+	char *opener;
+	long long read_receipts;
+
+	/* [notify] */
+	long long notify_bell;
+	char *notify_command;
+	long long notify_text;
+
 	/* [log] */
 	char *log_level;
 	char *log_file;

@@ -10,6 +10,7 @@
  */
 #include <curl/curl.h>
 #include <getopt.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include "core/log.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
+#include "tui/screen.h"
 
 #define EXIT_USAGE 2
 #define EXIT_TEMPFAIL 75
@@ -73,11 +75,15 @@ usage(FILE *f)
 	struct buf b;
 
 	buf_init(&b);
-	fprintf(f, "usage: glivi-tui [-c FILE] [--dump-config] COMMAND "
-	    "[ARGS]\n       glivi-tui sample-config | --help | --version\n\n"
+	fprintf(f, "usage: glivi-tui [-c FILE]                  the inbox "
+	    "screen\n       glivi-tui [-c FILE] COMMAND [ARGS]   headless\n"
+	    "       glivi-tui [-c FILE] --dump-config\n"
+	    "       glivi-tui keys | sample-config | --help | --version\n\n"
 	    "Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-34s %s\n", commands[i].usage, commands[i].help);
+	fprintf(f, "  %-34s %s\n", "keys", "Show what the terminal sends for "
+	    "each key and what glivi-tui reads (for key maps).");
 	fprintf(f, "\nCONVERSATION is a conversation id or the customer's "
 	    "WhatsApp number.\nExit: 0 done, 1 failed, 2 usage, 75 queued "
 	    "for later.\n\nConfiguration keys (%s):\n", "glivi-tui.conf");
@@ -718,6 +724,10 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (argc > 0 && strcmp(argv[0], "keys") == 0) {
+		setlocale(LC_CTYPE, "");
+		return screen_key_dump();
+	}
 	if (argc > 0 && strcmp(argv[0], "sample-config") == 0) {
 		struct buf b;
 
@@ -739,11 +749,6 @@ main(int argc, char **argv)
 			usage(stderr);
 			return EXIT_USAGE;
 		}
-	} else if (!dump) {
-		fprintf(stderr, "glivi-tui: the screen is not built yet; use a "
-		    "command\n");
-		usage(stderr);
-		return EXIT_USAGE;
 	}
 
 	{
@@ -773,6 +778,10 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	/* The screen needs the terminal's character set; numbers and JSON
+	 * stay in the C locale. */
+	if (cmd == NULL)
+		setlocale(LC_CTYPE, "");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	uv_loop_init(&loop);
 	if (client_open(&cl, &loop, &cfg, &cause) != 0) {
@@ -780,9 +789,9 @@ main(int argc, char **argv)
 		free(cause);
 		rc = 1;
 	} else {
-		if (cl.notice != NULL)
+		if (cl.notice != NULL && cmd != NULL)
 			fprintf(stderr, "glivi-tui: %s\n", cl.notice);
-		rc = cmd->fn(&cl, argc, argv);
+		rc = cmd != NULL ? cmd->fn(&cl, argc, argv) : screen_run(&cl);
 		cl.on_event = NULL;
 		client_close(&cl);
 	}

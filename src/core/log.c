@@ -1,5 +1,5 @@
 /*
- * Leveled logging to stderr. Each line is formatted into one buffer and
+ * Leveled logging to stderr (or another descriptor). Each line is formatted into one buffer and
  * written with one write(2) so lines from different threads never interleave.
  */
 #include "core/log.h"
@@ -11,7 +11,14 @@
 #include <unistd.h>
 
 static enum log_level log_threshold = LOG_INFO;
+static int log_fd = STDERR_FILENO;
 static const char *log_names[] = { "debug", "info", "warn", "error" };
+
+void
+log_set_fd(int fd)
+{
+	log_fd = fd;
+}
 
 void
 log_set_level(enum log_level level)
@@ -41,7 +48,7 @@ log_msg(enum log_level level, const char *fmt, ...)
 	size_t n;
 	int m;
 
-	if (level < log_threshold)
+	if (level < log_threshold || log_fd < 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
@@ -59,8 +66,8 @@ log_msg(enum log_level level, const char *fmt, ...)
 	if (n > sizeof line - 2)
 		n = sizeof line - 2;
 	line[n++] = '\n';
-	/* Nothing sensible to do if stderr is gone. */
-	if (write(STDERR_FILENO, line, n) < 0)
+	/* Nothing sensible to do if the log is gone. */
+	if (write(log_fd, line, n) < 0)
 		return;
 }
 

@@ -11,6 +11,9 @@
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(enum log_level);
+/* Where lines go from now on: a descriptor, or -1 for nowhere (the
+ * screen, which owns the terminal, without a log file). */
+void log_set_fd(int);
 int log_level_parse(const char *, enum log_level *);
 void log_msg(enum log_level, const char *, ...)
     __attribute__((format(printf, 2, 3)));

@@ -22,7 +22,29 @@ struct term {
 	SCREEN *screen;
 	int colours;
 	int full; /* the next draw repaints every row */
+	int cursor;
+	unsigned cx, cy;
+	int bell;
 };
+
+/* Bracketed paste (a paste arrives as one event) and focus reports. */
+#define MODES_ON "\033[?2004h\033[?1004h"
+#define MODES_OFF "\033[?1004l\033[?2004l"
+
+static void
+put_raw(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0) {
+		ssize_t w = write(STDOUT_FILENO, s, n);
+
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
 
 static int
 no_color(void)
@@ -68,6 +90,8 @@ term_open(char **cause)
 		t->colours = 1;
 	}
 	t->full = 1;
+	refresh();
+	put_raw(MODES_ON);
 	return t;
 }
 
@@ -76,7 +100,9 @@ term_close(struct term *t)
 {
 	if (t == NULL)
 		return;
+	curs_set(1);
 	endwin();
+	put_raw(MODES_OFF);
 	delscreen(t->screen);
 	free(t);
 }
@@ -100,6 +126,8 @@ term_resize(struct term *t)
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
 	    ws.ws_col > 0)
 		resize_term(ws.ws_row, ws.ws_col);
+	/* What the terminal kept of the old size is unknown: repaint all. */
+	clearok(curscr, TRUE);
 	t->full = 1;
 }
 
@@ -114,6 +142,45 @@ term_set_pair(struct term *t, int id, int fg, int bg)
 {
 	if (t->colours && id > 0 && id < COLOR_PAIRS)
 		init_pair((short)id, (short)fg, (short)bg);
+}
+
+void
+term_cursor(struct term *t, unsigned x, unsigned y)
+{
+	t->cursor = 1;
+	t->cx = x;
+	t->cy = y;
+}
+
+void
+term_cursor_hide(struct term *t)
+{
+	t->cursor = 0;
+}
+
+void
+term_bell(struct term *t)
+{
+	t->bell = 1;
+}
+
+void
+term_suspend(struct term *t)
+{
+	put_raw(MODES_OFF);
+	curs_set(1);
+	endwin();
+	(void)t;
+}
+
+void
+term_resume(struct term *t)
+{
+	reset_prog_mode();
+	put_raw(MODES_ON);
+	term_resize(t);
+	clearok(curscr, TRUE);
+	t->full = 1;
 }
 
 void
@@ -181,8 +248,20 @@ term_draw(struct term *t, struct canvas *cv)
 		if (t->full || canvas_row_dirty(cv, y))
 			draw_row(t, cv, y, w);
 	}
+	if (t->cursor && t->cx < w && t->cy < h) {
+		leaveok(stdscr, FALSE);
+		wmove(stdscr, (int)t->cy, (int)t->cx);
+		curs_set(1);
+	} else {
+		leaveok(stdscr, TRUE);
+		curs_set(0);
+	}
 	wnoutrefresh(stdscr);
 	doupdate();
+	if (t->bell) {
+		beep();
+		t->bell = 0;
+	}
 	canvas_clean(cv);
 	t->full = 0;
 }

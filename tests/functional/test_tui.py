@@ -1,0 +1,413 @@
+"""The real glivi-tui screen in tmux, against a real relay and simulator.
+
+Each test starts glivi-relay and glivi-sim (HTTPS on loopback, a CA of
+the test's own), registers an agent, lets customers write through the
+simulator, then runs the screen in a tmux server of its own at a given
+size and reads what it shows with capture-pane. Keys are sent the way a
+terminal sends them. Waits are on what the screen shows, with deadlines;
+every process is stopped.
+"""
+import errno
+import os
+import pty
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import fcntl
+import time
+import unicodedata
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import relay as R  # noqa: E402
+import test_outbound as O  # noqa: E402
+from client import Client, TUI  # noqa: E402
+from test_client_core import pin_port  # noqa: E402
+from tui import Screen, have_tmux  # noqa: E402
+
+# What hostile messages carry, which must never reach the terminal.
+INJECTED = [
+    b"\x1b]52;",            # OSC 52: write the clipboard
+    b"\x1b]8;",             # OSC 8: hyperlink
+    b"\x1b[?1000h",         # mouse reporting on
+    b"\x1b[?1006h",
+    b"\x1b[6n",             # device status report
+    b"\x1b[99;99H",         # a cursor move no 80x24 screen needs
+    b"\xe2\x80\xae",        # RIGHT-TO-LEFT OVERRIDE
+    b"\xe2\x81\xa6",        # LEFT-TO-RIGHT ISOLATE
+    b"\xff\xfe",            # invalid UTF-8
+]
+
+HOSTILE = [
+    "osc52 \x1b]52;c;aGVsbG8=\x07 end",
+    "osc8 \x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\ end",
+    "mouse \x1b[?1000h\x1b[?1006h end",
+    "cursor \x1b[99;99Hmoved \x1b[2J cleared \x1b[6n",
+    "cr overwrite\rXX and back\bspace",
+    "bidi \u202eevil\u202c \u2066iso\u2069 end",
+    "family 👨\u200d👩\u200d👧\u200d👦 flag 🇩🇪 skin 👍🏽 e\u0301 漢字かな",
+]
+
+
+def width(s):
+    """Columns a terminal gives s, as tmux and the canvas count them."""
+    w = 0
+    for ch in s:
+        if unicodedata.combining(ch) or unicodedata.category(ch) == "Cf":
+            continue
+        w += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return w
+
+
+def border_columns(rows):
+    """The display columns of every pane border on each row."""
+    cols = set()
+    for r in rows:
+        i = r.find("│")
+        if i >= 0:
+            cols.add(width(r[:i]))
+    return cols
+
+
+def wa(n):
+    return "4917%08d" % (os.getpid() % 10000 * 1000 + n)
+
+
+@unittest.skipUnless(have_tmux(), "tmux is not installed")
+class TuiCase(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="glivi-tui-screen-")
+        cls.certs = R.make_certs(cls.dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def pair(self, **kw):
+        p = O.Pair(self.certs, **kw)
+        self.addCleanup(p.close)
+        p.start()
+        pin_port(p.relay)
+        return p
+
+    def client(self, p, extra=""):
+        c = Client("https://localhost:%d" % p.relay.port, p.agent,
+                   ca_file=self.certs[0], extra=extra)
+        self.addCleanup(c.close)
+        return c
+
+    def screen(self, c, w=80, h=24, **kw):
+        env = {"TZ": "UTC"}
+        env.update(kw.pop("env", {}))
+        s = Screen(c, w, h, env=env, **kw)
+        self.addCleanup(s.close)
+        return s
+
+    def shop(self, p, n=3):
+        """n customers who wrote; returns [(wa_id, conversation id)]."""
+        out = []
+        for i in range(n):
+            w = wa(i + 1)
+            out.append((w, p.customer_writes(w, "Hallo, Bestellung %d?"
+                                             % (i + 1))))
+        return out
+
+
+class Layout(TuiCase):
+
+    def test_three_sizes_show_list_thread_sidebar_compose_and_status(self):
+        p = self.pair()
+        self.shop(p, 3)
+        c = self.client(p)
+        c.sync()
+        for w, h in ((80, 24), (120, 40), (200, 50)):
+            with self.subTest(size="%dx%d" % (w, h)):
+                s = self.screen(c, w, h)
+                t = s.wait("live")
+                rows = t.split("\n")
+                self.assertEqual(len(rows), h)
+                self.assertIn("Inbox: all", rows[0])
+                self.assertIn("Customer", t)
+                # The newest conversation is open in the thread.
+                self.assertIn("Bestellung 3", t)
+                self.assertIn("/4096", t)
+                self.assertIn("alice", rows[-1])
+                if w >= 100:
+                    self.assertIn("Contact", rows[0])
+                    self.assertIn("+" + wa(3), t)
+                    self.assertIn("Orders", t)
+                else:
+                    self.assertNotIn("Contact", rows[0])
+                s.keys("q")
+                self.assertEqual(s.wait_exit(), 0)
+                s.close()
+
+    def test_resize_storm_ends_in_one_correct_layout(self):
+        p = self.pair()
+        self.shop(p, 2)
+        c = self.client(p)
+        c.sync()
+        s = self.screen(c, 120, 40)
+        s.wait("live")
+        sizes = [(200, 50), (40, 10), (20, 5), (80, 24), (59, 30),
+                 (100, 30), (150, 45)] * 6 + [(80, 24)]
+        for w, h in sizes:
+            s.resize(w, h)
+        self.assertEqual(s.size(), (80, 24))
+        t = s.wait(lambda t: "Inbox: all" in t and len(t.split("\n")) == 24
+                   and "Terminal too small" not in t)
+        self.assertIn("Bestellung 2", t)
+        # Too small, and back.
+        s.resize(20, 5)
+        s.wait("Terminal too small")
+        s.resize(100, 30)
+        t = s.wait("Contact")
+        self.assertFalse(s.dead())
+        s.keys("q")
+        self.assertEqual(s.wait_exit(), 0)
+
+    def test_below_60_columns_list_and_thread_are_one_pane(self):
+        p = self.pair()
+        self.shop(p, 2)
+        c = self.client(p)
+        c.sync()
+        s = self.screen(c, 50, 20)
+        t = s.wait("Inbox: all")
+        self.assertNotIn("Bestellung 2?", t.split("\n")[1][30:])
+        s.keys("Enter")
+        t = s.wait(lambda t: "Inbox" not in t and "Bestellung 2" in t)
+        s.keys("Escape")
+        s.wait("Inbox: all")
+
+
+class Reading(TuiCase):
+
+    def test_help_search_and_prompt(self):
+        p = self.pair()
+        self.shop(p, 3)
+        c = self.client(p)
+        c.sync()
+        s = self.screen(c, 120, 40)
+        s.wait("live")
+        s.keys("?")
+        t = s.wait("Keys: list")
+        self.assertIn("list.next", t)
+        self.assertIn("Select the next conversation", t)
+        s.keys("Escape")
+        s.wait("Inbox: all")
+        # Search: incremental, Enter opens the hit in its thread.
+        s.keys("/")
+        s.type("bestellung 1")
+        t = s.wait("Search: 1 result")
+        s.keys("Enter")
+        t = s.wait(lambda t: "Search:" not in t and "Bestellung 1" in t)
+        self.assertIn("Result 1 of 1", t)
+        # The prompt runs commands and completes them.
+        s.keys(":")
+        s.type("filt")
+        s.keys("Tab")
+        s.wait(":filter")
+        s.type(" unassigned")
+        s.keys("Enter")
+        s.wait("Inbox: unassigned")
+
+    def test_offline_banner_and_cached_threads_stay_readable(self):
+        p = self.pair()
+        self.shop(p, 2)
+        c = self.client(p)
+        c.sync()
+        s = self.screen(c, 100, 30)
+        s.wait("live")
+        p.relay.stop()
+        t = s.wait("OFFLINE since")
+        s.keys("Down")
+        t = s.wait("Bestellung 1")
+        self.assertIn("cached data only", t)
+        s.keys("q")
+        self.assertEqual(s.wait_exit(), 0)
+
+
+class Writing(TuiCase):
+
+    def test_reply_from_compose_is_sent_once_and_ticks_move_to_read(self):
+        p = self.pair()
+        (w, conv), = self.shop(p, 1)
+        c = self.client(p)
+        c.sync()
+        s = self.screen(c, 100, 30)
+        s.wait("live")
+        s.keys("c")
+        s.type("Danke, ist unterwegs")
+        s.wait("20/4096")
+        s.keys("Enter")
+        s.wait("Queued")
+        R.wait_for(lambda: any(m.get("text") == "Danke, ist unterwegs"
+                               for m in p.sent()),
+                   what="the reply at the simulator")
+        s.wait("read", timeout=20)
+        self.assertEqual(sum(m.get("text") == "Danke, ist unterwegs"
+                             for m in p.sent()), 1)
+
+    def test_failed_send_shows_metas_reason(self):
+        p = self.pair()
+        (w, conv), = self.shop(p, 1)
+        p.inject("undeliverable", w)
+        c = self.client(p)
+        c.sync()
+        s = self.screen(c, 120, 30)
+        s.wait("live")
+        s.keys("c")
+        s.type("wird nicht zugestellt")
+        s.keys("Enter")
+        t = s.wait("FAILED", timeout=20)
+        self.assertIn("not delivered (131026): Message Undeliverable.", t)
+
+    def test_draft_survives_a_restart_and_paste_asks_above_the_limit(self):
+        p = self.pair()
+        self.shop(p, 1)
+        c = self.client(p, extra="[ui]\npaste_confirm = 3\n")
+        c.sync()
+        s = self.screen(c, 100, 30)
+        s.wait("live")
+        s.keys("c")
+        s.type("halb fertig")
+        s.wait("11/4096")
+        s.keys("Escape")
+        s.wait_gone("Enter sends")
+        s.keys("q")
+        self.assertEqual(s.wait_exit(), 0)
+        s.close()
+        s = self.screen(c, 100, 30)
+        s.wait("halb fertig")
+        s.keys("c")
+        s.paste("eins\nzwei\ndrei\nvier\nfünf")
+        s.wait("Paste 5 lines into the draft? (y/n)")
+        s.keys("y")
+        s.wait("fünf")
+
+    def test_quit_asks_when_replies_are_unsent(self):
+        p = self.pair()
+        self.shop(p, 1)
+        c = self.client(p)
+        c.sync()
+        p.relay.stop()
+        s = self.screen(c, 100, 30)
+        s.wait("OFFLINE")
+        s.keys("c")
+        s.type("später")
+        s.keys("Enter")
+        s.wait("Queued")
+        s.keys("Escape")
+        s.wait_gone("Enter sends")
+        s.keys("q")
+        s.wait("not sent yet")
+        s.keys("n")
+        s.wait_gone("not sent yet")
+        self.assertFalse(s.dead())
+        s.keys("q")
+        s.wait("not sent yet")
+        s.keys("y")
+        self.assertEqual(s.wait_exit(), 0)
+
+    def test_bad_keymap_file_is_refused_with_file_and_line(self):
+        p = self.pair()
+        c = self.client(p)
+        keys = os.path.join(c.dir, "my.keys")
+        with open(keys, "w") as f:
+            f.write("bind list j list.next\nbind list Q no.such-action\n")
+        with open(c.config, "a") as f:
+            f.write("\n[ui]\nkeys = %s\n" % keys)
+        r = c.run()
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("my.keys:2:", r.stderr.decode())
+
+
+class Hostile(TuiCase):
+
+    def hostile_shop(self, p):
+        for i, text in enumerate(HOSTILE):
+            p.customer_writes(wa(10 + i), text)
+        p.customer_writes(wa(30), "x" * 4096)
+
+    def test_hostile_text_keeps_columns_aligned_in_tmux(self):
+        p = self.pair()
+        self.hostile_shop(p)
+        c = self.client(p)
+        c.sync()
+        s = self.screen(c, 120, 40)
+        s.wait("live")
+        for _ in range(len(HOSTILE) + 1):
+            t = s.text()
+            rows = t.split("\n")
+            self.assertEqual(len(rows), 40)
+            # The pane borders stay in their columns on every row.
+            self.assertLessEqual(len(border_columns(rows[1:-3])), 1, t)
+            s.keys("Down")
+        self.assertFalse(s.dead())
+
+    def test_no_injected_sequence_reaches_the_terminal(self):
+        p = self.pair()
+        self.hostile_shop(p)
+        c = self.client(p)
+        c.sync()
+        out = run_in_pty(c, 100, 30, keys=[b"j"] * (len(HOSTILE) + 1) +
+                         [b"q"])
+        for seq in INJECTED:
+            self.assertNotIn(seq, out, seq)
+        # The messages were drawn, neutralised.
+        self.assertIn(b"osc52 \xe2\x90\x9b]52;", out)
+
+
+def run_in_pty(c, w, h, keys, settle=1.0):
+    """Runs the screen in a pty of w x h, sends keys one by one once it
+    has drawn, and returns every byte it wrote."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        env = c.env()
+        env.update(TERM="xterm-256color", TZ="UTC")
+        os.execve(TUI, [TUI, "-c", c.config], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", h, w, 0, 0))
+    os.kill(pid, signal.SIGWINCH)
+    out = bytearray()
+    deadline = time.monotonic() + 30
+
+    def pump(until):
+        while time.monotonic() < until:
+            r, _, _ = select.select([fd], [], [], 0.05)
+            if r:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError as e:
+                    if e.errno == errno.EIO:
+                        return False
+                    raise
+                if not chunk:
+                    return False
+                out.extend(chunk)
+        return True
+
+    # Wait for the first frame with the status bar.
+    while b"live" not in out and time.monotonic() < deadline:
+        if not pump(time.monotonic() + 0.1):
+            break
+    for k in keys:
+        os.write(fd, k)
+        pump(time.monotonic() + 0.2)
+    alive = pump(time.monotonic() + settle)
+    if alive:
+        os.kill(pid, signal.SIGTERM)
+        pump(time.monotonic() + 2)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return bytes(out)
+
+
+if __name__ == "__main__":
+    unittest.main()
