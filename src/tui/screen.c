@@ -1153,7 +1153,7 @@ spawn_argv(struct screen *s, const char *command, const char *const *extra)
 	o.flags = UV_PROCESS_DETACHED;
 	p = xcalloc(1, sizeof *p);
 	if ((rc = uv_spawn(s->loop, p, &o)) != 0) {
-		free(p);
+		uv_close((uv_handle_t *)p, spawn_closed);
 		log_warn("tui: cannot run %s: %s", args[0], uv_strerror(rc));
 	} else
 		uv_unref((uv_handle_t *)p);
@@ -1244,17 +1244,19 @@ media_fetch(struct screen *s, int open_it)
 
 /* -- $EDITOR ---------------------------------------------------------- */
 
-static void
-editor_closed(uv_handle_t *h)
-{
-	free(h);
-}
-
 struct editor_job {
 	uv_process_t proc;
 	struct screen *s;
 	char *path;
 };
+
+static void on_stdin(uv_poll_t *, int, int);
+
+static void
+editor_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
 
 static void
 editor_exit(uv_process_t *p, int64_t status, int sig)
@@ -1269,8 +1271,7 @@ editor_exit(uv_process_t *p, int64_t status, int sig)
 	term_resume(s->term);
 	s->suspended = 0;
 	s->resized = 1;
-	uv_poll_start(&s->in_poll, UV_READABLE, NULL);
-	uv_poll_stop(&s->in_poll);
+	uv_poll_start(&s->in_poll, UV_READABLE, on_stdin);
 	if (status == 0 && sig == 0 && (f = fopen(j->path, "r")) != NULL) {
 		buf_init(&b);
 		while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 &&
@@ -1288,13 +1289,10 @@ editor_exit(uv_process_t *p, int64_t status, int sig)
 		say(s, THEME_WARN, "The editor failed; the draft is as it was");
 	unlink(j->path);
 	free(j->path);
-	j->proc.data = NULL;
+	/* The job goes with its handle. */
 	uv_close((uv_handle_t *)&j->proc, editor_closed);
-	free(j);
 	dirty(s);
 }
-
-static void on_stdin(uv_poll_t *, int, int);
 
 static void
 run_editor(struct screen *s)
@@ -1351,7 +1349,8 @@ run_editor(struct screen *s)
 		say(s, THEME_ERROR, "Cannot run %s: %s", ed, uv_strerror(rc));
 		unlink(j->path);
 		free(j->path);
-		free(j);
+		/* A handle that failed to spawn is still closed (libuv). */
+		uv_close((uv_handle_t *)&j->proc, editor_closed);
 		return;
 	}
 }

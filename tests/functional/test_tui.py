@@ -316,6 +316,26 @@ class Writing(TuiCase):
         s.keys("y")
         self.assertEqual(s.wait_exit(), 0)
 
+    def test_editor_replaces_the_draft_and_the_screen_comes_back(self):
+        p = self.pair()
+        self.shop(p, 1)
+        c = self.client(p)
+        c.sync()
+        editor = os.path.join(c.dir, "editor.sh")
+        with open(editor, "w") as f:
+            f.write("#!/bin/sh\nprintf 'aus dem Editor\\nzweite Zeile\\n' "
+                    "> \"$1\"\n")
+        os.chmod(editor, 0o755)
+        s = self.screen(c, 100, 30, env={"VISUAL": editor})
+        s.wait("live")
+        s.keys("c")
+        s.type("wird ersetzt")
+        s.keys("M-e")
+        t = s.wait("zweite Zeile")
+        self.assertIn("aus dem Editor", t)
+        self.assertNotIn("wird ersetzt", t)
+        self.assertIn("Inbox: all", t)
+
     def test_bad_keymap_file_is_refused_with_file_and_line(self):
         p = self.pair()
         c = self.client(p)
@@ -327,6 +347,34 @@ class Writing(TuiCase):
         r = c.run()
         self.assertEqual(r.returncode, 2)
         self.assertIn("my.keys:2:", r.stderr.decode())
+
+
+class Notify(TuiCase):
+
+    def test_command_runs_for_new_messages_but_never_for_backlog(self):
+        p = self.pair()
+        self.shop(p, 2)
+        c = self.client(p)
+        c.sync()
+        log = os.path.join(c.dir, "notified")
+        script = os.path.join(c.dir, "notify.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\nprintf '%s|' \"$@\" >> " + log +
+                    "\necho >> " + log + "\n")
+        os.chmod(script, 0o755)
+        with open(c.config, "a") as f:
+            f.write("\n[notify]\nbell = false\ncommand = %s glivi\n"
+                    % script)
+        s = self.screen(c, 100, 30)
+        s.wait("live")
+        # Backlog written while the screen was closed: no notification.
+        p.customer_writes(wa(50), "neu und geheim")
+        R.wait_for(lambda: os.path.exists(log), what="a notification")
+        with open(log) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines, ["glivi|Customer|"])
+        # Off by default: the message's text is not passed on.
+        s.wait("neu und geheim")
 
 
 class Hostile(TuiCase):
