@@ -374,7 +374,18 @@ class Notify(TuiCase):
             lines = f.read().splitlines()
         self.assertEqual(lines, ["glivi|Customer|"])
         # Off by default: the message's text is not passed on.
-        s.wait("neu und geheim")
+        try:
+            s.wait("neu und geheim")
+        except AssertionError as e:
+            import sqlite3
+            db = sqlite3.connect(c.cache_path())
+            raise AssertionError("%s\ncache: %r %r\nrelay: %r" % (
+                e, db.execute("SELECT id, seq, conversation_id, body FROM"
+                              " messages").fetchall(),
+                db.execute("SELECT id, seq, last_message_id FROM"
+                           " conversations").fetchall(),
+                [(x["kind"], x["id"], x["seq"]) for x in
+                 p.relay.changes()]))
 
 
 class Hostile(TuiCase):
