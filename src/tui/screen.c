@@ -2495,22 +2495,36 @@ fail:
 	return NULL;
 }
 
+/*
+ * The theme: each pair's foreground on the terminal's own background, from
+ * the 256-colour palette when there is one, else the 8 ANSI colours; no
+ * colours at all with NO_COLOR or a terminal without them, where the
+ * attribute bits alone carry every distinction (theme.h).
+ */
 static void
 theme(struct screen *s)
 {
-	/* 8 colours: readable on dark and light backgrounds alike. */
-	term_set_pair(s->term, THEME_PAIR_INBOUND, 6, -1);
-	term_set_pair(s->term, THEME_PAIR_OUTBOUND, 2, -1);
-	term_set_pair(s->term, THEME_PAIR_NOTE, 3, -1);
-	term_set_pair(s->term, THEME_PAIR_SYSTEM, 5, -1);
-	term_set_pair(s->term, THEME_PAIR_SELECT, 4, -1);
-	term_set_pair(s->term, THEME_PAIR_STATUS, 4, -1);
-	term_set_pair(s->term, THEME_PAIR_ERROR, 1, -1);
-	term_set_pair(s->term, THEME_PAIR_WARN, 3, -1);
-	term_set_pair(s->term, THEME_PAIR_OK, 2, -1);
-	term_set_pair(s->term, THEME_PAIR_UNREAD, -1, -1);
-	term_set_pair(s->term, THEME_PAIR_LABEL, 5, -1);
-	term_set_pair(s->term, THEME_PAIR_BORDER, 4, -1);
+	static const struct {
+		int pair, c8, c256;
+	} pairs[] = {
+		{ THEME_PAIR_INBOUND, 6, 74 },	 /* steel blue */
+		{ THEME_PAIR_OUTBOUND, 2, 71 },	 /* green */
+		{ THEME_PAIR_NOTE, 3, 179 },	 /* amber */
+		{ THEME_PAIR_SYSTEM, 5, 139 },	 /* mauve */
+		{ THEME_PAIR_SELECT, 4, 67 },
+		{ THEME_PAIR_STATUS, 4, 24 },
+		{ THEME_PAIR_ERROR, 1, 167 },
+		{ THEME_PAIR_WARN, 3, 172 },
+		{ THEME_PAIR_OK, 2, 71 },
+		{ THEME_PAIR_UNREAD, -1, -1 },
+		{ THEME_PAIR_LABEL, 5, 133 },
+		{ THEME_PAIR_BORDER, 4, 60 },
+	};
+	int rich = term_colour_count(s->term) >= 256;
+
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+		term_set_pair(s->term, pairs[i].pair, rich ? pairs[i].c256 :
+		    pairs[i].c8, -1);
 }
 
 static void

@@ -422,16 +422,34 @@ class Hostile(TuiCase):
             self.assertNotIn(seq, out, seq)
         # The messages were drawn, neutralised.
         self.assertIn(b"osc52 \xe2\x90\x9b]52;", out)
+        # 256 colours on a terminal that has them.
+        self.assertIn(b"\x1b[38;5;", out)
+
+    def test_no_color_means_no_colour_sequences(self):
+        p = self.pair()
+        self.hostile_shop(p)
+        c = self.client(p)
+        c.sync()
+        out = run_in_pty(c, 100, 30, keys=[b"j", b"q"],
+                         env={"NO_COLOR": "1"})
+        self.assertIn(b"Inbox: all", out)
+        for sgr in (b"\x1b[38;5;", b"\x1b[3%dm", b"\x1b[39;49m"):
+            if b"%d" in sgr:
+                for n in range(8):
+                    self.assertNotIn(sgr % n, out)
+            else:
+                self.assertNotIn(sgr, out)
 
 
-def run_in_pty(c, w, h, keys, settle=1.0):
+def run_in_pty(c, w, h, keys, settle=1.0, env=None):
     """Runs the screen in a pty of w x h, sends keys one by one once it
     has drawn, and returns every byte it wrote."""
     pid, fd = pty.fork()
     if pid == 0:
-        env = c.env()
-        env.update(TERM="xterm-256color", TZ="UTC")
-        os.execve(TUI, [TUI, "-c", c.config], env)
+        e = c.env()
+        e.update(TERM="xterm-256color", TZ="UTC")
+        e.update(env or {})
+        os.execve(TUI, [TUI, "-c", c.config], e)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", h, w, 0, 0))
     os.kill(pid, signal.SIGWINCH)
     out = bytearray()
