@@ -128,7 +128,6 @@ struct screen {
 	/* search */
 	struct hit *hits;
 	size_t nhits, hit;
-	char *last_query;
 
 	/* prompt */
 	char *history[HISTORY_MAX];
@@ -560,19 +559,23 @@ search_run(struct screen *s)
 {
 	size_t len;
 	const char *q = edit_text(s->line, &len);
-	char *cause = NULL;
+	char *cause = NULL, *query;
 
 	hits_clear(s);
 	if (len == 0)
 		return;
-	if (cache_search(s->cl->cache, q, HITS_MAX, add_hit, s, &cause) < 0) {
+	/* As you type, the last word is a prefix: "bestell" finds
+	 * "Bestellung". */
+	query = q[len - 1] != ' ' && q[len - 1] != '*' ?
+	    xasprintf("%.*s*", (int)len, q) : xstrndup(q, len);
+	if (cache_search(s->cl->cache, query, HITS_MAX, add_hit, s,
+	    &cause) < 0) {
 		/* A half-typed query is normal; say why only when it is not. */
 		if (cause != NULL && strstr(cause, "at least one word") == NULL)
 			say_outside(s, THEME_WARN, "", cause);
 		free(cause);
 	}
-	free(s->last_query);
-	s->last_query = xstrndup(q, len);
+	free(query);
 	dirty(s);
 }
 
@@ -2653,7 +2656,6 @@ screen_run(struct client *cl)
 	for (int i = 0; i < s->nhistory; i++)
 		free(s->history[i]);
 	free(s->help);
-	free(s->last_query);
 	free(s->complete_prefix);
 	free(s->paste);
 	edit_free(s->compose);
