@@ -115,6 +115,7 @@ struct screen {
 	char me_name[72];
 	int64_t shown;	/* the conversation in the thread pane */
 	int64_t reply_to;
+	int note_mode; /* the draft is an internal note */
 	int draft_changed;
 
 	char msg[256];
@@ -347,6 +348,7 @@ show_conversation(struct screen *s)
 	s->viewing_sent = 0;
 	s->shown = id;
 	s->reply_to = 0;
+	s->note_mode = 0;
 	thread_open(s->thread, id);
 	sidebar_show(s->sidebar, id);
 	draft_load(s);
@@ -385,6 +387,19 @@ send_draft(struct screen *s)
 		;
 	if (p == t + len)
 		return;
+	if (s->note_mode) {
+		/* A note never reaches WhatsApp: no window, no Meta limit. */
+		body = cJSON_CreateObject();
+		cJSON_AddStringToObject(body, "body", t);
+		if (queue_conv(s, s->shown, "notes", body) != 0)
+			return;
+		edit_clear(s->compose);
+		s->draft_changed = 1;
+		draft_save(s);
+		thread_reload(s->thread);
+		say(s, THEME_OK, "Note queued (only agents see it)");
+		return;
+	}
 	units = utf8_utf16_length(t, len);
 	if (units > WA_TEXT_MAX) {
 		say(s, THEME_ERROR, "Not sent: %ld characters, WhatsApp takes "
@@ -690,6 +705,157 @@ pc_filter(struct screen *s, const char *rest)
 	return 0;
 }
 
+static int64_t
+shown_contact(struct screen *s)
+{
+	cJSON *c = cache_entity(s->cl->cache, "conversation", s->shown);
+	int64_t id = 0;
+
+	jx_int64(c, "contact_id", &id);
+	cJSON_Delete(c);
+	return id;
+}
+
+static const char *
+skip_word(const char *p)
+{
+	while (*p == ' ')
+		p++;
+	while (*p != ' ' && *p != '\0')
+		p++;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+/* contact name [NAME] | contact set KEY VALUE | contact unset KEY */
+static int
+pc_contact(struct screen *s, const char *rest)
+{
+	char what[16], key[64];
+	const char *value;
+	int64_t cid;
+	cJSON *body, *attrs;
+	char *path;
+
+	if (need_conversation(s) != 0)
+		return -1;
+	if ((cid = shown_contact(s)) <= 0) {
+		say(s, THEME_WARN, "This conversation has no contact cached");
+		return -1;
+	}
+	if (sscanf(rest, "%15s", what) != 1)
+		what[0] = '\0';
+	body = cJSON_CreateObject();
+	if (strcmp(what, "name") == 0) {
+		value = skip_word(rest);
+		if (*value == '\0')
+			cJSON_AddNullToObject(body, "display_name");
+		else
+			cJSON_AddStringToObject(body, "display_name", value);
+	} else if ((strcmp(what, "set") == 0 || strcmp(what, "unset") == 0) &&
+	    sscanf(skip_word(rest), "%63s", key) == 1) {
+		attrs = cJSON_AddObjectToObject(body, "attributes");
+		value = skip_word(skip_word(rest));
+		if (what[0] == 'u')
+			cJSON_AddNullToObject(attrs, key);
+		else if (*value != '\0')
+			cJSON_AddStringToObject(attrs, key, value);
+		else {
+			cJSON_Delete(body);
+			say(s, THEME_WARN, "contact set KEY VALUE");
+			return -1;
+		}
+	} else {
+		cJSON_Delete(body);
+		say(s, THEME_WARN, "contact name [NAME] | contact set KEY VALUE "
+		    "| contact unset KEY");
+		return -1;
+	}
+	path = xasprintf("/api/v1/contacts/%" PRId64, cid);
+	if (queue(s, s->shown, "contact", "PATCH", path, body) == 0)
+		say(s, THEME_OK, "Contact change queued");
+	free(path);
+	return 0;
+}
+
+/*
+ * order new CURRENCY SKU QTY PRICE [SKU QTY PRICE ...] [-- TEXT]
+ * order status ID STATUS
+ */
+static int
+pc_order(struct screen *s, const char *rest)
+{
+	char what[16], cur[8], sku[101], qty[16], price[24], st[16];
+	const char *p, *text;
+	long long oid;
+	int64_t cid;
+	cJSON *body, *items;
+	char *path, *words;
+	int n;
+
+	if (need_conversation(s) != 0)
+		return -1;
+	if (sscanf(rest, "%15s", what) != 1)
+		what[0] = '\0';
+	if (strcmp(what, "status") == 0) {
+		if (sscanf(skip_word(rest), "%lld %15s", &oid, st) != 2 ||
+		    oid <= 0) {
+			say(s, THEME_WARN, "order status ID received|pending|"
+			    "confirmed|paid|shipped|delivered|cancelled|"
+			    "refunded");
+			return -1;
+		}
+		body = cJSON_CreateObject();
+		cJSON_AddStringToObject(body, "status", st);
+		path = xasprintf("/api/v1/orders/%lld", oid);
+		if (queue(s, s->shown, "order", "PATCH", path, body) == 0)
+			say(s, THEME_OK, "Order status queued");
+		free(path);
+		return 0;
+	}
+	if (strcmp(what, "new") != 0 || (cid = shown_contact(s)) <= 0 ||
+	    sscanf(skip_word(rest), "%7s", cur) != 1) {
+		say(s, THEME_WARN, "order new CURRENCY SKU QTY PRICE [SKU QTY "
+		    "PRICE ...] [-- NOTE]");
+		return -1;
+	}
+	body = cJSON_CreateObject();
+	jx_add_int(body, "contact_id", cid);
+	items = cJSON_AddArrayToObject(body, "items");
+	text = strstr(rest, " -- ");
+	words = xstrndup(rest, text != NULL ? (size_t)(text - rest) :
+	    strlen(rest));
+	p = skip_word(skip_word(words));
+	while (*p != '\0' && sscanf(p, "%100s %15s %23s%n", sku, qty, price,
+	    &n) == 3) {
+		cJSON *it = cJSON_CreateObject();
+		long long q = atoll(qty);
+
+		cJSON_AddStringToObject(it, "product_retailer_id", sku);
+		cJSON_AddNumberToObject(it, "quantity", (double)q);
+		cJSON_AddStringToObject(it, "item_price", price);
+		cJSON_AddStringToObject(it, "currency", cur);
+		cJSON_AddItemToArray(items, it);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	n = *p != '\0'; /* words left that are not a whole item */
+	free(words);
+	if (cJSON_GetArraySize(items) == 0 || n) {
+		cJSON_Delete(body);
+		say(s, THEME_WARN, "order new CURRENCY SKU QTY PRICE [SKU QTY "
+		    "PRICE ...] [-- NOTE]");
+		return -1;
+	}
+	if (text != NULL && text[4] != '\0')
+		cJSON_AddStringToObject(body, "text", text + 4);
+	if (queue(s, s->shown, "order", "POST", "/api/v1/orders", body) == 0)
+		say(s, THEME_OK, "Order queued");
+	return 0;
+}
+
 static int
 pc_open(struct screen *s, const char *rest)
 {
@@ -958,12 +1124,15 @@ pc_sidebar(struct screen *s, const char *rest)
 
 static const struct prompt_cmd prompt_cmds[] = {
 	{ "assign", "me|none|AGENT", pc_assign },
+	{ "contact", "name [NAME] | set KEY VALUE | unset KEY", pc_contact },
 	{ "discard", "", pc_discard },
 	{ "filter", "mine|unassigned|all|status S|label L|clear", pc_filter },
 	{ "help", "", pc_help },
 	{ "label", "+LABEL -LABEL ...", pc_label },
 	{ "note", "TEXT", pc_note },
 	{ "open", "ID|PHONE", pc_open },
+	{ "order", "new CUR SKU QTY PRICE ... [-- NOTE] | status ID S",
+	  pc_order },
 	{ "quit", "", pc_quit },
 	{ "retry", "", pc_retry },
 	{ "search", "WORDS", pc_search },
@@ -1358,6 +1527,20 @@ run_editor(struct screen *s)
 	}
 }
 
+/* -- canned replies --------------------------------------------------- */
+
+/*
+ * Tab in the draft: when the word before the cursor is a /shortcut, the
+ * canned reply it names replaces it, placeholders filled in. -1 when
+ * there is nothing to expand (Tab then moves the focus on).
+ */
+static int
+complete_canned(struct screen *s)
+{
+	(void)s;
+	return -1;
+}
+
 /* -- actions ---------------------------------------------------------- */
 
 static struct edit *
@@ -1566,6 +1749,16 @@ run_command(struct screen *s, int cmd)
 	case CMD_COMPOSE_LEAVE:
 		draft_save(s);
 		focus(s, LAYOUT_THREAD);
+		break;
+	case CMD_COMPOSE_NOTE:
+		s->note_mode = !s->note_mode;
+		say(s, s->note_mode ? THEME_NOTE : THEME_NORMAL, "%s",
+		    s->note_mode ? "Internal note: only agents will see it" :
+		    "Reply: the customer will see it");
+		break;
+	case CMD_COMPOSE_COMPLETE:
+		if (complete_canned(s) != 0)
+			focus(s, (enum layout_focus)((s->focus + 1) % 3));
 		break;
 	case CMD_COMPOSE_NEWLINE:
 	case CMD_EDIT_LEFT:
@@ -2022,6 +2215,8 @@ draw_compose(struct screen *s)
 	}
 	if (s->shown == 0)
 		buf_adds(&left, " no conversation ");
+	else if (s->note_mode)
+		buf_adds(&left, " NOTE: only agents see it (M-n: reply) ");
 	else if (!conversation_window_open(s, s->shown))
 		buf_adds(&left, " window closed: only templates (M-t) ");
 	else if (s->reply_to > 0)
@@ -2042,8 +2237,9 @@ draw_compose(struct screen *s)
 		buf_init(&cut);
 		text_cut_buf(&cut, left.data, left.len - 1, w > rw + 4 ?
 		    w - rw - 4 : 1, TEXT_ELLIPSIS);
-		canvas_put(s->cv, 2, y, cut.data, cut.len, strstr(left.data,
-		    "closed") ? THEME_WARN : attr);
+		canvas_put(s->cv, 2, y, cut.data, cut.len, s->note_mode ?
+		    THEME_NOTE : strstr(left.data, "closed") ? THEME_WARN :
+		    attr);
 		if (w > rw + 2)
 			canvas_puts(s->cv, w - (unsigned)rw - 2, y, right.data,
 			    units > WA_TEXT_MAX ? THEME_ERROR : attr);
@@ -2348,6 +2544,9 @@ on_client_event(void *arg, enum client_event ev, const char *detail)
 		break;
 	case CLIENT_OUTBOX:
 		thread_reload(s->thread);
+		if (detail != NULL)
+			say_outside(s, THEME_ERROR, "Refused by the relay "
+			    "(:retry, :discard): ", detail);
 		break;
 	case CLIENT_PRESENCE:
 		if (detail != NULL)

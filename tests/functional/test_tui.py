@@ -8,6 +8,7 @@ terminal sends them. Waits are on what the screen shows, with deadlines;
 every process is stopped.
 """
 import errno
+import json
 import os
 import pty
 import select
@@ -347,6 +348,91 @@ class Writing(TuiCase):
         r = c.run()
         self.assertEqual(r.returncode, 2)
         self.assertIn("my.keys:2:", r.stderr.decode())
+
+
+class Crm(TuiCase):
+    """What an agent does to a conversation from the screen reaches the
+    relay through the outbox and comes back through sync."""
+
+    def prompt(self, s, line):
+        s.keys(":")
+        s.wait(lambda t: t.split("\n")[-2].startswith(":"))
+        s.type(line)
+        s.keys("Enter")
+
+    def test_notes_assignment_status_contact_and_orders(self):
+        p = self.pair()
+        (w, conv), = self.shop(p, 1)
+        c = self.client(p)
+        c.sync()
+        s = self.screen(c, 120, 40)
+        s.wait("live")
+        # An internal note from the compose area's note mode.
+        s.keys("c")
+        s.keys("M-n")
+        s.wait("NOTE: only agents see it")
+        s.type("Kunde ist Stammkunde")
+        s.keys("Enter")
+        s.wait("Note queued")
+        notes = R.wait_for(lambda: [n for n in p.relay.entities("note")
+                                    if n["body"] == "Kunde ist Stammkunde"],
+                           what="the note")
+        self.assertEqual(notes[0]["conversation_id"], conv)
+        s.wait("Kunde ist Stammkunde")
+        self.assertFalse(any("Stammkunde" in json.dumps(m)
+                             for m in p.sent()))
+        s.keys("M-n")
+        s.wait("Reply: the customer will see it")
+        s.keys("Escape")
+        s.wait("── reply ──")
+        # Assignment, status, the contact's name, an order.
+        self.prompt(s, "assign me")
+        s.wait("@alice")
+        self.prompt(s, "status pending")
+        s.wait("Customer · pending")
+        self.prompt(s, "contact name Jürgen Weiß")
+        s.wait("Jürgen Weiß · pending")
+        self.prompt(s, "contact set kundennummer 4711")
+        s.wait("kundennummer: 4711")
+        # A write the relay refuses says why at once.
+        self.prompt(s, "contact set Kunden-Nummer 1")
+        s.wait("Refused by the relay (:retry, :discard): attribute names")
+        self.prompt(s, "discard")
+        s.wait("discarded")
+        self.prompt(s, "order new EUR kaffee-1kg 2 14.99 filter 1 4.50 "
+                       "-- Geschenkverpackung")
+        t = s.wait("EUR 34.48")
+        self.assertIn("2 items", t)
+        order = [o for o in p.relay.changes()
+                 if o["kind"] == "order" and not o.get("deleted")][-1]
+        self.assertEqual(order["data"]["total"], "34.48")
+        self.prompt(s, "order status %d paid" % order["id"])
+        s.wait("#%d paid" % order["id"])
+        conv_now = p.relay.entity("conversation", conv)
+        self.assertEqual(conv_now["status"], "pending")
+        self.assertIsNotNone(conv_now["assignee_id"])
+
+    def test_bad_prompt_input_says_why_and_queues_nothing(self):
+        p = self.pair()
+        self.shop(p, 1)
+        c = self.client(p)
+        c.sync()
+        s = self.screen(c, 120, 40)
+        s.wait("live")
+        for line, why in (("status sideways", "status open|pending"),
+                          ("status snooze", "snooze needs a duration"),
+                          ("order new EUR kaffee 2", "order new CURRENCY"),
+                          ("order status x paid", "order status ID"),
+                          ("contact set", "contact set KEY VALUE"),
+                          ("label", "label +LABEL"),
+                          ("nonsense", "Unknown command"),
+                          ("note", "note TEXT")):
+            with self.subTest(line=line):
+                self.prompt(s, line)
+                s.wait(why)
+        ob = c.status()["outbox"]
+        self.assertEqual((ob["queued"], ob["accepted"], ob["failed"]),
+                         (0, 0, 0))
 
 
 class Notify(TuiCase):
