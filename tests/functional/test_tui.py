@@ -435,6 +435,48 @@ class Crm(TuiCase):
                          (0, 0, 0))
 
 
+class Media(TuiCase):
+
+    def test_open_fetches_through_the_relay_and_runs_the_opener(self):
+        import test_media as M
+        p = M.MediaPair(self.certs)
+        self.addCleanup(p.close)
+        p.start()
+        pin_port(p.relay)
+        data = b"\x89PNG\r\n\x1a\n" + os.urandom(4096)
+        reg = p.register(data, "image/png")
+        p.customer_sends(reg["id"], wa_id=wa(60), caption="kaputt")
+        got = os.path.join(self.dir, "opened-%d" % os.getpid())
+        c = self.client(p)
+        # The opener gets the fetched file as its last argument: this one
+        # copies it where the test looks.
+        opener = os.path.join(c.dir, "opener.sh")
+        with open(opener, "w") as f:
+            f.write("#!/bin/sh\ncp \"$1\" %s\n" % got)
+        os.chmod(opener, 0o755)
+        with open(c.config, "a") as f:
+            f.write("\n[ui]\nopener = %s\n" % opener)
+        c.sync()
+        s = self.screen(c, 120, 40)
+        s.wait("live")
+        t = s.wait("kaputt")
+        self.assertIn("[image", t)
+        s.keys("Tab")
+        s.keys("o")
+        s.wait("Opened")
+        R.wait_for(lambda: os.path.exists(got) and
+                   os.path.getsize(got) == len(data), what="the opener")
+        with open(got, "rb") as f:
+            self.assertEqual(f.read(), data)
+        os.unlink(got)
+        # The file is kept private under the cache directory.
+        mdir = os.path.join(c.cache_dir, "media")
+        self.assertEqual(os.stat(mdir).st_mode & 0o777, 0o700)
+        for name in os.listdir(mdir):
+            self.assertEqual(os.stat(os.path.join(mdir, name)).st_mode
+                             & 0o777, 0o600)
+
+
 class Notify(TuiCase):
 
     def test_command_runs_for_new_messages_but_never_for_backlog(self):
