@@ -31,6 +31,7 @@
 #define POLL_MS 250	 /* how often other processes' commits are noticed */
 #define RING_MAX 4096	 /* change frames shared between streams */
 #define RING_BYTES (16 * 1024 * 1024)
+#define PRESENCE_PER_AGENT 16 /* conversations remembered per agent */
 
 struct frame {
 	int64_t seq;
@@ -755,6 +756,35 @@ agent_gone_locked(struct events *ev, int64_t agent_id, const char *agent)
 	online_locked(ev, agent_id, agent, 0);
 }
 
+static int
+agent_presences_locked(struct events *ev, int64_t agent_id)
+{
+	int n = 0;
+
+	for (struct presence_rec *p = ev->present; p != NULL; p = p->next)
+		n += p->agent_id == agent_id;
+	return n;
+}
+
+/* An agent is in a few conversations at once; one that claims more
+ * loses its oldest claim rather than the relay's memory. */
+static void
+forget_oldest_locked(struct events *ev, int64_t agent_id)
+{
+	struct presence_rec **pp, **oldest = NULL, *p;
+
+	for (pp = &ev->present; (p = *pp) != NULL; pp = &p->next) {
+		if (p->agent_id == agent_id && (oldest == NULL ||
+		    p->at <= (*oldest)->at))
+			oldest = pp;
+	}
+	if (oldest != NULL) {
+		p = *oldest;
+		*oldest = p->next;
+		free(p);
+	}
+}
+
 void
 events_presence_set(struct events *ev, int64_t agent_id, const char *agent,
     int64_t conversation_id, const char *state)
@@ -770,12 +800,18 @@ events_presence_set(struct events *ev, int64_t agent_id, const char *agent,
 		    p->conversation_id == conversation_id)
 			break;
 	}
-	if (strcmp(state, "idle") == 0) {
+	if (strcmp(state, "idle") == 0 || agent_streams_locked(ev,
+	    agent_id) == 0) {
+		/* Idle, or an agent with no stream (a script): nothing to
+		 * remember, as nothing would ever end it. */
 		if (p != NULL) {
 			*pp = p->next;
 			free(p);
 		}
 	} else {
+		if (p == NULL && agent_presences_locked(ev, agent_id) >=
+		    PRESENCE_PER_AGENT)
+			forget_oldest_locked(ev, agent_id);
 		if (p == NULL) {
 			p = xcalloc(1, sizeof *p);
 			p->agent_id = agent_id;

@@ -622,6 +622,34 @@ class Presence(InboxCase):
                 if s is not None:
                     s.close()
 
+    def test_presence_is_remembered_only_for_agents_online_and_bounded(
+            self):
+        # bob holds no stream (an earlier test's is noticed gone within
+        # a heartbeat): his presence is fanned out, not kept.
+        R.wait_for(lambda: "bob" not in [a["agent"] for a in
+                                         self.presence()["online"]],
+                   what="bob's earlier streams to end")
+        self.ok("POST", "/api/v1/presence", {"conversation_id": 1,
+                                             "state": "typing"}, 204,
+                token=self.bob)
+        self.assertNotIn("bob", [p["agent"] for p in
+                                 self.presence()["presence"]])
+        s = Stream(self.relay, self.bob)
+        try:
+            R.wait_for(lambda: "bob" in [a["agent"] for a in
+                                         self.presence()["online"]],
+                       what="bob online")
+            for conv in range(1, 41):
+                self.ok("POST", "/api/v1/presence",
+                        {"conversation_id": 100000 + conv,
+                         "state": "viewing"}, 204, token=self.bob)
+            mine = [p["conversation_id"] for p in
+                    self.presence()["presence"] if p["agent"] == "bob"]
+            self.assertEqual(len(mine), 16)
+            self.assertIn(100040, mine)
+        finally:
+            s.close()
+
     def test_idle_forgets_a_presence(self):
         c = self.new_conversation()
         for state in ("viewing", "idle"):
