@@ -1816,7 +1816,9 @@ relabel(struct write *w, struct store *st, const char *old, const char *new)
 		for (int j = cJSON_GetArraySize(labels) - 1; j >= 0; j--) {
 			cJSON *item = cJSON_GetArrayItem(labels, j);
 
-			if (strcmp(cJSON_GetStringValue(item) ?
+			/* Whatever its case: a store upgraded from before
+			 * the set may hold "VIP" beside the label "vip". */
+			if (strcasecmp(cJSON_GetStringValue(item) ?
 			    cJSON_GetStringValue(item) : "", old) != 0)
 				continue;
 			if (new != NULL)

@@ -400,7 +400,8 @@ int store_label_put(struct store *, int64_t *id, const char *name,
     const char *color, int64_t now, int *taken);
 /* 1 deleted (tombstoned), 0 none, -1 error. */
 int store_label_delete(struct store *, int64_t id);
-/* The conversations whose labels hold name; *ids is the caller's. */
+/* The conversations whose labels hold name, whatever its case; *ids is
+ * the caller's. */
 int store_conversations_labelled(struct store *, const char *name,
     int64_t **ids, size_t *n);
 int store_canned_put(struct store *, int64_t *id, const char *shortcut,

@@ -153,7 +153,24 @@ static const char *migrations[] = {
 	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
 	"ALTER TABLE notes ADD COLUMN mentions TEXT;"
 	"CREATE INDEX conversations_snoozed ON conversations(snoozed_until)"
-	"  WHERE status = 'snoozed';",
+	"  WHERE status = 'snoozed';"
+	/* Labels conversations carry already join the set (the first
+	 * spelling of a name wins), stamped after every earlier change, so
+	 * agents can go on applying them and clients learn of them. */
+	"INSERT OR IGNORE INTO labels(name, created_at, updated_at)"
+	"  SELECT l.value, unixepoch(), unixepoch()"
+	"  FROM conversations c, json_each(CASE WHEN json_valid(c.labels)"
+	"  THEN c.labels ELSE '[]' END) l"
+	"  WHERE l.type = 'text' ORDER BY c.id, l.key;"
+	"CREATE TEMP TABLE label_seq AS SELECT max("
+	"  coalesce((SELECT max(seq) FROM changes), 0),"
+	"  coalesce((SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'seq'), 0))"
+	"  AS base;"
+	"INSERT INTO changes(kind, entity_id, seq)"
+	"  SELECT 'label', id, (SELECT base FROM label_seq) + id FROM labels;"
+	"UPDATE meta SET v = CAST((SELECT base FROM label_seq) + coalesce("
+	"  (SELECT max(id) FROM labels), 0) AS TEXT) WHERE k = 'seq';"
+	"DROP TABLE label_seq;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -2881,7 +2898,7 @@ store_conversations_labelled(struct store *st, const char *name,
 {
 	sqlite3_stmt *s = prep(st, "SELECT DISTINCT c.id FROM conversations c, "
 	    "json_each(c.labels) l WHERE c.labels IS NOT NULL AND "
-	    "l.value = ?1 ORDER BY c.id");
+	    "l.value = ?1 COLLATE NOCASE ORDER BY c.id");
 	size_t cap = 0;
 	int rc;
 

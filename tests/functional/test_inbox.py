@@ -721,6 +721,66 @@ class AutoAssign(unittest.TestCase):
                          ["assignee_id"], before)
 
 
+class Upgrade(unittest.TestCase):
+    """A store of schema 3, whose conversations carry labels from before
+    the shared set, upgraded by this relay."""
+
+    def test_labels_in_use_join_the_set_and_sync(self):
+        r = R.Relay()
+        try:
+            r.start()
+            token = r.cli("agent", "add", "alice").stdout.decode().strip()
+            convs = []
+            for i in range(3):
+                body, wamid = text_webhook("4913%08d" % i)
+                self.assertEqual(r.post_webhook(body)[0], 200)
+                convs.append(r.message(wamid)["conversation_id"])
+            self.assertEqual(r.stop(), 0)
+            head = max(c["seq"] for c in r.changes())
+            # Back to schema 3, as a relay before the shared inbox left it.
+            db = sqlite3.connect(r.db)
+            db.executescript(
+                "DROP TABLE history; DROP TABLE labels;"
+                "DROP TABLE canned_replies; DROP INDEX conversations_snoozed;"
+                "ALTER TABLE notes DROP COLUMN mentions;"
+                "PRAGMA user_version = 3;")
+            db.execute("UPDATE conversations SET labels = ? WHERE id = ?",
+                       (json.dumps(["vip", "billing"]), convs[0]))
+            db.execute("UPDATE conversations SET labels = ? WHERE id = ?",
+                       (json.dumps(["VIP", "old " + EMOJI]), convs[1]))
+            db.commit()
+            db.close()
+            r.start()
+            status, _, page = api(r, token, "GET", "/api/v1/sync")
+            self.assertEqual(status, 200, page)
+            labels = [e for e in page["events"] if e["kind"] == "label"]
+            self.assertEqual(sorted(e["data"]["name"] for e in labels),
+                             sorted(["vip", "billing", "old " + EMOJI]))
+            self.assertTrue(all(e["seq"] > head for e in labels))
+            seqs = [e["seq"] for e in page["events"]]
+            self.assertEqual(len(seqs), len(set(seqs)))
+            # Applying one in use works; a new change comes after them.
+            status, _, conv = api(r, token, "POST",
+                                  "/api/v1/conversations/%d/labels" %
+                                  convs[2], {"add": ["Billing"]})
+            self.assertEqual((status, conv["labels"]), (200, ["billing"]),
+                             conv)
+            self.assertGreater(max(c["seq"] for c in r.changes()),
+                               max(e["seq"] for e in labels))
+            # Deleting "vip" takes "VIP" too.
+            admin = r.cli("agent", "add", "root", "--role",
+                          "admin").stdout.decode().strip()
+            vip = [e["id"] for e in labels if e["data"]["name"] == "vip"][0]
+            status, _, _ = api(r, admin, "DELETE", "/api/v1/labels/%d" % vip)
+            self.assertEqual(status, 200)
+            self.assertEqual(r.entity("conversation", convs[0])["labels"],
+                             ["billing"])
+            self.assertEqual(r.entity("conversation", convs[1])["labels"],
+                             ["old " + EMOJI])
+        finally:
+            stop_relay(r)
+
+
 class ClientReceives(InboxCase):
     """glivi-tui sync (headless) keeps labels, canned replies and history
     in its cache, and drops what the relay deletes."""
