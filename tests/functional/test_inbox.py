@@ -160,6 +160,19 @@ class History(InboxCase):
                             other={"status": "pending"})
         self.assertEqual(len(self.history(c["conv"])), 1)
 
+    def test_replayed_assignments_and_label_changes_add_no_second_line(
+            self):
+        c = self.new_conversation()
+        self.label("replay-label")
+        self.assert_replays("POST", "/api/v1/conversations/%d/assign" %
+                            c["conv"], {"agent": "bob"}, 200,
+                            other={"agent": "alice"})
+        self.assert_replays("POST", self.labels_path(c["conv"]),
+                            {"add": ["replay-label"]}, 200,
+                            other={"remove": ["replay-label"]})
+        self.assertEqual([x["action"] for x in self.history(c["conv"])],
+                         ["assign", "labels"])
+
 
 class Reopen(InboxCase):
 
