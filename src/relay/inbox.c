@@ -207,7 +207,8 @@ inbox_labels_history(struct store *st, int64_t conv, int64_t actor,
     int64_t now)
 {
 	char who[NAME_MAX_LEN];
-	int nadd = cJSON_GetArraySize(added), nrem = cJSON_GetArraySize(removed);
+	int nadd = cJSON_GetArraySize(added);
+	int nrem = cJSON_GetArraySize(removed);
 	cJSON *details;
 	struct buf text;
 	int rc;

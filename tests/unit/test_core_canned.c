@@ -64,7 +64,8 @@ canned_expand__first_name_is_the_names_first_word_unless_given(void **state)
 	struct canned_values v = values;
 
 	(void)state;
-	assert_expands("Hallo {{contact.first_name}}!", &v, "Hallo J\xc3\xbcrgen!");
+	assert_expands("Hallo {{contact.first_name}}!", &v,
+	    "Hallo J\xc3\xbcrgen!");
 	v.v[CANNED_CONTACT_FIRST_NAME] = "Jo";
 	assert_expands("Hallo {{contact.first_name}}!", &v, "Hallo Jo!");
 	v.v[CANNED_CONTACT_FIRST_NAME] = NULL;
