@@ -1813,20 +1813,23 @@ relabel(struct write *w, struct store *st, const char *old, const char *new)
 		}
 		labels = cJSON_Duplicate(jx_arr(conv, "labels"), 1);
 		cJSON_Delete(conv);
+		int first = -1;
+
 		for (int j = cJSON_GetArraySize(labels) - 1; j >= 0; j--) {
 			cJSON *item = cJSON_GetArrayItem(labels, j);
 
 			/* Whatever its case: a store upgraded from before
-			 * the set may hold "VIP" beside the label "vip". */
+			 * the set may hold "VIP" beside the label "vip";
+			 * both become the one new name, once. */
 			if (strcasecmp(cJSON_GetStringValue(item) ?
 			    cJSON_GetStringValue(item) : "", old) != 0)
 				continue;
-			if (new != NULL)
-				cJSON_ReplaceItemInArray(labels, j,
-				    cJSON_CreateString(new));
-			else
-				cJSON_DeleteItemFromArray(labels, j);
+			cJSON_DeleteItemFromArray(labels, j);
+			first = j;
 		}
+		if (new != NULL && first >= 0)
+			cJSON_InsertItemInArray(labels, first,
+			    cJSON_CreateString(new));
 		v.json = labels;
 		rc = store_set(st, STORE_CONVERSATION, ids[i], "labels", &v);
 		if (rc == 0 && new == NULL) {
@@ -1846,21 +1849,28 @@ label_patch_apply(struct write *w, struct store *st, struct fault *f)
 {
 	cJSON *label = store_entity(st, STORE_LABEL, w->ids[0]);
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(w->body, "color");
+	const char *name = jx_str(w->body, "name"), *was;
 	char *old, *color;
-	const char *name = jx_str(w->body, "name");
-	int rc;
+	int rc, same;
 
 	if (label == NULL)
 		return fault(f, 404, "not_found", NULL, "no label %" PRId64,
 		    w->ids[0]);
 	old = xstrdup(jx_str(label, "name"));
-	color = c == NULL ? (jx_str(label, "color") ? xstrdup(jx_str(label,
-	    "color")) : NULL) : (cJSON_GetStringValue(c) ?
-	    xstrdup(cJSON_GetStringValue(c)) : NULL);
-	cJSON_Delete(label);
+	was = jx_str(label, "color");
+	color = c == NULL ? (was ? xstrdup(was) : NULL) :
+	    (cJSON_GetStringValue(c) ? xstrdup(cJSON_GetStringValue(c)) :
+	    NULL);
 	if (name == NULL)
 		name = old;
-	rc = label_write(w, st, w->ids[0], name, color, f);
+	same = strcmp(name, old) == 0 && (was == NULL ? color == NULL :
+	    color != NULL && strcmp(was, color) == 0);
+	cJSON_Delete(label);
+	/* As it is: answered, not stamped again. */
+	if (same)
+		rc = answer_entity(w, st, STORE_LABEL, w->ids[0]);
+	else
+		rc = label_write(w, st, w->ids[0], name, color, f);
 	/* A new name travels to every conversation that carries the label;
 	 * it is the same label, so no history line. */
 	if (rc == 0 && strcmp(name, old) != 0)

@@ -373,6 +373,14 @@ class Labels(InboxCase):
         self.assertEqual(self.relay.entity("conversation", a["conv"])
                          ["labels"], ["New-Name", "other-label"])
         self.assertEqual(other["name"], "other-label")
+        # What is already so changes nothing.
+        head = self.head()
+        same = self.ok("PATCH", "/api/v1/labels/%d" % lab["id"],
+                       {"name": "New-Name", "color": None}, token=self.root)
+        self.assertEqual(same, self.relay.entity("label", lab["id"]))
+        self.ok("PATCH", "/api/v1/labels/%d" % lab["id"], {},
+                token=self.root)
+        self.assertEqual(self.head(), head)
 
     def test_deleting_a_label_removes_it_from_conversations(self):
         c, d = self.new_conversation(), self.new_conversation()
@@ -760,7 +768,8 @@ class Upgrade(unittest.TestCase):
             db.execute("UPDATE conversations SET labels = ? WHERE id = ?",
                        (json.dumps(["vip", "billing"]), convs[0]))
             db.execute("UPDATE conversations SET labels = ? WHERE id = ?",
-                       (json.dumps(["VIP", "old " + EMOJI]), convs[1]))
+                       (json.dumps(["VIP", "old " + EMOJI, "vip"]),
+                        convs[1]))
             db.commit()
             db.close()
             r.start()
@@ -780,10 +789,16 @@ class Upgrade(unittest.TestCase):
                              conv)
             self.assertGreater(max(c["seq"] for c in r.changes()),
                                max(e["seq"] for e in labels))
-            # Deleting "vip" takes "VIP" too.
+            # Renaming "vip" renames "VIP" too, into one label.
+            vip = [e["id"] for e in labels if e["data"]["name"] == "vip"][0]
             admin = r.cli("agent", "add", "root", "--role",
                           "admin").stdout.decode().strip()
-            vip = [e["id"] for e in labels if e["data"]["name"] == "vip"][0]
+            status, _, _ = api(r, admin, "PATCH", "/api/v1/labels/%d" % vip,
+                               {"name": "Vip"})
+            self.assertEqual(status, 200)
+            self.assertEqual(r.entity("conversation", convs[1])["labels"],
+                             ["Vip", "old " + EMOJI])
+            # Deleting it takes it from every conversation.
             status, _, _ = api(r, admin, "DELETE", "/api/v1/labels/%d" % vip)
             self.assertEqual(status, 200)
             self.assertEqual(r.entity("conversation", convs[0])["labels"],
