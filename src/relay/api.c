@@ -1986,8 +1986,16 @@ canned_patch_apply(struct write *w, struct store *st, struct fault *f)
 	if (c == NULL)
 		return fault(f, 404, "not_found", NULL, "no canned reply %"
 		    PRId64, w->ids[0]);
-	rc = canned_write(w, st, w->ids[0], shortcut ? shortcut :
-	    jx_str(c, "shortcut"), text ? text : jx_str(c, "text"), f);
+	if (shortcut == NULL)
+		shortcut = jx_str(c, "shortcut");
+	if (text == NULL)
+		text = jx_str(c, "text");
+	/* As it is: answered, not stamped again. */
+	if (strcmp(shortcut, jx_str(c, "shortcut")) == 0 &&
+	    strcmp(text, jx_str(c, "text")) == 0)
+		rc = answer_entity(w, st, STORE_CANNED, w->ids[0]);
+	else
+		rc = canned_write(w, st, w->ids[0], shortcut, text, f);
 	cJSON_Delete(c);
 	return rc;
 }

@@ -440,6 +440,10 @@ class Canned(InboxCase):
                      {"shortcut": "moin"}, token=self.root)
         self.assertEqual((c3["shortcut"], c3["text"]),
                          ("moin", "Moin {{contact.name}}"))
+        head = self.head()
+        self.assertEqual(self.ok("PATCH", "%s/%d" % (self.path, c["id"]),
+                                 {"shortcut": "moin"}, token=self.root), c3)
+        self.assertEqual(self.head(), head)
         gone = self.ok("DELETE", "%s/%d" % (self.path, c["id"]), None,
                        token=self.root)
         self.assertEqual(gone, {"kind": "canned_reply", "id": c["id"],
