@@ -60,6 +60,19 @@ static const char *const cache_migrations[] = {
 	"DROP INDEX IF EXISTS conversations_by_activity;"
 	"CREATE INDEX IF NOT EXISTS conversations_list"
 	"  ON conversations(last_activity_at, assignee_id, status);",
+	/* 3: the shared inbox: labels, canned replies, conversations'
+	 * history lines. The cursor is kept: entities of these kinds that
+	 * an older glivi-tui skipped come back only with a new sync, so the
+	 * cursor goes back to the start (a catch-up, not a rebuild). */
+	"CREATE TABLE labels(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
+	"  name TEXT, data TEXT NOT NULL);"
+	"CREATE TABLE canned_replies(id INTEGER PRIMARY KEY,"
+	"  seq INTEGER NOT NULL, shortcut TEXT, data TEXT NOT NULL);"
+	"CREATE TABLE history(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
+	"  conversation_id INTEGER, data TEXT NOT NULL);"
+	"CREATE INDEX history_by_conversation ON history(conversation_id, id);"
+	"CREATE INDEX canned_by_shortcut ON canned_replies(shortcut);"
+	"DELETE FROM meta WHERE key = 'cursor';",
 };
 
 static const char *const work_migrations[] = {
@@ -174,6 +187,13 @@ static const struct kind {
 	  { "name", COL_TEXT, { "name" } },
 	  { "language", COL_TEXT, { "language" } },
 	  { "status", COL_TEXT, { "status" } } } },
+	/* The shared inbox (cache migration 3). */
+	{ "label", "labels", {
+	  { "name", COL_TEXT, { "name" } } } },
+	{ "canned_reply", "canned_replies", {
+	  { "shortcut", COL_TEXT, { "shortcut" } } } },
+	{ "history", "history", {
+	  { "conversation_id", COL_INT, { "conversation_id" } } } },
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -2283,4 +2303,133 @@ cache_thread_pending(struct cache *c, int64_t conversation_id,
 		return -1;
 	sqlite3_bind_int64(s, 1, conversation_id);
 	return thread_rows(c, s, fn, arg);
+}
+
+/* -- the shared inbox: labels, canned replies, history ------------------ */
+
+/*
+ * Rows of one query, each handed to fn with its columns as they are (the
+ * pointers live until fn returns). Returns how many, or -1.
+ */
+static int
+inbox_rows(struct cache *c, const char *sql, const char *text,
+    int64_t id, int (*row)(void *, sqlite3_stmt *), void *arg)
+{
+	sqlite3_stmt *s;
+	int n = 0, rc;
+
+	if ((rc = sqlite3_prepare_v2(c->db, sql, -1, &s, NULL)) != SQLITE_OK)
+		return db_error(c, rc);
+	if (text != NULL)
+		sqlite3_bind_text(s, 1, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		n++;
+		if (row(arg, s) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : db_error(c, rc);
+}
+
+struct label_cb {
+	void (*fn)(void *, const struct cache_label *);
+	void *arg;
+};
+
+static int
+label_row(void *arg, sqlite3_stmt *s)
+{
+	struct label_cb *cb = arg;
+	struct cache_label l = { sqlite3_column_int64(s, 0), col_text(s, 1),
+		col_text(s, 2) };
+
+	cb->fn(cb->arg, &l);
+	return 0;
+}
+
+int
+cache_labels(struct cache *c, void (*fn)(void *, const struct cache_label *),
+    void *arg)
+{
+	struct label_cb cb = { fn, arg };
+
+	return inbox_rows(c, "SELECT id, name, json_extract(data, '$.color')"
+	    " FROM labels WHERE id > ?1 ORDER BY name COLLATE NOCASE, id",
+	    NULL, 0, label_row, &cb);
+}
+
+struct canned_cb {
+	void (*fn)(void *, const struct cache_canned *);
+	void *arg;
+};
+
+static int
+canned_row(void *arg, sqlite3_stmt *s)
+{
+	struct canned_cb *cb = arg;
+	struct cache_canned r = { sqlite3_column_int64(s, 0), col_text(s, 1),
+		col_text(s, 2) };
+
+	cb->fn(cb->arg, &r);
+	return 0;
+}
+
+int
+cache_canned_replies(struct cache *c,
+    void (*fn)(void *, const struct cache_canned *), void *arg)
+{
+	return cache_canned_find(c, "", fn, arg);
+}
+
+int
+cache_canned_find(struct cache *c, const char *prefix,
+    void (*fn)(void *, const struct cache_canned *), void *arg)
+{
+	struct canned_cb cb = { fn, arg };
+
+	/* A handful of rows: a plain comparison of the prefix, exact and
+	 * case-sensitive as shortcuts are (LIKE would fold case). */
+	return inbox_rows(c, "SELECT id, shortcut, json_extract(data, '$.text')"
+	    " FROM canned_replies WHERE substr(shortcut, 1, length(?1)) = ?1"
+	    " ORDER BY length(shortcut), shortcut", prefix, 0, canned_row, &cb);
+}
+
+struct history_cb {
+	void (*fn)(void *, const struct cache_history *);
+	void *arg;
+};
+
+static int
+history_row(void *arg, sqlite3_stmt *s)
+{
+	struct history_cb *cb = arg;
+	struct cache_history h = {
+		.id = sqlite3_column_int64(s, 0),
+		.conversation_id = sqlite3_column_int64(s, 1),
+		.agent_id = sqlite3_column_int64(s, 2),
+		.at = sqlite3_column_int64(s, 3),
+		.action = col_text(s, 4),
+		.reason = col_text(s, 5),
+		.text = col_text(s, 6),
+	};
+
+	cb->fn(cb->arg, &h);
+	return 0;
+}
+
+int
+cache_history(struct cache *c, int64_t conversation_id,
+    void (*fn)(void *, const struct cache_history *), void *arg)
+{
+	struct history_cb cb = { fn, arg };
+
+	return inbox_rows(c, "SELECT id, conversation_id,"
+	    " coalesce(json_extract(data, '$.agent_id'), 0),"
+	    " coalesce(json_extract(data, '$.created_at'), 0),"
+	    " json_extract(data, '$.action'), json_extract(data, '$.reason'),"
+	    " json_extract(data, '$.text') FROM history"
+	    " WHERE conversation_id = ?1 ORDER BY id", NULL, conversation_id,
+	    history_row, &cb);
 }

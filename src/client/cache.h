@@ -330,4 +330,46 @@ int cache_thread_reactions(struct cache *, int64_t conversation_id,
 int cache_thread_pending(struct cache *, int64_t conversation_id,
     cache_thread_fn, void *arg);
 
+/* -- the shared inbox: labels, canned replies, history ------------------ */
+
+/*
+ * The readers call fn once per row; the strings live until fn returns
+ * (copy what you keep) and are the relay's, unsanitised. Each returns the
+ * number of rows, or -1.
+ */
+struct cache_label {
+	int64_t id;
+	const char *name;
+	const char *color; /* "#rrggbb", or NULL: the screen's choice */
+};
+/* Every label of the shared set, by name (case folded). */
+int cache_labels(struct cache *, void (*fn)(void *, const struct cache_label *),
+    void *arg);
+
+struct cache_canned {
+	int64_t id;
+	const char *shortcut;
+	const char *text; /* with {{placeholders}}: core/canned.h expands */
+};
+/* Every canned reply, shortest shortcut first, then by shortcut. */
+int cache_canned_replies(struct cache *,
+    void (*fn)(void *, const struct cache_canned *), void *arg);
+/* The canned replies whose shortcut starts with prefix, shortest first
+ * (so an exact match comes first). */
+int cache_canned_find(struct cache *, const char *prefix,
+    void (*fn)(void *, const struct cache_canned *), void *arg);
+
+struct cache_history {
+	int64_t id;
+	int64_t conversation_id;
+	int64_t agent_id; /* who; 0 when the relay did it */
+	int64_t at;
+	const char *action; /* "status", "assign", "labels" */
+	const char *reason; /* NULL, or "inbound", "snooze_expired", ... */
+	const char *text;   /* the line to show in the thread */
+};
+/* A conversation's history lines, oldest first. */
+int cache_history(struct cache *, int64_t conversation_id,
+    void (*fn)(void *, const struct cache_history *), void *arg);
+
 #endif

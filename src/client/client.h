@@ -21,6 +21,8 @@ enum client_event {
 			      relay's reason when it refused one) */
 	CLIENT_PRESENCE,   /* another agent is viewing or typing */
 	CLIENT_CAUGHT_UP,  /* a one-shot sync reached the relay's head */
+	CLIENT_MENTION,	   /* a note mentions this agent (data: the event) */
+	CLIENT_ONLINE,	   /* an agent's first stream opened, or last closed */
 };
 
 struct client {

@@ -460,6 +460,10 @@ on_sse_event(void *arg, const char *type, const char *data, size_t len,
 			uv_timer_start(&s->flush, on_flush, BATCH_DELAY_MS, 0);
 	} else if (strcmp(type, "presence") == 0) {
 		client_emit(s->cl, CLIENT_PRESENCE, data);
+	} else if (strcmp(type, "mention") == 0) {
+		client_emit(s->cl, CLIENT_MENTION, data);
+	} else if (strcmp(type, "online") == 0) {
+		client_emit(s->cl, CLIENT_ONLINE, data);
 	} else if (strcmp(type, "revoked") == 0) {
 		set_error(s, "the relay revoked this agent's token",
 		    "ask an admin for a new one");

@@ -138,6 +138,12 @@ static const struct option_def relay_options[] = {
 	  "How often each WABA's message templates (waba_id of the\n"
 	  "[number.*] sections) are read from the Graph API; also at start." },
 
+	{ "inbox", "auto_assign", OPT_ENUM, "off", 0, 0, 0, C(auto_assign),
+	  "round-robin: a new conversation (or one reopened by the customer)\n"
+	  "that nobody holds goes to the next agent online (with an open\n"
+	  "event stream), in turn. off: it waits, unassigned.",
+	  "off|round-robin" },
+
 	{ "log", "level", OPT_ENUM, "info", 0, 0, 0, C(log_level),
 	  "debug, info, warn or error. Logs never hold message text or\n"
 	  "secrets.", "debug|info|warn|error" },
@@ -381,7 +387,7 @@ void
 relay_config_sample(struct buf *out)
 {
 	static const char *sections[] = { "server", "store", "meta",
-		"outbound", "log", NULL };
+		"outbound", "inbox", "log", NULL };
 
 	buf_adds(out,
 	    "; glivi-relay.conf: the sample configuration of glivi-relay(8).\n"

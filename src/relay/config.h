@@ -61,6 +61,9 @@ struct relay_config {
 	int read_receipts;
 	long long template_refresh;
 
+	/* [inbox] */
+	char *auto_assign; /* "off" or "round-robin" */
+
 	/* [log] */
 	char *log_level;
 

@@ -14,6 +14,7 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "relay/inbox.h"
 
 struct ingest {
 	struct store *st;
@@ -196,7 +197,7 @@ ingest_message(struct ingest *in, const struct wa_change *c,
 {
 	struct store_message sm = { 0 };
 	const char *wa_id, *user_id;
-	int64_t contact_id, conversation_id, id, target;
+	int64_t contact_id, conversation_id, id, target, existing;
 	cJSON *media;
 	int existed, rc;
 
@@ -216,6 +217,7 @@ ingest_message(struct ingest *in, const struct wa_change *c,
 		return event(in, c, number_id, "message without a sender",
 		    m->json);
 	if (contact_for(in, c, number_id, wa_id, user_id, &contact_id) != 0 ||
+	    store_conversation_of_contact(in->st, contact_id, &existing) != 0 ||
 	    store_conversation_for(in->st, number_id, contact_id, in->now,
 	    &conversation_id) != 0)
 		return -1;
@@ -249,6 +251,11 @@ ingest_message(struct ingest *in, const struct wa_change *c,
 
 	if (store_conversation_activity(in->st, conversation_id, sm.ts,
 	    !c->echoes, id) != 0)
+		return -1;
+	/* The customer wrote: a resolved or snoozed conversation is open
+	 * again (a reaction or an edit is the customer writing too). */
+	if (!c->echoes && inbox_inbound(in->st, in->cfg, conversation_id,
+	    existing == 0, in->now) != 0)
 		return -1;
 	/* Reactions, edits and revokes may arrive before or after the message
 	 * they act on: refresh the target now, and this message in case its

@@ -26,6 +26,9 @@ struct store;
 #define STORE_NOTE "note"
 #define STORE_AGENT "agent"
 #define STORE_TEMPLATE "template"
+#define STORE_HISTORY "history"
+#define STORE_LABEL "label"
+#define STORE_CANNED "canned_reply"
 
 enum store_durability {
 	STORE_DURABLE, /* fsync at every commit: for anything acknowledged */
@@ -370,5 +373,54 @@ int store_read_receipt_mark(struct store *, int64_t conversation_id,
     int64_t message_id, const char *state, int count_attempt,
     int64_t next_attempt_at, int64_t now);
 int store_read_receipts_queued(struct store *, int64_t *n);
+
+/*
+ * The shared inbox (inbox.c decides what to record; this only stores it):
+ * history lines, labels, canned replies, mentions, snoozes.
+ */
+struct store_history {
+	int64_t conversation_id;
+	int64_t agent_id; /* who; 0 for the relay itself */
+	const char *action; /* "status", "assign", "labels" */
+	const char *reason; /* NULL, or why the relay did it */
+	const cJSON *details;
+	const char *text; /* the line a client shows */
+	int64_t now;
+};
+int store_history_add(struct store *, const struct store_history *,
+    int64_t *id);
+/* An agent's name ("agent N" when unknown): 1 found, 0 none, -1 error. */
+int store_agent_name(struct store *, int64_t id, char *name, size_t len);
+/* A label by name, whatever its case: 1 found (*canonical, caller frees,
+ * may be NULL), 0 none, -1 error. */
+int store_label_find(struct store *, const char *name, int64_t *id,
+    char **canonical);
+/* Inserts (*id == 0) or rewrites a label; *taken when the name is. */
+int store_label_put(struct store *, int64_t *id, const char *name,
+    const char *color, int64_t now, int *taken);
+/* 1 deleted (tombstoned), 0 none, -1 error. */
+int store_label_delete(struct store *, int64_t id);
+/* The conversations whose labels hold name, whatever its case; *ids is
+ * the caller's. */
+int store_conversations_labelled(struct store *, const char *name,
+    int64_t **ids, size_t *n);
+int store_canned_put(struct store *, int64_t *id, const char *shortcut,
+    const char *text, int64_t agent_id, int64_t now, int *taken);
+int store_canned_delete(struct store *, int64_t id);
+int store_note_set_mentions(struct store *, int64_t id,
+    const cJSON *mentions);
+/* The soonest end of a snooze, 0 when nothing is snoozed. */
+int store_snooze_next(struct store *, int64_t *until);
+/* Snoozed conversations whose snooze ended at or before now. */
+int store_snoozes_due(struct store *, int64_t now, int64_t *ids,
+    size_t max, size_t *n);
+/* 1 found, 0 none, -1 error; assignee 0 when none. */
+int store_conversation_state(struct store *, int64_t id, char *status,
+    size_t len, int64_t *snoozed_until, int64_t *assignee_id);
+int store_meta_int(struct store *, const char *key, int64_t *);
+int store_meta_set_int(struct store *, const char *key, int64_t);
+/* The contact's conversation, 0 when it has none yet. */
+int store_conversation_of_contact(struct store *, int64_t contact_id,
+    int64_t *id);
 
 #endif

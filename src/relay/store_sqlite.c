@@ -134,6 +134,43 @@ static const char *migrations[] = {
 	"ALTER TABLE templates ADD COLUMN parameter_format TEXT;"
 	"CREATE INDEX messages_queued ON messages(conversation_id, id)"
 	"  WHERE status = 'queued';",
+	/*
+	 * 4: the shared inbox. A conversation's history (who changed its
+	 * status, assignee or labels, and when); the shared set of labels
+	 * (names unique whatever their case); canned replies; the agents a
+	 * note mentions; an index that finds the next snooze to end.
+	 */
+	"CREATE TABLE history(id INTEGER PRIMARY KEY,"
+	"  conversation_id INTEGER NOT NULL, agent_id INTEGER,"
+	"  action TEXT NOT NULL, reason TEXT, details TEXT, text TEXT,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX history_conversation ON history(conversation_id, id);"
+	"CREATE TABLE labels(id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE COLLATE NOCASE, color TEXT,"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE TABLE canned_replies(id INTEGER PRIMARY KEY,"
+	"  shortcut TEXT NOT NULL UNIQUE, text TEXT NOT NULL, agent_id INTEGER,"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"ALTER TABLE notes ADD COLUMN mentions TEXT;"
+	"CREATE INDEX conversations_snoozed ON conversations(snoozed_until)"
+	"  WHERE status = 'snoozed';"
+	/* Labels conversations carry already join the set (the first
+	 * spelling of a name wins), stamped after every earlier change, so
+	 * agents can go on applying them and clients learn of them. */
+	"INSERT OR IGNORE INTO labels(name, created_at, updated_at)"
+	"  SELECT l.value, unixepoch(), unixepoch()"
+	"  FROM conversations c, json_each(CASE WHEN json_valid(c.labels)"
+	"  THEN c.labels ELSE '[]' END) l"
+	"  WHERE l.type = 'text' ORDER BY c.id, l.key;"
+	"CREATE TEMP TABLE label_seq AS SELECT max("
+	"  coalesce((SELECT max(seq) FROM changes), 0),"
+	"  coalesce((SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'seq'), 0))"
+	"  AS base;"
+	"INSERT INTO changes(kind, entity_id, seq)"
+	"  SELECT 'label', id, (SELECT base FROM label_seq) + id FROM labels;"
+	"UPDATE meta SET v = CAST((SELECT base FROM label_seq) + coalesce("
+	"  (SELECT max(id) FROM labels), 0) AS TEXT) WHERE k = 'seq';"
+	"DROP TABLE label_seq;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -196,6 +233,9 @@ enum stmt {
 	S_MSG_CLAIM,
 	S_MSG_DELETE_STANDIN,
 	S_OUTBOUND_ACCEPTED,
+	S_ENTITY_HISTORY,
+	S_ENTITY_LABEL,
+	S_ENTITY_CANNED,
 	NSTMT
 };
 
@@ -335,8 +375,8 @@ static const char *stmt_sql[NSTMT] = {
 	    " o.created_at, o.updated_at"
 	    " FROM orders o JOIN numbers n ON n.id = o.number_id"
 	    " WHERE o.id = ?1",
-	[S_ENTITY_NOTE] = "SELECT conversation_id, agent_id, body, created_at"
-			  " FROM notes WHERE id = ?1",
+	[S_ENTITY_NOTE] = "SELECT conversation_id, agent_id, body, created_at,"
+			  " mentions FROM notes WHERE id = ?1",
 	[S_ENTITY_AGENT] = "SELECT name, role, created_at, revoked_at"
 			   " FROM agents WHERE id = ?1",
 	[S_ENTITY_TEMPLATE] = "SELECT waba_id, template_id, name, language,"
@@ -398,6 +438,13 @@ static const char *stmt_sql[NSTMT] = {
 	    "status IN ('queued', 'sending') THEN coalesce(?3, 'sent') ELSE "
 	    "status END, status_at = unixepoch(), sending_since = NULL, "
 	    "next_attempt_at = NULL WHERE id = ?1",
+	[S_ENTITY_HISTORY] = "SELECT conversation_id, agent_id, action, reason,"
+			     " details, text, created_at FROM history"
+			     " WHERE id = ?1",
+	[S_ENTITY_LABEL] = "SELECT name, color, created_at, updated_at"
+			   " FROM labels WHERE id = ?1",
+	[S_ENTITY_CANNED] = "SELECT shortcut, text, agent_id, created_at,"
+			    " updated_at FROM canned_replies WHERE id = ?1",
 };
 
 /*
@@ -1620,6 +1667,7 @@ entity_note(struct jw *o, sqlite3_stmt *s)
 	add_col_int(o, "agent_id", s, 1);
 	add_col_str(o, "body", s, 2);
 	add_col_int(o, "created_at", s, 3);
+	add_col_json_or(o, "mentions", s, 4, "[]");
 }
 
 static void
@@ -1646,6 +1694,37 @@ entity_template(struct jw *o, sqlite3_stmt *s)
 	add_col_str(o, "parameter_format", s, 9);
 }
 
+static void
+entity_history(struct jw *o, sqlite3_stmt *s)
+{
+	add_col_int(o, "conversation_id", s, 0);
+	add_col_int(o, "agent_id", s, 1);
+	add_col_str(o, "action", s, 2);
+	add_col_str(o, "reason", s, 3);
+	add_col_json_or(o, "details", s, 4, "{}");
+	add_col_str(o, "text", s, 5);
+	add_col_int(o, "created_at", s, 6);
+}
+
+static void
+entity_label(struct jw *o, sqlite3_stmt *s)
+{
+	add_col_str(o, "name", s, 0);
+	add_col_str(o, "color", s, 1);
+	add_col_int(o, "created_at", s, 2);
+	add_col_int(o, "updated_at", s, 3);
+}
+
+static void
+entity_canned(struct jw *o, sqlite3_stmt *s)
+{
+	add_col_str(o, "shortcut", s, 0);
+	add_col_str(o, "text", s, 1);
+	add_col_int(o, "agent_id", s, 2);
+	add_col_int(o, "created_at", s, 3);
+	add_col_int(o, "updated_at", s, 4);
+}
+
 static const struct {
 	const char *kind;
 	enum stmt stmt;
@@ -1658,6 +1737,9 @@ static const struct {
 	{ STORE_NOTE, S_ENTITY_NOTE, entity_note },
 	{ STORE_AGENT, S_ENTITY_AGENT, entity_agent },
 	{ STORE_TEMPLATE, S_ENTITY_TEMPLATE, entity_template },
+	{ STORE_HISTORY, S_ENTITY_HISTORY, entity_history },
+	{ STORE_LABEL, S_ENTITY_LABEL, entity_label },
+	{ STORE_CANNED, S_ENTITY_CANNED, entity_canned },
 };
 
 int
@@ -1759,7 +1841,7 @@ store_counts(struct store *st)
 	static const char *tables[] = { "webhooks", "events", "quarantine",
 		"contacts", "conversations", "messages", "statuses", "orders",
 		"notes", "agents", "templates", "changes", "media",
-		"read_receipts", NULL };
+		"read_receipts", "history", "labels", "canned_replies", NULL };
 	cJSON *o = cJSON_CreateObject();
 
 	for (size_t i = 0; tables[i] != NULL; i++) {
@@ -2680,4 +2762,306 @@ store_media_referenced(struct store *st, const char *id,
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * The shared inbox: a conversation's history, labels, canned replies,
+ * mentions and snoozes. Rare writes, so one-off statements.
+ */
+
+int
+store_history_add(struct store *st, const struct store_history *h,
+    int64_t *id)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO history(conversation_id, "
+	    "agent_id, action, reason, details, text, created_at) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, h->conversation_id);
+	bind_id(s, 2, h->agent_id);
+	bind_text(s, 3, h->action);
+	bind_text(s, 4, h->reason);
+	bind_json(s, 5, h->details);
+	bind_text(s, 6, h->text);
+	sqlite3_bind_int64(s, 7, h->now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return store_stamp(st, STORE_HISTORY, *id);
+}
+
+int
+store_agent_name(struct store *st, int64_t id, char *name, size_t len)
+{
+	sqlite3_stmt *s = prep(st, "SELECT name FROM agents WHERE id = ?1");
+	int rc;
+
+	snprintf(name, len, "agent %" PRId64, id);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(name, len, "%s", col_text(s, 0));
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_label_find(struct store *st, const char *name, int64_t *id,
+    char **canonical)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id, name FROM labels "
+	    "WHERE name = ?1");
+	int rc;
+
+	*id = 0;
+	if (canonical != NULL)
+		*canonical = NULL;
+	bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		if (canonical != NULL)
+			*canonical = xstrdup(col_text(s, 1));
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Inserts or (id != 0) rewrites a label; a name taken sets *taken. */
+int
+store_label_put(struct store *st, int64_t *id, const char *name,
+    const char *color, int64_t now, int *taken)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*taken = 0;
+	if (*id == 0)
+		s = prep(st, "INSERT INTO labels(name, color, created_at, "
+		    "updated_at) VALUES(?1, ?2, ?3, ?3)");
+	else {
+		s = prep(st, "UPDATE labels SET name = ?1, color = ?2, "
+		    "updated_at = ?3 WHERE id = ?4");
+		sqlite3_bind_int64(s, 4, *id);
+	}
+	bind_text(s, 1, name);
+	bind_text(s, 2, color);
+	sqlite3_bind_int64(s, 3, now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		*taken = 1;
+		return 0;
+	}
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (*id == 0)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return store_stamp(st, STORE_LABEL, *id);
+}
+
+/* Deletes a row of table by id with a tombstone: 1 done, 0 none. */
+static int
+delete_entity(struct store *st, const char *sql, const char *kind,
+    int64_t id)
+{
+	sqlite3_stmt *s = prep(st, sql);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (sqlite3_changes(st->db) == 0)
+		return 0;
+	return store_tombstone(st, kind, id) == 0 ? 1 : -1;
+}
+
+int
+store_label_delete(struct store *st, int64_t id)
+{
+	return delete_entity(st, "DELETE FROM labels WHERE id = ?1",
+	    STORE_LABEL, id);
+}
+
+int
+store_conversations_labelled(struct store *st, const char *name,
+    int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *s = prep(st, "SELECT DISTINCT c.id FROM conversations c, "
+	    "json_each(c.labels) l WHERE c.labels IS NOT NULL AND "
+	    "l.value = ?1 COLLATE NOCASE ORDER BY c.id");
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	bind_text(s, 1, name);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*ids = xrealloc(*ids, cap * sizeof **ids);
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_canned_put(struct store *st, int64_t *id, const char *shortcut,
+    const char *text, int64_t agent_id, int64_t now, int *taken)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*taken = 0;
+	if (*id == 0) {
+		s = prep(st, "INSERT INTO canned_replies(shortcut, text, "
+		    "agent_id, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, "
+		    "?4)");
+		sqlite3_bind_int64(s, 3, agent_id);
+	} else {
+		s = prep(st, "UPDATE canned_replies SET shortcut = ?1, "
+		    "text = ?2, updated_at = ?4 WHERE id = ?5");
+		sqlite3_bind_int64(s, 5, *id);
+	}
+	bind_text(s, 1, shortcut);
+	bind_text(s, 2, text);
+	sqlite3_bind_int64(s, 4, now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		*taken = 1;
+		return 0;
+	}
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (*id == 0)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return store_stamp(st, STORE_CANNED, *id);
+}
+
+int
+store_canned_delete(struct store *st, int64_t id)
+{
+	return delete_entity(st, "DELETE FROM canned_replies WHERE id = ?1",
+	    STORE_CANNED, id);
+}
+
+int
+store_note_set_mentions(struct store *st, int64_t id, const cJSON *mentions)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE notes SET mentions = ?2 "
+	    "WHERE id = ?1");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_json(s, 2, mentions);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return store_stamp(st, STORE_NOTE, id);
+}
+
+int
+store_snooze_next(struct store *st, int64_t *until)
+{
+	return count_one(st, "SELECT coalesce(min(snoozed_until), 0) FROM "
+	    "conversations WHERE status = 'snoozed'", until);
+}
+
+int
+store_snoozes_due(struct store *st, int64_t now, int64_t *ids, size_t max,
+    size_t *n)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id FROM conversations WHERE "
+	    "status = 'snoozed' AND snoozed_until <= ?1 ORDER BY "
+	    "snoozed_until, id LIMIT ?2");
+	int rc;
+
+	*n = 0;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_conversation_state(struct store *st, int64_t id, char *status,
+    size_t len, int64_t *snoozed_until, int64_t *assignee_id)
+{
+	sqlite3_stmt *s = prep(st, "SELECT status, coalesce(snoozed_until, 0), "
+	    "coalesce(assignee_id, 0) FROM conversations WHERE id = ?1");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		snprintf(status, len, "%s", col_text(s, 0));
+		*snoozed_until = sqlite3_column_int64(s, 1);
+		*assignee_id = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_meta_int(struct store *st, const char *key, int64_t *v)
+{
+	sqlite3_stmt *s = prep(st, "SELECT CAST(v AS INTEGER) FROM meta "
+	    "WHERE k = ?1");
+	int rc;
+
+	*v = 0;
+	bind_text(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_meta_set_int(struct store *st, const char *key, int64_t v)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO meta(k, v) VALUES(?1, ?2) "
+	    "ON CONFLICT(k) DO UPDATE SET v = excluded.v");
+	int rc;
+
+	bind_text(s, 1, key);
+	sqlite3_bind_int64(s, 2, v);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_conversation_of_contact(struct store *st, int64_t contact_id,
+    int64_t *id)
+{
+	sqlite3_stmt *s = st_get(st, S_CONV_BY_CONTACT);
+	int rc;
+
+	*id = 0;
+	sqlite3_bind_int64(s, 1, contact_id);
+	rc = st_row(st, s);
+	if (rc == 1) {
+		*id = sqlite3_column_int64(s, 0);
+		st_reset(s);
+	}
+	return rc < 0 ? -1 : 0;
 }

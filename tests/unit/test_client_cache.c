@@ -1518,6 +1518,114 @@ cache_put_provisional__refuses_what_is_not_an_entity(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* -- the shared inbox ------------------------------------------------- */
+
+static void
+add_label(void *arg, const struct cache_label *l)
+{
+	buf_printf(arg, "%lld:%s:%s ", (long long)l->id, l->name,
+	    l->color ? l->color : "-");
+}
+
+static void
+add_canned(void *arg, const struct cache_canned *r)
+{
+	buf_printf(arg, "%s=%s ", r->shortcut, r->text);
+}
+
+static void
+add_history(void *arg, const struct cache_history *h)
+{
+	buf_printf(arg, "%lld:%lld:%s:%s:%s|", (long long)h->id,
+	    (long long)h->agent_id, h->action, h->reason ? h->reason : "-",
+	    h->text);
+}
+
+static void
+cache_labels__lists_the_shared_set_by_name_and_drops_deleted_ones(
+    void **state)
+{
+	struct fx *fx = *state;
+	struct buf b;
+
+	fx->c = open_synced(fx);
+	APPLY(fx->c, "v1.e.3",
+	    ev("label", 1, 1, "{\"name\":\"vip\",\"color\":\"#ff0000\"}"),
+	    ev("label", 2, 2, "{\"name\":\"Billing\",\"color\":null}"),
+	    ev("label", 3, 3, "{\"name\":\"zeta\"}"));
+	buf_init(&b);
+	assert_int_equal(cache_labels(fx->c, add_label, &b), 3);
+	assert_string_equal(b.data, "2:Billing:- 1:vip:#ff0000 3:zeta:- ");
+	APPLY(fx->c, "v1.e.5", ev("label", 3, 4, NULL),
+	    ev("label", 1, 5, "{\"name\":\"VIP\",\"color\":\"#00ff00\"}"));
+	buf_reset(&b);
+	assert_int_equal(cache_labels(fx->c, add_label, &b), 2);
+	assert_string_equal(b.data, "2:Billing:- 1:VIP:#00ff00 ");
+	buf_free(&b);
+}
+
+static void
+cache_canned_find__matches_a_shortcut_prefix_shortest_first(void **state)
+{
+	struct fx *fx = *state;
+	struct buf b;
+
+	fx->c = open_synced(fx);
+	APPLY(fx->c, "v1.e.4",
+	    ev("canned_reply", 1, 1, "{\"shortcut\":\"thanks-long\","
+	    "\"text\":\"B\"}"),
+	    ev("canned_reply", 2, 2, "{\"shortcut\":\"thanks\","
+	    "\"text\":\"Thanks {{contact.name}}\"}"),
+	    ev("canned_reply", 3, 3, "{\"shortcut\":\"hello\","
+	    "\"text\":\"Hi\"}"),
+	    ev("canned_reply", 4, 4, "{\"shortcut\":\"t_x\","
+	    "\"text\":\"U\"}"));
+	buf_init(&b);
+	assert_int_equal(cache_canned_find(fx->c, "th", add_canned, &b), 2);
+	assert_string_equal(b.data, "thanks=Thanks {{contact.name}} "
+	    "thanks-long=B ");
+	buf_reset(&b);
+	assert_int_equal(cache_canned_find(fx->c, "thanks-", add_canned, &b),
+	    1);
+	buf_reset(&b);
+	/* No wildcard: "_" and "%" are themselves; no case folding. */
+	assert_int_equal(cache_canned_find(fx->c, "t_", add_canned, &b), 1);
+	assert_int_equal(cache_canned_find(fx->c, "%", add_canned, &b), 0);
+	assert_int_equal(cache_canned_find(fx->c, "TH", add_canned, &b), 0);
+	assert_int_equal(cache_canned_find(fx->c, "nope", add_canned, &b), 0);
+	buf_reset(&b);
+	assert_int_equal(cache_canned_replies(fx->c, add_canned, &b), 4);
+	assert_string_equal(b.data, "t_x=U hello=Hi thanks=Thanks "
+	    "{{contact.name}} thanks-long=B ");
+	buf_free(&b);
+}
+
+static void
+cache_history__lists_a_conversations_lines_oldest_first(void **state)
+{
+	struct fx *fx = *state;
+	struct buf b;
+
+	fx->c = open_synced(fx);
+	APPLY(fx->c, "v1.e.3",
+	    ev("history", 2, 2, "{\"conversation_id\":7,\"agent_id\":null,"
+	    "\"action\":\"status\",\"reason\":\"inbound\","
+	    "\"text\":\"The customer wrote again: reopened\","
+	    "\"created_at\":20}"),
+	    ev("history", 1, 1, "{\"conversation_id\":7,\"agent_id\":3,"
+	    "\"action\":\"status\",\"reason\":null,"
+	    "\"text\":\"alice resolved the conversation\","
+	    "\"created_at\":10}"),
+	    ev("history", 3, 3, "{\"conversation_id\":8,\"agent_id\":3,"
+	    "\"action\":\"assign\",\"text\":\"x\"}"));
+	buf_init(&b);
+	assert_int_equal(cache_history(fx->c, 7, add_history, &b), 2);
+	assert_string_equal(b.data, "1:3:status:-:alice resolved the "
+	    "conversation|2:0:status:inbound:The customer wrote again: "
+	    "reopened|");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -1565,6 +1673,9 @@ main(void)
 		T(cache_draft__sets_gets_and_clears),
 		T(cache_put_provisional__inserts_only_what_the_cache_lacks),
 		T(cache_put_provisional__refuses_what_is_not_an_entity),
+		T(cache_labels__lists_the_shared_set_by_name_and_drops_deleted_ones),
+		T(cache_canned_find__matches_a_shortcut_prefix_shortest_first),
+		T(cache_history__lists_a_conversations_lines_oldest_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
