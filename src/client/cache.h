@@ -55,6 +55,9 @@ int cache_initial_end(struct cache *, char **cause);
 int cache_begin(struct cache *, char **cause);
 int cache_commit(struct cache *, char **cause);
 void cache_rollback(struct cache *);
+/* After tombstones: merges the full-text index and truncates the WALs,
+ * so deleted text leaves the files (cache_commit calls it). */
+void cache_scrub(struct cache *);
 
 struct cache_applied {
 	long events;	/* change events in the input */

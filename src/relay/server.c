@@ -64,6 +64,12 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/media/{key}", ROLE_AGENT, 0, media_get },
 	{ "POST", "/api/v1/agents", ROLE_ADMIN, 1, api_create_agent },
 	{ "DELETE", "/api/v1/agents/{id}", ROLE_ADMIN, 0, api_revoke_agent },
+	{ "DELETE", "/api/v1/contacts/{id}", ROLE_ADMIN, 0, api_erase_contact },
+	{ "GET", "/api/v1/contacts/{id}/export", ROLE_ADMIN, 0,
+	  api_export_contact },
+	{ "DELETE", "/api/v1/conversations/{id}", ROLE_ADMIN, 0,
+	  api_erase_conversation },
+	{ "DELETE", "/api/v1/orders/{id}", ROLE_ADMIN, 0, api_delete_order },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -1,0 +1,238 @@
+/*
+ * Erasure: the store's deletes, then the bytes outside SQLite's pages.
+ * Media files are overwritten before they are unlinked, so a plain file
+ * system does not keep them in the freed blocks (a copy-on-write one or
+ * an SSD may: see docs/data-protection.md); the WAL is checkpointed and
+ * truncated, since it still holds the pages as they were before.
+ */
+#include "relay/privacy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "relay/media.h"
+
+/* Zeroes a file in place, syncs it, and unlinks it: 1 removed, 0 none. */
+static int
+shred(const char *path)
+{
+	static const char zero[65536];
+	struct stat sb;
+	off_t left;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		for (left = sb.st_size; left > 0;) {
+			ssize_t n = write(fd, zero, left > (off_t)sizeof zero ?
+			    sizeof zero : (size_t)left);
+
+			if (n <= 0)
+				break;
+			left -= n;
+		}
+		fsync(fd);
+	}
+	close(fd);
+	return unlink(path) == 0 ? 1 : -1;
+}
+
+void
+privacy_erase_finish(const struct relay_config *cfg, const struct store_erased *e)
+{
+	char *cause = NULL;
+	size_t removed = 0;
+
+	for (size_t i = 0; i < e->nmedia; i++) {
+		char *path;
+		int rc;
+
+		/* The store lists only ids that cannot be a path; check
+		 * again, since this unlinks. */
+		if (!media_id_valid(e->media_ids[i]))
+			continue;
+		path = media_path(cfg, e->media_ids[i]);
+		rc = shred(path);
+		if (rc < 0)
+			log_warn("erase: cannot remove media file %s: %s",
+			    e->media_ids[i], strerror(errno));
+		removed += rc > 0;
+		free(path);
+	}
+	if (store_scrub(cfg->store_url, &cause) != 0) {
+		log_warn("erase: %s; erased pages stay in the WAL until the "
+		    "next checkpoint", cause);
+		free(cause);
+	}
+	log_info("erase: removed %zu media file(s), WAL truncated", removed);
+}
+
+int
+privacy_audit(struct store *st, const char *actor, const char *action,
+    const char *target, const struct store_erased *e)
+{
+	cJSON *detail = store_erased_json(e);
+	int rc;
+
+	rc = store_audit_add(st, (int64_t)time(NULL), actor, action, target,
+	    store_erased_rows(e), detail);
+	cJSON_Delete(detail);
+	return rc;
+}
+
+int
+privacy_erase_contacts(const struct relay_config *cfg, struct store *st,
+    const int64_t *ids, size_t n, const char *actor, cJSON **out,
+    char **cause)
+{
+	struct store_erased e = { 0 };
+	char target[64];
+
+	if (store_begin(st, cause) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (store_contact_erase(st, ids[i], &e) < 0)
+			goto fail;
+	}
+	if (n == 1)
+		snprintf(target, sizeof target, "contact %" PRId64, ids[0]);
+	else
+		snprintf(target, sizeof target, "%zu contacts", n);
+	if (privacy_audit(st, actor, "erase", target, &e) != 0 ||
+	    store_commit(st, cause) != 0)
+		goto fail_nocause;
+	log_info("erase: %s by %s: %" PRId64 " row(s)", target, actor,
+	    store_erased_rows(&e));
+	privacy_erase_finish(cfg, &e);
+	if (out != NULL)
+		*out = store_erased_json(&e);
+	store_erased_free(&e);
+	return 0;
+fail:
+	*cause = xstrdup("the store failed; nothing was erased");
+fail_nocause:
+	if (store_in_transaction(st))
+		store_rollback(st);
+	store_erased_free(&e);
+	if (*cause == NULL)
+		*cause = xstrdup("the store failed; nothing was erased");
+	return -1;
+}
+
+cJSON *
+privacy_export(const struct relay_config *cfg, struct store *st,
+    int64_t contact_id)
+{
+	cJSON *doc, *ids, *id, *media, *o;
+	struct store_media m;
+	struct stat sb;
+
+	if ((doc = store_contact_export(st, contact_id)) == NULL)
+		return NULL;
+	/* Format and version first, so a reader knows what follows. */
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "format", "glivi-contact-export");
+	jx_add_int(o, "version", PRIVACY_EXPORT_VERSION);
+	jx_add_int(o, "exported_at", (int64_t)time(NULL));
+	ids = cJSON_DetachItemFromObjectCaseSensitive(doc, "media_ids");
+	for (cJSON *c = doc->child; c != NULL;) {
+		cJSON *next = c->next;
+
+		cJSON_AddItemToObject(o, c->string,
+		    cJSON_DetachItemViaPointer(doc, c));
+		c = next;
+	}
+	cJSON_Delete(doc);
+	media = cJSON_CreateArray();
+	cJSON_ArrayForEach(id, ids) {
+		const char *v = id->valuestring;
+		cJSON *x;
+		char *path;
+		int seen = 0;
+
+		cJSON_ArrayForEach(x, media)
+			seen |= strcmp(jx_str(x, "id"), v) == 0;
+		if (seen || !media_id_valid(v))
+			continue;
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "id", v);
+		path = media_path(cfg, v);
+		if (store_media_get(st, v, &m) == 1 && stat(path, &sb) == 0) {
+			cJSON_AddStringToObject(x, "mime_type", m.mime_type);
+			cJSON_AddStringToObject(x, "sha256", m.sha256);
+			jx_add_int(x, "size", m.size);
+			cJSON_AddBoolToObject(x, "held", 1);
+		} else {
+			/* Still at Meta (for 7 days), never fetched. */
+			cJSON_AddBoolToObject(x, "held", 0);
+		}
+		free(path);
+		cJSON_AddItemToArray(media, x);
+	}
+	cJSON_Delete(ids);
+	cJSON_AddItemToObject(o, "media", media);
+	return o;
+}
+
+int
+privacy_audit_alone(const struct relay_config *cfg, const char *actor,
+    const char *action, const char *target, const struct store_erased *e)
+{
+	struct store *st;
+	char *cause = NULL;
+
+	if (store_open(cfg->store_url, STORE_DURABLE, &st, &cause) != 0)
+		goto fail;
+	if (store_begin(st, &cause) != 0) {
+		store_close(st);
+		goto fail;
+	}
+	if (privacy_audit(st, actor, action, target, e) != 0) {
+		store_rollback(st);
+		store_close(st);
+		return -1;
+	}
+	if (store_commit(st, &cause) != 0) {
+		store_close(st);
+		goto fail;
+	}
+	store_close(st);
+	return 0;
+fail:
+	log_warn("audit: %s", cause);
+	free(cause);
+	return -1;
+}
+
+void
+privacy_export_counts(const cJSON *doc, struct store_erased *e)
+{
+	const cJSON *c;
+
+	memset(e, 0, sizeof *e);
+	e->contacts = 1;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc,
+	    "conversations")) {
+		e->conversations++;
+		e->messages += cJSON_GetArraySize(
+		    cJSON_GetObjectItemCaseSensitive(c, "messages"));
+		e->notes += cJSON_GetArraySize(
+		    cJSON_GetObjectItemCaseSensitive(c, "notes"));
+	}
+	e->orders = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc,
+	    "orders"));
+	e->media = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc,
+	    "media"));
+}
