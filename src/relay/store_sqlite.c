@@ -3072,13 +3072,20 @@ store_scrub(const char *url, char **cause)
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_busy_timeout(db, 2000);
+	/* A connection that has read nothing has no WAL open, and its
+	 * checkpoint does nothing and says SQLITE_OK. */
+	if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto fail;
 	/* TRUNCATE waits for readers to leave the WAL; a stream or sync
 	 * page holds it for milliseconds, so a few tries are enough. */
 	for (int i = 0; i < 10; i++) {
 		rc = sqlite3_wal_checkpoint_v2(db, NULL,
 		    SQLITE_CHECKPOINT_TRUNCATE, &logp, &done);
-		if (rc == SQLITE_OK)
+		if (rc == SQLITE_OK && logp == 0)
 			break;
+		if (rc == SQLITE_OK)
+			rc = SQLITE_BUSY;
 		usleep(100000);
 	}
 	if (rc != SQLITE_OK)
