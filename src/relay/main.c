@@ -49,6 +49,8 @@ static int cmd_inspect(int, char **);
 static int cmd_erase(int, char **);
 static int cmd_export(int, char **);
 static int cmd_audit(int, char **);
+static int cmd_number(int, char **);
+static int print_audit(void *, const cJSON *);
 static int cmd_sample_config(int, char **);
 static int cmd_version(int, char **);
 static int cmd_help(int, char **);
@@ -70,6 +72,10 @@ static const struct command commands[] = {
 	{ "export", "export -c FILE contact ID|PHONE|USER_ID [-o DIR]",
 	  "Everything held about a contact as JSON (stdout), or in DIR with "
 	  "their media files.", cmd_export },
+	{ "number", "number -c FILE disconnect NAME [--purge [--yes]] | "
+		    "connect NAME | list",
+	  "Stop (or resume) intake for a business number; --purge also "
+	  "erases its conversations.", cmd_number },
 	{ "audit", "audit -c FILE [--since UNIX_TIME]",
 	  "The audit trail of erasures, exports and other admin actions on "
 	  "personal data (JSON lines).", cmd_audit },
@@ -729,6 +735,83 @@ cmd_export(int argc, char **argv)
 	}
 	cJSON_Delete(doc);
 out:
+	store_close(st);
+	relay_config_free(&cfg);
+	return rc;
+}
+
+static int
+cmd_number(int argc, char **argv)
+{
+	struct relay_config cfg;
+	struct store *st = NULL;
+	const char *config, *name = NULL, *verb;
+	char *cause = NULL, actor[96], line[64];
+	int purge = 0, yes = 0, rc = 1;
+	cJSON *out = NULL;
+
+	argc--;
+	argv++;
+	if (take_config(&argc, &argv, &config) != 0 || argc < 1)
+		return command_usage("number");
+	verb = argv[0];
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--purge") == 0)
+			purge = 1;
+		else if (strcmp(argv[i], "--yes") == 0)
+			yes = 1;
+		else if (name == NULL && argv[i][0] != '-' &&
+		    strlen(argv[i]) <= 64)
+			name = argv[i];
+		else
+			return command_usage("number");
+	}
+	if (strcmp(verb, "list") == 0 ? name != NULL || purge || yes :
+	    strcmp(verb, "connect") == 0 ? name == NULL || purge || yes :
+	    strcmp(verb, "disconnect") == 0 ? name == NULL || (yes &&
+	    !purge) : 1)
+		return command_usage("number");
+	if (relay_config_load(config, &cfg, &cause) != 0)
+		return die("config", cause);
+	if (open_store(&cfg, &st, &cause) != 0) {
+		relay_config_free(&cfg);
+		return die("store", cause);
+	}
+	cli_actor(actor, sizeof actor);
+	if (strcmp(verb, "list") == 0) {
+		rc = store_number_each(st, print_audit, NULL) == 0 ? 0 : 1;
+	} else if (strcmp(verb, "connect") == 0) {
+		rc = privacy_reconnect(st, name, actor, &cause) == 0 ? 0 : 1;
+		if (rc == 0)
+			fprintf(stderr, "number '%s' takes webhooks again\n",
+			    name);
+	} else {
+		if (purge && !yes) {
+			fprintf(stderr, "This erases every contact of number "
+			    "'%s' with everything held about them. It cannot be "
+			    "undone. Type 'erase' to go on: ", name);
+			fflush(stderr);
+			if (fgets(line, sizeof line, stdin) == NULL ||
+			    strcmp(line, "erase\n") != 0) {
+				fprintf(stderr, "glivi-relay: nothing "
+				    "changed\n");
+				goto done;
+			}
+		}
+		rc = privacy_disconnect(&cfg, st, name, purge, actor, &out,
+		    &cause) == 0 ? 0 : 1;
+		if (rc == 0) {
+			print_json_line(out);
+			fprintf(stderr, "number '%s' disconnected: its webhooks "
+			    "are answered and not stored. Unsubscribe the app "
+			    "at Meta too (docs/data-protection.md), and remove "
+			    "its section from the config when done.\n", name);
+		}
+		cJSON_Delete(out);
+	}
+done:
+	if (cause != NULL)
+		die("number", cause);
 	store_close(st);
 	relay_config_free(&cfg);
 	return rc;

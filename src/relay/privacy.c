@@ -236,3 +236,94 @@ privacy_export_counts(const cJSON *doc, struct store_erased *e)
 	e->media = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc,
 	    "media"));
 }
+
+int
+privacy_disconnect(const struct relay_config *cfg, struct store *st,
+    const char *name, int purge, const char *actor, cJSON **out,
+    char **cause)
+{
+	struct store_erased e = { 0 };
+	int64_t number_id = 0, cancelled = 0, *ids = NULL;
+	size_t n = 0;
+	char target[96];
+	cJSON *detail;
+	int rc;
+
+	if (store_begin(st, cause) != 0)
+		return -1;
+	rc = store_number_disconnect(st, name, (int64_t)time(NULL),
+	    &number_id);
+	if (rc == 0) {
+		store_rollback(st);
+		*cause = xasprintf("no number '%s' in the store", name);
+		return -1;
+	}
+	if (rc < 0 || store_number_cancel_queued(st, number_id,
+	    &cancelled) != 0)
+		goto fail;
+	if (purge) {
+		if (store_number_contacts(st, number_id, &ids, &n) != 0)
+			goto fail;
+		for (size_t i = 0; i < n; i++) {
+			if (store_contact_erase(st, ids[i], &e) < 0)
+				goto fail;
+		}
+	}
+	snprintf(target, sizeof target, "number %s", name);
+	detail = store_erased_json(&e);
+	jx_add_int(detail, "cancelled", cancelled);
+	if (store_audit_add(st, (int64_t)time(NULL), actor, purge ?
+	    "disconnect+purge" : "disconnect", target, store_erased_rows(&e) +
+	    cancelled, detail) != 0) {
+		cJSON_Delete(detail);
+		goto fail;
+	}
+	if (store_commit(st, cause) != 0) {
+		cJSON_Delete(detail);
+		goto out;
+	}
+	log_info("number %s disconnected by %s: %" PRId64 " queued message(s) "
+	    "cancelled, %" PRId64 " contact(s) erased", name, actor, cancelled,
+	    e.contacts);
+	if (purge)
+		privacy_erase_finish(cfg, &e);
+	if (out != NULL)
+		*out = detail;
+	else
+		cJSON_Delete(detail);
+	free(ids);
+	store_erased_free(&e);
+	return 0;
+fail:
+	*cause = xstrdup("the store failed; nothing was changed");
+out:
+	if (store_in_transaction(st))
+		store_rollback(st);
+	free(ids);
+	store_erased_free(&e);
+	return -1;
+}
+
+int
+privacy_reconnect(struct store *st, const char *name, const char *actor,
+    char **cause)
+{
+	int64_t id;
+	char target[96];
+	int rc;
+
+	if (store_begin(st, cause) != 0)
+		return -1;
+	rc = store_number_disconnect(st, name, 0, &id);
+	snprintf(target, sizeof target, "number %s", name);
+	if (rc == 1 && store_audit_add(st, (int64_t)time(NULL), actor,
+	    "connect", target, 0, NULL) != 0)
+		rc = -1;
+	if (rc != 1) {
+		store_rollback(st);
+		*cause = rc == 0 ? xasprintf("no number '%s' in the store",
+		    name) : xstrdup("the store failed");
+		return -1;
+	}
+	return store_commit(st, cause);
+}

@@ -43,5 +43,16 @@ int privacy_audit_alone(const struct relay_config *, const char *actor,
     const char *action, const char *target, const struct store_erased *);
 /* What an export document holds, counted for its audit record. */
 void privacy_export_counts(const cJSON *, struct store_erased *);
+/*
+ * Disconnects a number (by its section name): its webhooks are answered
+ * and stored nowhere from now on, its queued messages fail; with purge,
+ * its contacts are erased as by privacy_erase_contacts. Audited.
+ */
+int privacy_disconnect(const struct relay_config *, struct store *,
+    const char *name, int purge, const char *actor, cJSON **out,
+    char **cause);
+/* Takes a disconnected number back. */
+int privacy_reconnect(struct store *, const char *name, const char *actor,
+    char **cause);
 
 #endif

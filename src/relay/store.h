@@ -417,4 +417,21 @@ int store_audit_add(struct store *, int64_t now, const char *actor,
 int store_audit_each(struct store *, int64_t since,
     int (*fn)(void *, const cJSON *), void *arg);
 
+/*
+ * Disconnected numbers: their webhooks are answered and stored nowhere.
+ * store_number_disconnect sets (now) or clears (0) the mark by name: 1,
+ * or 0 when no number has that name.
+ */
+int store_number_disconnected(struct store *, int64_t number_id);
+int store_number_disconnect(struct store *, const char *name, int64_t now,
+    int64_t *number_id);
+/* Fails the number's queued messages (stamped) and owed receipts. */
+int store_number_cancel_queued(struct store *, int64_t number_id,
+    int64_t *n);
+/* The number's contacts; the caller frees *ids. */
+int store_number_contacts(struct store *, int64_t number_id, int64_t **ids,
+    size_t *n);
+int store_number_each(struct store *, int (*fn)(void *, const cJSON *),
+    void *arg);
+
 #endif

@@ -137,11 +137,14 @@ static const char *migrations[] = {
 	/*
 	 * 4: the audit trail of admin actions on personal data (erase,
 	 * export, disconnect, retention sweeps): who, when, what, how many
-	 * rows. It names ids and counts only, never what was erased.
+	 * rows. It names ids and counts only, never what was erased. And
+	 * numbers that were disconnected.
 	 */
 	"CREATE TABLE audit(id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
 	"  actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT,"
-	"  rows INTEGER NOT NULL DEFAULT 0, detail TEXT);",
+	"  rows INTEGER NOT NULL DEFAULT 0, detail TEXT);"
+	/* A disconnected number's webhooks are answered, never stored. */
+	"ALTER TABLE numbers ADD COLUMN disconnected_at INTEGER;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -3248,4 +3251,122 @@ store_contact_export(struct store *st, int64_t contact_id)
 	    "ORDER BY id", contact_id));
 	cJSON_AddItemToObject(doc, "media_ids", media);
 	return doc;
+}
+
+int
+store_number_disconnected(struct store *st, int64_t number_id)
+{
+	sqlite3_stmt *s = prep(st, "SELECT disconnected_at IS NOT NULL FROM "
+	    "numbers WHERE id = ?1");
+	int rc, v = 0;
+
+	sqlite3_bind_int64(s, 1, number_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	return v;
+}
+
+int
+store_number_disconnect(struct store *st, const char *name, int64_t now,
+    int64_t *number_id)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE numbers SET disconnected_at = ?2 "
+	    "WHERE name = ?1 RETURNING id");
+	int rc;
+
+	bind_text(s, 1, name);
+	if (now != 0)
+		sqlite3_bind_int64(s, 2, now);
+	else
+		sqlite3_bind_null(s, 2);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*number_id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_number_cancel_queued(struct store *st, int64_t number_id,
+    int64_t *n)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE messages SET status = 'failed', "
+	    "failure = '{\"code\":\"number_disconnected\",\"title\":"
+	    "\"the business number was disconnected before this was sent\"}' "
+	    "WHERE number_id = ?1 AND status = 'queued' RETURNING id");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, number_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (store_stamp(st, STORE_MESSAGE,
+		    sqlite3_column_int64(s, 0)) != 0) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		(*n)++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	s = prep(st, "UPDATE read_receipts SET state = 'failed' WHERE "
+	    "number_id = ?1 AND state = 'queued'");
+	sqlite3_bind_int64(s, 1, number_id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_number_contacts(struct store *st, int64_t number_id, int64_t **ids,
+    size_t *n)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id FROM contacts WHERE "
+	    "number_id = ?1 ORDER BY id");
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	sqlite3_bind_int64(s, 1, number_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_number_each(struct store *st, int (*fn)(void *, const cJSON *),
+    void *arg)
+{
+	sqlite3_stmt *s = prep(st, "SELECT name, phone_number_id, "
+	    "disconnected_at FROM numbers ORDER BY name");
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		int stop;
+
+		cJSON_AddStringToObject(o, "name", col_text(s, 0));
+		cJSON_AddStringToObject(o, "phone_number_id", col_text(s, 1));
+		if (sqlite3_column_type(s, 2) == SQLITE_NULL)
+			cJSON_AddNullToObject(o, "disconnected_at");
+		else
+			jx_add_int(o, "disconnected_at",
+			    sqlite3_column_int64(s, 2));
+		stop = fn(arg, o);
+		cJSON_Delete(o);
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
 }

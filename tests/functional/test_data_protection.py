@@ -420,5 +420,84 @@ class Case(unittest.TestCase):
         self.assertNotIn(wa, self.relay.read_log())
 
 
+    # -- disconnecting a number ----------------------------------------------
+    def test_a_disconnected_number_is_answered_and_stores_nothing(self):
+        old, new, other = marker("zqxold"), marker("zqxnew"), \
+            marker("zqxother")
+        wa = "4917666%05d" % (os.getpid() % 100000)
+        contact, conv, ids = self.customer(wa, old, with_media=False)
+        queued = ids["messages"][0]
+        self.assertEqual(self.relay.entity("message", queued)["status"],
+                         "queued")
+        r = self.relay.cli("number", "disconnect", "main")
+        self.assertEqual(json.loads(r.stdout)["cancelled"], 1)
+        m = self.relay.entity("message", queued)
+        self.assertEqual((m["status"], m["failure"]["code"]),
+                         ("failed", "number_disconnected"))
+        listed = {x["name"]: x for x in (json.loads(line) for line in
+                  self.relay.cli("number", "list").stdout.splitlines())}
+        self.assertIsNotNone(listed["main"]["disconnected_at"])
+        self.assertIsNone(listed["second"]["disconnected_at"])
+
+        before = self.relay.counts()
+        body = webhook(wa, "Name " + new, [
+            {"from": wa, "id": self.wamid(),
+             "timestamp": str(int(time.time())), "type": "text",
+             "text": {"body": "hello " + new}}])
+        self.post(body)
+        self.post(body)  # Meta's retry: answered the same way
+        self.assertEqual(self.relay.counts(), before)
+        self.assertEqual(holding(new, self.relay.dir), [])
+        R.wait_for(lambda: "disconnected, answered and not stored" in
+                   self.relay.read_log(), what="the drop to be logged")
+        # The other number works on.
+        second = json.loads(webhook(wa, "x", [
+            {"from": wa, "id": self.wamid(),
+             "timestamp": str(int(time.time())), "type": "text",
+             "text": {"body": "hello " + other}}]))
+        second["entry"][0]["changes"][0]["value"]["metadata"][
+            "phone_number_id"] = R.SECOND
+        self.post(json.dumps(second).encode())
+        self.assertEqual(self.relay.counts()["messages"],
+                         before["messages"] + 1)
+        self.assertTrue(holding(other, self.relay.dir))
+
+        # --purge erases what the number held; the other number keeps its
+        # own contact of the same person.
+        self.assertTrue(holding(old, self.relay.dir))
+        r = self.relay.cli("number", "disconnect", "main", "--purge",
+                           "--yes")
+        self.assertGreaterEqual(json.loads(r.stdout)["contacts"], 1)
+        self.assertEqual(holding(old, self.relay.dir), [])
+        self.assertTrue(holding(other, self.relay.dir))
+        self.assertEqual([c["wa_id"] for c in self.live("contact")], [wa])
+
+        self.relay.cli("number", "connect", "main")
+        self.post(webhook(wa, "Name", [
+            {"from": wa, "id": self.wamid(),
+             "timestamp": str(int(time.time())), "type": "text",
+             "text": {"body": "back"}}]))
+        self.assertEqual(len(self.live("contact")), 2)
+        actions = [a["action"] for a in (json.loads(x) for x in
+                   self.relay.cli("audit").stdout.decode().splitlines())]
+        self.assertEqual(actions, ["disconnect", "disconnect+purge",
+                                   "connect"])
+        for argv in (["number"], ["number", "disconnect"],
+                     ["number", "list", "main"], ["number", "connect"],
+                     ["number", "disconnect", "main", "--yes"],
+                     ["number", "pause", "main"],
+                     ["number", "disconnect", "main", "--bogus"],
+                     ["number", "disconnect", "x" * 100]):
+            r = self.relay.cli(*argv, check=False)
+            self.assertEqual(r.returncode, 2, (argv, r.stderr))
+        r = self.relay.cli("number", "disconnect", "nosuch", check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        r = R.subprocess.run([R.RELAY, "number", "-c", self.relay.config,
+                              "disconnect", "second", "--purge"],
+                             input=b"\n", capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertTrue(holding(other, self.relay.dir))
+
+
 if __name__ == "__main__":
     unittest.main()
