@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -50,6 +51,7 @@ static int cmd_erase(int, char **);
 static int cmd_export(int, char **);
 static int cmd_audit(int, char **);
 static int cmd_number(int, char **);
+static int cmd_sweep(int, char **);
 static int print_audit(void *, const cJSON *);
 static int cmd_sample_config(int, char **);
 static int cmd_version(int, char **);
@@ -76,6 +78,9 @@ static const struct command commands[] = {
 		    "connect NAME | list",
 	  "Stop (or resume) intake for a business number; --purge also "
 	  "erases its conversations.", cmd_number },
+	{ "sweep", "sweep -c FILE",
+	  "Erase now what [retention] says is past its time (the relay also "
+	  "does every sweep_interval).", cmd_sweep },
 	{ "audit", "audit -c FILE [--since UNIX_TIME]",
 	  "The audit trail of erasures, exports and other admin actions on "
 	  "personal data (JSON lines).", cmd_audit },
@@ -157,6 +162,7 @@ cmd_serve(int argc, char **argv)
 	struct server srv;
 	struct store *st = NULL;
 	struct committer *committer = NULL;
+	struct privacy_sweeper *sweeper = NULL;
 	const char *config = NULL, *ready = NULL;
 	char *access_token = NULL;
 	size_t access_token_len = 0;
@@ -253,6 +259,11 @@ cmd_serve(int argc, char **argv)
 		    "and media is not fetched");
 	if (server_start(&srv, &cfg, committer, &cause) != 0)
 		goto fail;
+	if (!discard && (sweeper = privacy_sweeper_start(&cfg, &cause)) ==
+	    NULL && cause != NULL) {
+		server_stop(&srv);
+		goto out;
+	}
 	netaddr_parse(cfg.listen, &host, &port, &loopback, &cause);
 	log_info("serving %s on %s:%u for %zu number(s)%s",
 	    cfg.plain_http ? "plain HTTP" : "HTTPS", host, srv.port,
@@ -279,6 +290,7 @@ fail:
 	outbound_free(srv.outbound);
 	templates_free(srv.templates);
 out:
+	privacy_sweeper_stop(sweeper);
 	committer_free(committer);
 	store_close(st);
 	secret_free(srv.app_secret, srv.app_secret_len);
@@ -812,6 +824,45 @@ cmd_number(int argc, char **argv)
 done:
 	if (cause != NULL)
 		die("number", cause);
+	store_close(st);
+	relay_config_free(&cfg);
+	return rc;
+}
+
+static int
+cmd_sweep(int argc, char **argv)
+{
+	struct relay_config cfg;
+	struct store *st = NULL;
+	const char *config;
+	char *cause = NULL, actor[96];
+	cJSON *out = NULL;
+	int rc = 1;
+
+	argc--;
+	argv++;
+	if (take_config(&argc, &argv, &config) != 0 || argc != 0)
+		return command_usage("sweep");
+	if (relay_config_load(config, &cfg, &cause) != 0)
+		return die("config", cause);
+	if (!privacy_retention_set(&cfg)) {
+		fprintf(stderr, "glivi-relay: no [retention] period is set; "
+		    "nothing to sweep\n");
+		relay_config_free(&cfg);
+		return 0;
+	}
+	if (open_store(&cfg, &st, &cause) != 0) {
+		relay_config_free(&cfg);
+		return die("store", cause);
+	}
+	cli_actor(actor, sizeof actor);
+	if (privacy_sweep(&cfg, st, actor, (int64_t)time(NULL), &out,
+	    &cause) == 0) {
+		print_json_line(out);
+		cJSON_Delete(out);
+		rc = 0;
+	} else
+		die("sweep", cause);
 	store_close(st);
 	relay_config_free(&cfg);
 	return rc;

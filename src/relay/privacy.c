@@ -8,6 +8,7 @@
 #include "relay/privacy.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -326,4 +327,148 @@ privacy_reconnect(struct store *st, const char *name, const char *actor,
 		return -1;
 	}
 	return store_commit(st, cause);
+}
+
+int
+privacy_retention_set(const struct relay_config *cfg)
+{
+	return cfg->retention_messages > 0 || cfg->retention_media > 0 ||
+	    cfg->retention_closed > 0;
+}
+
+int
+privacy_sweep(const struct relay_config *cfg, struct store *st,
+    const char *actor, int64_t now, cJSON **out, char **cause)
+{
+	struct store_retention r = { cfg->retention_messages,
+		cfg->retention_media, cfg->retention_closed };
+	struct store_erased total = { 0 }, e;
+	int more = 1;
+
+	for (int round = 0; more && round < 1000; round++) {
+		memset(&e, 0, sizeof e);
+		if (store_begin(st, cause) != 0)
+			goto fail;
+		if (store_retention_sweep(st, now, &r, &e, &more) != 0 ||
+		    (store_erased_rows(&e) > 0 && privacy_audit(st, actor,
+		    "sweep", NULL, &e) != 0)) {
+			store_rollback(st);
+			store_erased_free(&e);
+			*cause = xstrdup("the store failed; this round of the "
+			    "sweep was undone");
+			goto fail;
+		}
+		if (store_commit(st, cause) != 0) {
+			store_erased_free(&e);
+			goto fail;
+		}
+		if (store_erased_rows(&e) > 0)
+			privacy_erase_finish(cfg, &e);
+		total.contacts += e.contacts;
+		total.conversations += e.conversations;
+		total.messages += e.messages;
+		total.statuses += e.statuses;
+		total.notes += e.notes;
+		total.orders += e.orders;
+		total.media += e.media;
+		total.receipts += e.receipts;
+		total.idempotency += e.idempotency;
+		total.webhooks += e.webhooks;
+		total.events += e.events;
+		store_erased_free(&e);
+	}
+	if (store_erased_rows(&total) > 0)
+		log_info("retention: swept %" PRId64 " row(s): %" PRId64
+		    " message(s), %" PRId64 " conversation(s), %" PRId64
+		    " media file(s)", store_erased_rows(&total), total.messages,
+		    total.conversations, total.media);
+	if (out != NULL)
+		*out = store_erased_json(&total);
+	return 0;
+fail:
+	return -1;
+}
+
+struct privacy_sweeper {
+	const struct relay_config *cfg;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stopping;
+};
+
+static void *
+sweeper_main(void *arg)
+{
+	struct privacy_sweeper *sw = arg;
+	struct store *st = NULL;
+	struct timespec deadline;
+	char *cause = NULL;
+
+	pthread_setname_np(pthread_self(), "glivi-sweep");
+	pthread_mutex_lock(&sw->lock);
+	while (!sw->stopping) {
+		pthread_mutex_unlock(&sw->lock);
+		/* Its own writer connection, like an admin command beside
+		 * the relay: a sweep never holds up the committer's queue. */
+		if (st == NULL && store_open(sw->cfg->store_url,
+		    STORE_DURABLE, &st, &cause) != 0) {
+			log_warn("retention: %s", cause);
+			free(cause);
+			cause = NULL;
+		}
+		if (st != NULL && privacy_sweep(sw->cfg, st, "relay",
+		    (int64_t)time(NULL), NULL, &cause) != 0) {
+			log_warn("retention: %s", cause);
+			free(cause);
+			cause = NULL;
+		}
+		pthread_mutex_lock(&sw->lock);
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += sw->cfg->retention_interval;
+		while (!sw->stopping && pthread_cond_timedwait(&sw->wake,
+		    &sw->lock, &deadline) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&sw->lock);
+	store_close(st);
+	return NULL;
+}
+
+struct privacy_sweeper *
+privacy_sweeper_start(const struct relay_config *cfg, char **cause)
+{
+	struct privacy_sweeper *sw;
+	int rc;
+
+	if (!privacy_retention_set(cfg))
+		return NULL;
+	sw = xcalloc(1, sizeof *sw);
+	sw->cfg = cfg;
+	pthread_mutex_init(&sw->lock, NULL);
+	pthread_cond_init(&sw->wake, NULL);
+	if ((rc = pthread_create(&sw->thread, NULL, sweeper_main, sw)) != 0) {
+		*cause = xasprintf("cannot start the retention sweep: %s",
+		    strerror(rc));
+		pthread_mutex_destroy(&sw->lock);
+		pthread_cond_destroy(&sw->wake);
+		free(sw);
+		return NULL;
+	}
+	return sw;
+}
+
+void
+privacy_sweeper_stop(struct privacy_sweeper *sw)
+{
+	if (sw == NULL)
+		return;
+	pthread_mutex_lock(&sw->lock);
+	sw->stopping = 1;
+	pthread_cond_signal(&sw->wake);
+	pthread_mutex_unlock(&sw->lock);
+	pthread_join(sw->thread, NULL);
+	pthread_mutex_destroy(&sw->lock);
+	pthread_cond_destroy(&sw->wake);
+	free(sw);
 }

@@ -55,4 +55,17 @@ int privacy_disconnect(const struct relay_config *, struct store *,
 int privacy_reconnect(struct store *, const char *name, const char *actor,
     char **cause);
 
+/* Whether any [retention] period is set. */
+int privacy_retention_set(const struct relay_config *);
+/* Erases what [retention] says is past its time, in chunks of their own
+ * transactions, each audited as a "sweep"; *out gets the counts. */
+int privacy_sweep(const struct relay_config *, struct store *,
+    const char *actor, int64_t now, cJSON **out, char **cause);
+/* The sweep every [retention] sweep_interval, on a thread with its own
+ * store connection; NULL (and no *cause) when no retention is set. */
+struct privacy_sweeper;
+struct privacy_sweeper *privacy_sweeper_start(const struct relay_config *,
+    char **cause);
+void privacy_sweeper_stop(struct privacy_sweeper *);
+
 #endif

@@ -434,4 +434,17 @@ int store_number_contacts(struct store *, int64_t number_id, int64_t **ids,
 int store_number_each(struct store *, int (*fn)(void *, const cJSON *),
     void *arg);
 
+/*
+ * Retention: seconds each thing is kept (0: for ever). One sweep erases,
+ * with tombstones, up to a chunk of what is past its time; *more when
+ * there may be more to do.
+ */
+struct store_retention {
+	int64_t messages;
+	int64_t media;
+	int64_t closed; /* resolved conversations, after last activity */
+};
+int store_retention_sweep(struct store *, int64_t now,
+    const struct store_retention *, struct store_erased *, int *more);
+
 #endif

@@ -648,13 +648,22 @@ store_open(const char *url, enum store_durability durability,
 		return -1;
 	}
 	path = url + 7;
-	/* Create the file private before SQLite does, with umask's help. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
-		return -1;
+	/*
+	 * Create the file private before SQLite does, with umask's help.
+	 * Only when it does not exist: closing a descriptor of the file
+	 * drops every POSIX lock this process holds on it, and a second
+	 * connection opened inside the running relay (the retention sweep,
+	 * an export's audit record) would pull the locks from under the
+	 * writer, whose commits then go to a WAL another connection resets.
+	 */
+	if (access(path, F_OK) != 0) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			*cause = xasprintf("%s: %s", path, strerror(errno));
+			return -1;
+		}
+		close(fd);
 	}
-	close(fd);
 
 	st = xcalloc(1, sizeof *st);
 	st->path = xstrdup(path);
@@ -3369,4 +3378,117 @@ store_number_each(struct store *st, int (*fn)(void *, const cJSON *),
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Ids of at most max rows sql selects (?1 bound to v). */
+static int64_t *
+select_ids(struct store *st, const char *sql, int64_t v, size_t max,
+    size_t *n)
+{
+	sqlite3_stmt *s = prep(st, sql);
+	int64_t *ids = xreallocarray(NULL, max, sizeof *ids);
+
+	*n = 0;
+	sqlite3_bind_int64(s, 1, v);
+	while (*n < max && sqlite3_step(s) == SQLITE_ROW)
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return ids;
+}
+
+int
+store_retention_sweep(struct store *st, int64_t now,
+    const struct store_retention *r, struct store_erased *e, int *more)
+{
+	sqlite3_stmt *s;
+	int64_t *ids;
+	size_t n;
+	int rc = 0;
+
+	*more = 0;
+	if (r->closed > 0) {
+		ids = select_ids(st, "SELECT id FROM conversations WHERE "
+		    "status = 'resolved' AND last_activity_at < ?1 LIMIT 100",
+		    now - r->closed, 100, &n);
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = erase_conversation(st, ids[i], e);
+		*more |= n == 100;
+		free(ids);
+	}
+	if (rc == 0 && r->messages > 0) {
+		int64_t before = now - r->messages;
+
+		/* Media only old messages name go with them. */
+		s = prep(st, "SELECT DISTINCT json_extract(media, '$.id') FROM "
+		    "messages m WHERE ts < ?1 AND json_valid(media) AND "
+		    "json_extract(media, '$.id') IS NOT NULL AND NOT EXISTS "
+		    "(SELECT 1 FROM messages o WHERE json_extract(o.media, "
+		    "'$.id') = json_extract(m.media, '$.id') AND o.ts >= ?1)");
+		sqlite3_bind_int64(s, 1, before);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			const char *id = col_text(s, 0);
+
+			if (id == NULL || !media_id_safe(id))
+				continue;
+			e->media_ids = xreallocarray(e->media_ids,
+			    e->nmedia + 1, sizeof *e->media_ids);
+			e->media_ids[e->nmedia++] = xstrdup(id);
+		}
+		sqlite3_finalize(s);
+		s = prep(st, "DELETE FROM media WHERE id = ?1");
+		for (size_t i = 0; i < e->nmedia; i++) {
+			sqlite3_bind_text(s, 1, e->media_ids[i], -1,
+			    SQLITE_STATIC);
+			if (sqlite3_step(s) == SQLITE_DONE)
+				e->media += sqlite3_changes(st->db);
+			sqlite3_reset(s);
+		}
+		sqlite3_finalize(s);
+		s = prep(st, "DELETE FROM statuses WHERE (number_id, wamid) IN "
+		    "(SELECT number_id, wamid FROM messages WHERE ts < ?1 AND "
+		    "wamid IS NOT NULL AND coalesce(status, '') NOT IN "
+		    "('queued', 'sending'))");
+		sqlite3_bind_int64(s, 1, before);
+		rc = count_done(st, s, &e->statuses);
+		if (rc == 0) {
+			s = prep(st, "SELECT id FROM messages WHERE ts < ?1 AND "
+			    "coalesce(status, '') NOT IN ('queued', 'sending') "
+			    "ORDER BY id LIMIT 5000");
+			sqlite3_bind_int64(s, 1, before);
+			n = (size_t)e->messages;
+			rc = erase_rows(st, s, "messages", STORE_MESSAGE,
+			    &e->messages);
+			*more |= (size_t)e->messages - n == 5000;
+		}
+		/* What repeats the messages' text must not outlive them. */
+		if (rc == 0) {
+			s = prep(st, "UPDATE webhooks SET body = x'' WHERE "
+			    "received_at < ?1 AND length(body) > 0");
+			sqlite3_bind_int64(s, 1, before);
+			rc = count_done(st, s, &e->webhooks);
+		}
+		if (rc == 0) {
+			s = prep(st, "DELETE FROM idempotency WHERE "
+			    "created_at < ?1");
+			sqlite3_bind_int64(s, 1, before);
+			rc = count_done(st, s, &e->idempotency);
+		}
+	}
+	if (rc == 0 && r->media > 0) {
+		s = prep(st, "DELETE FROM media WHERE created_at < ?1 "
+		    "RETURNING id");
+		sqlite3_bind_int64(s, 1, now - r->media);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			const char *id = col_text(s, 0);
+
+			if (id == NULL || !media_id_safe(id))
+				continue;
+			e->media_ids = xreallocarray(e->media_ids,
+			    e->nmedia + 1, sizeof *e->media_ids);
+			e->media_ids[e->nmedia++] = xstrdup(id);
+			e->media++;
+		}
+		rc = sqlite3_finalize(s) == SQLITE_OK ? 0 : -1;
+	}
+	return rc;
 }

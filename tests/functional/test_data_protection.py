@@ -12,6 +12,7 @@ search would have found it.
 """
 import json
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -497,6 +498,103 @@ class Case(unittest.TestCase):
                              input=b"\n", capture_output=True, timeout=30)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertTrue(holding(other, self.relay.dir))
+
+
+    # -- retention ------------------------------------------------------------
+    def restart(self, retention):
+        """Restarts the relay with a [retention] section."""
+        port = self.relay.port
+        self.relay.stop()
+        with open(self.relay.config) as f:
+            text = f.read()
+        # Back on the same port, where the clients look.
+        text = re.sub(r"(?m)^listen = 127\.0\.0\.1:\d+$",
+                      "listen = 127.0.0.1:%d" % port,
+                      text.split("[retention]")[0])
+        with open(self.relay.config, "w") as f:
+            f.write(text + "\n[retention]\n" + retention)
+        self.relay.start()
+
+    def test_retention_sweeps_old_messages_everywhere_and_keeps_new(self):
+        old, new = marker("zqxold"), marker("zqxnew")
+        wa = "4917777%05d" % (os.getpid() % 100000)
+        now = int(time.time())
+        old_ids = [self.wamid(), self.wamid()]
+        self.post(webhook(wa, "Kunde", [
+            {"from": wa, "id": old_ids[0], "timestamp": str(now - 3 * 86400),
+             "type": "text", "text": {"body": "first " + old}},
+            {"from": wa, "id": old_ids[1], "timestamp": str(now - 2 * 86400),
+             "type": "text", "text": {"body": "second " + old}},
+            {"from": wa, "id": self.wamid(), "timestamp": str(now),
+             "type": "text", "text": {"body": "today " + new}}]))
+        c = self.client()
+        c.sync()
+        self.assertEqual(len(c.search(old)), 2)
+        # The clock is the messages' own time: a day of retention makes
+        # two of them old. The relay sweeps at start, then on its timer
+        # (long here).
+        self.restart("messages = 1d\nsweep_interval = 1d\n")
+        R.wait_for(lambda: [m["text"] for m in self.live("message")] ==
+                   ["today " + new], what="the sweep at start")
+        c.sync()
+        self.assertEqual(c.search(old), [])
+        self.assertEqual(len(c.search(new)), 1)
+        self.assertEqual(holding(old, c.dir), [])
+        # The command sweeps too.
+        third = self.wamid()
+        self.post(webhook(wa, "Kunde", [
+            {"from": wa, "id": third, "timestamp": str(now - 86400 * 4),
+             "type": "text", "text": {"body": "third " + old}}]))
+        self.assertEqual(len(self.live("message")), 2)
+        r = self.relay.cli("sweep")
+        self.assertEqual(json.loads(r.stdout)["messages"], 1)
+        self.assertEqual(json.loads(self.relay.cli("sweep").stdout)
+                         ["messages"], 0)
+        audit = [json.loads(x) for x in self.relay.cli(
+            "audit").stdout.decode().splitlines()]
+        self.assertEqual([(a["action"], a["actor"] == "relay", a["rows"])
+                          for a in audit][0][:2], ("sweep", True))
+        self.assertEqual([a["action"] for a in audit], ["sweep", "sweep"])
+        self.assertTrue(audit[1]["actor"].startswith("cli:"))
+
+        # The relay sweeps on its own timer too.
+        self.restart("messages = 1d\nsweep_interval = 1s\n")
+        self.post(webhook(wa, "Kunde", [
+            {"from": wa, "id": self.wamid(), "timestamp": str(now - 86400 * 5),
+             "type": "text", "text": {"body": "late " + old}}]))
+        R.wait_for(lambda: not any(m["text"].startswith("late") for m in
+                                   self.live("message")),
+                   what="the timer's sweep")
+        self.assertEqual(len(self.live("message")), 1)
+
+    def test_retention_of_closed_conversations_and_bad_values(self):
+        wa = "4917888%05d" % (os.getpid() % 100000)
+        contact, conv, _ = self.customer(wa, marker("zqxclosed"),
+                                         with_media=False)
+        self.call("POST", "/api/v1/conversations/%d/status" % conv,
+                  {"status": "resolved"}, want=200)
+        self.restart("closed_conversations = 1s\nsweep_interval = 1d\n")
+        R.wait_for(lambda: time.time() > self.relay.entity(
+            "conversation", conv)["last_activity_at"] + 2,
+            what="the conversation to age")
+        out = json.loads(self.relay.cli("sweep").stdout)
+        self.assertEqual(out["conversations"], 1)
+        self.assertEqual([x for x in self.live("conversation")
+                          if x["id"] == conv], [])
+        for bad in ("messages = soon\n", "messages = -1d\n",
+                    "sweep_interval = 0\n", "media = 99999d\n",
+                    "unknown = 1d\n"):
+            self.relay.stop()
+            with open(self.relay.config) as f:
+                text = f.read().split("[retention]")[0]
+            with open(self.relay.config, "w") as f:
+                f.write(text + "\n[retention]\n" + bad)
+            r = self.relay.cli("sweep", check=False)
+            self.assertEqual(r.returncode, 1, (bad, r.stderr))
+            self.assertIn(b"relay.conf:", r.stderr)
+        self.restart("")
+        self.assertEqual(self.relay.cli("sweep", "extra",
+                                        check=False).returncode, 2)
 
 
 if __name__ == "__main__":
