@@ -2264,3 +2264,40 @@ cache_thread_pending(struct cache *c, int64_t conversation_id,
 	sqlite3_bind_int64(s, 1, conversation_id);
 	return thread_rows(c, s, fn, arg);
 }
+
+/* -- keeping less offline ---------------------------------------------- */
+
+int
+cache_prune(struct cache *c, int64_t before, long *n, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*n = 0;
+	if (cache_begin(c, cause) != 0)
+		return -1;
+	/* The delete trigger takes each one's full-text entry with it. */
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM message_data WHERE id IN"
+	    " (SELECT id FROM messages WHERE ts < ?1)", -1, &s, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(s, 1, before);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE || sqlite3_prepare_v2(c->db, "DELETE FROM"
+	    " messages WHERE ts < ?1", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(s, 1, before);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	*n = (long)sqlite3_changes(c->db);
+	if (*n > 0)
+		c->scrub_fts = c->scrub_wal = 1;
+	return cache_commit(c, cause);
+fail:
+	*cause = xasprintf("%s: %s", c->path, sqlite3_errmsg(c->db));
+	cache_rollback(c);
+	return -1;
+}

@@ -597,5 +597,31 @@ class Case(unittest.TestCase):
                                         check=False).returncode, 2)
 
 
+    def test_a_client_keeps_only_keep_days_offline(self):
+        old, new = marker("zqxold"), marker("zqxnew")
+        wa = "4917999%05d" % (os.getpid() % 100000)
+        now = int(time.time())
+        self.post(webhook(wa, "Kunde", [
+            {"from": wa, "id": self.wamid(), "timestamp": str(now - 3 * 86400),
+             "type": "text", "text": {"body": "old " + old}},
+            {"from": wa, "id": self.wamid(), "timestamp": str(now),
+             "type": "text", "text": {"body": "new " + new}}]))
+        everything, recent = self.client(), self.client()
+        recent.extra += "\n[cache]\nkeep_days = 2\n"
+        recent.write_config()
+        everything.sync()
+        recent.sync()
+        self.assertEqual(len(everything.search(old)), 1)
+        self.assertEqual(recent.search(old), [])
+        self.assertEqual(len(recent.search(new)), 1)
+        self.assertEqual(holding(old, recent.dir), [])
+        self.assertEqual(len(self.live("message")), 2)
+        for bad in ("-1", "x", "99999999"):
+            recent.extra = "[cache]\nkeep_days = %s\n" % bad
+            recent.write_config()
+            r = recent.run("sync")
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+
+
 if __name__ == "__main__":
     unittest.main()
