@@ -114,8 +114,7 @@ class Case(unittest.TestCase):
     def client(self):
         c = Client("https://localhost:%d" % self.relay.port, self.agent,
                    ca_file=self.certs[0])
-        c.extra = "[log]\nlevel = debug\nfile = %s\n" % os.path.join(
-            c.dir, "tui.log")
+        c.extra = "[log]\nlevel = debug\n"
         c.write_config()
         self.addCleanup(c.close)
         return c
@@ -621,6 +620,96 @@ class Case(unittest.TestCase):
             recent.write_config()
             r = recent.run("sync")
             self.assertEqual(r.returncode, 2, (bad, r.stderr))
+
+
+class LogsCase(unittest.TestCase):
+    """A whole session of traffic, with a marker in every body, name,
+    token and secret: no log line of the relay or of glivi-tui holds any
+    of them, at the debug level."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="glivi-dp-logs-")
+        cls.certs = R.make_certs(cls.tmp)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_no_log_line_holds_a_body_a_name_a_number_or_a_secret(self):
+        import test_outbound as O
+        p = O.Pair(self.certs)
+        self.addCleanup(p.close)
+        p.start()
+        r = p.relay
+        m = marker("zqxlog")
+        wa = "4916%08d" % (os.getpid() % 100000000)
+        admin = r.cli("agent", "add", "boss", "--role",
+                      "admin").stdout.decode().strip()
+        conv = p.customer_writes(wa, "text " + m)
+        st, _, _ = r.post_webhook(webhook(wa, "Name " + m, [
+            {"from": wa, "id": "wamid.log-%s" % m, "timestamp":
+             str(int(time.time())), "type": "image", "image": {
+                 "id": "9" + str(os.getpid()), "mime_type": "image/jpeg",
+                 "sha256": "x", "caption": "caption " + m}}]))
+        self.assertEqual(st, 200)
+        sent = p.queue(conv, {"type": "text", "text": "reply " + m})
+        p.wait_message(sent, lambda x: x["status"] in ("sent", "delivered",
+                                                       "read"), "sent")
+        p.inject("undeliverable", wa)
+        failed = p.queue(conv, {"type": "text", "text": "fail " + m})
+        p.wait_message(failed, lambda x: x["status"] == "failed", "failed")
+        agent = p.agent
+        for method, path, body in (
+                ("POST", "/api/v1/conversations/%d/notes" % conv,
+                 {"body": "note " + m}),
+                ("PATCH", "/api/v1/contacts/1",
+                 {"display_name": "Display " + m}),
+                ("POST", "/api/v1/conversations/%d/messages" % conv,
+                 '{"type":"text","text":"' + m),
+                ("POST", "/api/v1/conversations/%d/messages" % conv,
+                 {"type": "text", "text": m, "bogus_" + m: 1}),
+                ("POST", "/api/v1/conversations/%d/labels" % conv,
+                 {"add": ["x" * 5000 + m]})):
+            api(r, agent, method, path, body)
+        api(r, "glv_" + m, "GET", "/api/v1/sync")
+        api(r, agent + m, "GET", "/api/v1/me")
+        r.post_webhook(webhook(wa, "Bad " + m, [
+            {"from": wa, "id": "wamid.bad", "timestamp": "1", "type": "text",
+             "text": {"body": m}}]), signature="sha256=" + "0" * 64)
+        r.post_webhook(b'{"entry": "' + m.encode() + b'"')
+        unknown = json.loads(webhook(wa, "Other " + m, [
+            {"from": wa, "id": "wamid.other", "timestamp": "1",
+             "type": "text", "text": {"body": m}}]))
+        unknown["entry"][0]["changes"][0]["value"]["metadata"][
+            "phone_number_id"] = "999000111"
+        r.post_webhook(json.dumps(unknown).encode())
+        c = Client("https://localhost:%d" % r.port, agent,
+                   ca_file=self.certs[0])
+        self.addCleanup(c.close)
+        # The subcommands log to standard error (at debug here).
+        c.extra = "[log]\nlevel = debug\n"
+        c.write_config()
+        tui_log = b""
+        for argv in (["sync"], ["send", str(conv), "client " + m],
+                     ["send", wa, "client again " + m], ["search", m],
+                     ["export", str(conv)], ["status"],
+                     ["send", "999999", "nowhere " + m]):
+            tui_log += c.run(*argv).stderr
+        api(r, admin, "GET", "/api/v1/contacts/1/export")
+        api(r, admin, "DELETE", "/api/v1/contacts/1")
+        tui_log += c.run("sync").stderr
+        p.stop_sim()
+        self.assertEqual(r.stop(), 0)
+        secrets = [m, wa, agent, admin, R.APP_SECRET.decode(),
+                   R.VERIFY_TOKEN, O.S.TOKEN.decode()]
+        with open(r.log, encoding="utf-8", errors="replace") as f:
+            logs = {"relay": f.read(), "glivi-tui": tui_log.decode(
+                "utf-8", "replace")}
+        for name, text in logs.items():
+            self.assertTrue(text.strip(), name)
+            for secret in secrets:
+                self.assertNotIn(secret, text, name)
 
 
 if __name__ == "__main__":
