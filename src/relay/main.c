@@ -149,6 +149,30 @@ fail:
 }
 
 
+/*
+ * systemd credentials (LoadCredential=, LoadCredentialEncrypted=, so
+ * systemd-creds can keep a secret encrypted on disk): when the service
+ * runs with $CREDENTIALS_DIRECTORY and it holds a file of the secret's
+ * name, that file is read instead of the configured one.
+ */
+static void
+credential(char **path, const char *name)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	char *p;
+
+	if (dir == NULL || *dir != '/')
+		return;
+	p = xasprintf("%s/%s", dir, name);
+	if (access(p, F_OK) != 0) {
+		free(p);
+		return;
+	}
+	log_info("reading %s from the systemd credential", name);
+	free(*path);
+	*path = p;
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -199,6 +223,9 @@ cmd_serve(int argc, char **argv)
 		log_set_level(level);
 
 	memset(&srv, 0, sizeof srv);
+	credential(&cfg.app_secret_file, "app_secret");
+	credential(&cfg.verify_token_file, "verify_token");
+	credential(&cfg.access_token_file, "access_token");
 	srv.app_secret = secret_read_file(cfg.app_secret_file,
 	    &srv.app_secret_len, &cause);
 	if (srv.app_secret == NULL)

@@ -622,6 +622,39 @@ class Case(unittest.TestCase):
             self.assertEqual(r.returncode, 2, (bad, r.stderr))
 
 
+    # -- secrets -------------------------------------------------------------
+    def test_secrets_come_from_systemd_credentials_when_given(self):
+        creds = tempfile.mkdtemp(prefix="glivi-creds-")
+        self.addCleanup(shutil.rmtree, creds, True)
+        secret = ("cred-secret-" + os.urandom(8).hex()).encode()
+        R.write_secret(os.path.join(creds, "app_secret"), secret, 0o400)
+        other = R.Relay(certs=self.certs)
+        self.addCleanup(other.close)
+        os.environ["CREDENTIALS_DIRECTORY"] = creds
+        try:
+            other.start()
+        finally:
+            del os.environ["CREDENTIALS_DIRECTORY"]
+        body = webhook("491700000001", "x", [
+            {"from": "491700000001", "id": self.wamid(),
+             "timestamp": str(int(time.time())), "type": "text",
+             "text": {"body": "hi"}}])
+        # The configured file's secret no longer signs; the credential's
+        # does, and the verify token still comes from the config.
+        self.assertEqual(other.post_webhook(body)[0], 401)
+        self.assertEqual(other.post_webhook(
+            body, signature=R.sign(body, secret))[0], 200)
+        st, _, text = other.request(
+            "GET", "/webhook?hub.mode=subscribe&hub.verify_token=%s"
+            "&hub.challenge=42" % R.VERIFY_TOKEN)
+        self.assertEqual((st, text), (200, b"42"))
+        self.assertEqual(other.stop(), 0)
+        self.assertIn("from the systemd credential", other.read_log())
+        self.assertNotIn(secret.decode(), other.read_log())
+        with open(other.db, "rb") as f:
+            self.assertNotIn(secret, f.read())
+
+
 class LogsCase(unittest.TestCase):
     """A whole session of traffic, with a marker in every body, name,
     token and secret: no log line of the relay or of glivi-tui holds any
