@@ -326,6 +326,31 @@ mkdir_private(const char *dir, char **cause)
 	return 0;
 }
 
+/*
+ * The cache holds customers' messages: on a shared host, a directory
+ * others can enter would let them at its files (or swap one in). A wider
+ * one is refused, not fixed behind the owner's back.
+ */
+static int
+dir_private(const char *dir, char **cause)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) != 0) {
+		*cause = xasprintf("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (sb.st_uid != geteuid() || (sb.st_mode & 077) != 0) {
+		*cause = xasprintf("the cache directory %s can be read by "
+		    "others (mode %04o%s); it holds customers' messages: "
+		    "chmod 700 it, or set [cache] dir to a private one", dir,
+		    (unsigned)(sb.st_mode & 07777), sb.st_uid != geteuid() ?
+		    ", and another user owns it" : "");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 finalize_all(struct cache *c)
 {
@@ -617,7 +642,7 @@ cache_open(const char *dir, const char *relay_url, char **notice,
 
 	if (notice != NULL)
 		*notice = NULL;
-	if (mkdir_private(dir, cause) != 0) {
+	if (mkdir_private(dir, cause) != 0 || dir_private(dir, cause) != 0) {
 		free(c);
 		return NULL;
 	}
