@@ -1696,6 +1696,8 @@ erase_apply(struct write *w, struct store *st, struct fault *f,
 
 	/* Applied again after a failed group commit: start from nothing. */
 	store_erased_free(&w->erased);
+	cJSON_Delete(w->result);
+	w->result = NULL;
 	rc = strcmp(kind, STORE_CONTACT) == 0 ?
 	    store_contact_erase(st, w->ids[0], &w->erased) :
 	    store_conversation_erase(st, w->ids[0], &w->erased);
@@ -1740,6 +1742,8 @@ order_delete_apply(struct write *w, struct store *st, struct fault *f)
 	int rc;
 
 	store_erased_free(&w->erased);
+	cJSON_Delete(w->result);
+	w->result = NULL;
 	rc = store_order_delete(st, w->ids[0]);
 	if (rc < 0)
 		return -1;
@@ -1793,7 +1797,8 @@ api_export_contact(struct server *srv, struct request *r)
 	 * own, like an admin command's. */
 	snprintf(actor, sizeof actor, "agent:%s", r->agent.name);
 	snprintf(target, sizeof target, "contact %" PRId64, r->ids[0]);
-	if (privacy_audit_alone(srv->cfg, actor, "export", target, &none) != 0) {
+	if (privacy_audit_alone(srv->cfg, actor, "export", target,
+	    &none) != 0) {
 		free(s);
 		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "store_unavailable", "the export could not be recorded");

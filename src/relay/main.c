@@ -827,8 +827,8 @@ cmd_number(int argc, char **argv)
 	} else {
 		if (purge && !yes) {
 			fprintf(stderr, "This erases every contact of number "
-			    "'%s' with everything held about them. It cannot be "
-			    "undone. Type 'erase' to go on: ", name);
+			    "'%s' with everything held about them. It cannot "
+			    "be undone. Type 'erase' to go on: ", name);
 			fflush(stderr);
 			if (fgets(line, sizeof line, stdin) == NULL ||
 			    strcmp(line, "erase\n") != 0) {
@@ -841,10 +841,11 @@ cmd_number(int argc, char **argv)
 		    &cause) == 0 ? 0 : 1;
 		if (rc == 0) {
 			print_json_line(out);
-			fprintf(stderr, "number '%s' disconnected: its webhooks "
-			    "are answered and not stored. Unsubscribe the app "
-			    "at Meta too (docs/data-protection.md), and remove "
-			    "its section from the config when done.\n", name);
+			fprintf(stderr, "number '%s' disconnected: its "
+			    "webhooks are answered and not stored. Unsubscribe "
+			    "the app at Meta too (docs/data-protection.md), and "
+			    "remove its section from the config when done.\n",
+			    name);
 		}
 		cJSON_Delete(out);
 	}

@@ -51,7 +51,8 @@ shred(const char *path)
 }
 
 void
-privacy_erase_finish(const struct relay_config *cfg, const struct store_erased *e)
+privacy_erase_finish(const struct relay_config *cfg,
+    const struct store_erased *e)
 {
 	char *cause = NULL;
 	size_t removed = 0;

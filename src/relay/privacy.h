@@ -24,7 +24,8 @@ int privacy_erase_contacts(const struct relay_config *, struct store *,
     const int64_t *ids, size_t n, const char *actor, cJSON **out,
     char **cause);
 /* What follows the commit of an erasure: files, then the WAL. */
-void privacy_erase_finish(const struct relay_config *, const struct store_erased *);
+void privacy_erase_finish(const struct relay_config *,
+    const struct store_erased *);
 /* The audit record of an erasure, in the current transaction. */
 int privacy_audit(struct store *, const char *actor, const char *action,
     const char *target, const struct store_erased *);
