@@ -884,6 +884,9 @@ send_apply(struct write *w, struct store *st, struct fault *f)
 	if (!c.has_recipient)
 		return fault(f, 422, "no_recipient", NULL, "this conversation "
 		    "has no WhatsApp id to send to");
+	if (store_number_disconnected(st, c.number_id) == 1)
+		return fault(f, 422, "number_disconnected", NULL, "the "
+		    "business number of this conversation was disconnected");
 	/* Outside the 24-hour customer service window only templates go. */
 	if (strcmp(type, "template") != 0 &&
 	    c.last_inbound_at + WINDOW_SECONDS <= w->now)

@@ -434,6 +434,11 @@ class Case(unittest.TestCase):
         m = self.relay.entity("message", queued)
         self.assertEqual((m["status"], m["failure"]["code"]),
                          ("failed", "number_disconnected"))
+        # Nothing new goes out on it either.
+        _, _, b = self.call("POST", "/api/v1/conversations/%d/messages"
+                            % conv, {"type": "text", "text": "more"},
+                            want=422)
+        self.assertEqual(b["error"]["code"], "number_disconnected")
         listed = {x["name"]: x for x in (json.loads(line) for line in
                   self.relay.cli("number", "list").stdout.splitlines())}
         self.assertIsNotNone(listed["main"]["disconnected_at"])
