@@ -216,6 +216,10 @@ struct cache {
 	struct buf scratch[MAX_COLS]; /* unescaped text columns of a row */
 	sqlite3_stmt *view[32];	      /* the screen's reads, made on use */
 	int page_kib;		      /* page cache outside a first sync */
+	/* Tombstones applied since the last commit: what was deleted must
+	 * then leave the full-text index's old segments and the WAL. */
+	int scrub_fts;
+	int scrub_wal;
 };
 
 /* -- opening ----------------------------------------------------------- */
@@ -346,6 +350,31 @@ mkdir_private(const char *dir, char **cause)
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		*cause = xasprintf("cannot create %s: %s", dir,
 		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The cache holds customers' messages: on a shared host, a directory
+ * others can enter would let them at its files (or swap one in). A wider
+ * one is refused, not fixed behind the owner's back.
+ */
+static int
+dir_private(const char *dir, char **cause)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) != 0) {
+		*cause = xasprintf("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (sb.st_uid != geteuid() || (sb.st_mode & 077) != 0) {
+		*cause = xasprintf("the cache directory %s can be read by "
+		    "others (mode %04o%s); it holds customers' messages: "
+		    "chmod 700 it, or set [cache] dir to a private one", dir,
+		    (unsigned)(sb.st_mode & 07777), sb.st_uid != geteuid() ?
+		    ", and another user owns it" : "");
 		return -1;
 	}
 	return 0;
@@ -499,6 +528,11 @@ open_db(struct cache *c, char **cause)
 	 */
 	if (exec(c, "SELECT count(*) FROM main.sqlite_schema", cause) != 0)
 		return -1;
+	/* Deleted rows are zeroed in the file, not just unlinked: an erased
+	 * customer's messages must not stay readable in free pages. Set
+	 * before ATTACH, which copies it to the work file. */
+	if (exec(c, "PRAGMA secure_delete = ON", cause) != 0)
+		return -1;
 	sql = sqlite3_mprintf("ATTACH %Q AS work", c->work_path);
 	old = umask(077);
 	rc = exec_in(c, NULL, sql, &inner);
@@ -637,7 +671,7 @@ cache_open(const char *dir, const char *relay_url, char **notice,
 
 	if (notice != NULL)
 		*notice = NULL;
-	if (mkdir_private(dir, cause) != 0) {
+	if (mkdir_private(dir, cause) != 0 || dir_private(dir, cause) != 0) {
 		free(c);
 		return NULL;
 	}
@@ -717,9 +751,32 @@ cache_commit(struct cache *c, char **cause)
 	c->in_txn = 0;
 	if (exec(c, "COMMIT", cause) != 0) {
 		exec(c, "ROLLBACK", NULL);
+		c->scrub_fts = c->scrub_wal = 0;
 		return -1;
 	}
+	cache_scrub(c);
 	return 0;
+}
+
+/*
+ * After deletions: FTS5 (without secure-delete before SQLite 3.42) keeps
+ * a deleted row's terms in older index segments until they merge, so the
+ * index is merged now; then both WALs are checkpointed and truncated, as
+ * they still hold the pages from before the delete.
+ */
+void
+cache_scrub(struct cache *c)
+{
+	if (c->in_txn || (!c->scrub_fts && !c->scrub_wal))
+		return;
+	if (c->scrub_fts && exec(c, "INSERT INTO message_fts(message_fts) "
+	    "VALUES('optimize'); INSERT INTO contact_fts(contact_fts) "
+	    "VALUES('optimize');", NULL) != 0)
+		log_warn("cache: cannot merge the full-text index");
+	if (exec(c, "PRAGMA main.wal_checkpoint(TRUNCATE);"
+	    " PRAGMA work.wal_checkpoint(TRUNCATE);", NULL) != 0)
+		log_warn("cache: cannot checkpoint after deleting");
+	c->scrub_fts = c->scrub_wal = 0;
 }
 
 void
@@ -990,6 +1047,44 @@ bind_columns(struct cache *c, sqlite3_stmt *w, const struct kind *k,
 	}
 }
 
+/*
+ * What a tombstone takes beyond the row: a conversation's draft and the
+ * agent's outbox entries for it (they repeat what was written; one in
+ * flight then updates nothing). And the scrub after the commit.
+ */
+static int
+forget(struct cache *c, const struct kind *k, int64_t id, int changed)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (changed) {
+		c->scrub_wal = 1;
+		if (strcmp(k->kind, "message") == 0 ||
+		    strcmp(k->kind, "contact") == 0)
+			c->scrub_fts = 1;
+	}
+	if (strcmp(k->kind, "conversation") != 0)
+		return 0;
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM work.drafts WHERE"
+	    " conversation_id = ?1", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	c->scrub_wal |= sqlite3_changes(c->db) > 0;
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM work.outbox WHERE"
+	    " conversation_id = ?1", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	c->scrub_wal |= sqlite3_changes(c->db) > 0;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Applies one change event; 1 applied, 0 skipped, -1 a cache error. */
 static int
 apply_one(struct cache *c, const struct jscan_val *e,
@@ -1050,6 +1145,9 @@ apply_one(struct cache *c, const struct jscan_val *e,
 	rc = sqlite3_step(w);
 	sqlite3_reset(w);
 	changed = rc == SQLITE_DONE && sqlite3_changes(c->db) > 0;
+	if (deleted && rc == SQLITE_DONE && forget(c, &kinds[k], idn,
+	    changed) != 0)
+		return db_error(c, SQLITE_ERROR);
 	if (changed && kinds[k].data_table != NULL) {
 		/* The row moved forward: its JSON follows. */
 		sqlite3_stmt *d = deleted ? c->data_delete[k] : c->data_put[k];
@@ -2432,4 +2530,41 @@ cache_history(struct cache *c, int64_t conversation_id,
 	    " json_extract(data, '$.text') FROM history"
 	    " WHERE conversation_id = ?1 ORDER BY id", NULL, conversation_id,
 	    history_row, &cb);
+}
+
+/* -- keeping less offline ---------------------------------------------- */
+
+int
+cache_prune(struct cache *c, int64_t before, long *n, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*n = 0;
+	if (cache_begin(c, cause) != 0)
+		return -1;
+	/* The delete trigger takes each one's full-text entry with it. */
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM message_data WHERE id IN"
+	    " (SELECT id FROM messages WHERE ts < ?1)", -1, &s, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(s, 1, before);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE || sqlite3_prepare_v2(c->db, "DELETE FROM"
+	    " messages WHERE ts < ?1", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(s, 1, before);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	*n = (long)sqlite3_changes(c->db);
+	if (*n > 0)
+		c->scrub_fts = c->scrub_wal = 1;
+	return cache_commit(c, cause);
+fail:
+	*cause = xasprintf("%s: %s", c->path, sqlite3_errmsg(c->db));
+	cache_rollback(c);
+	return -1;
 }

@@ -60,6 +60,12 @@ int cache_initial_end(struct cache *, char **cause);
 int cache_begin(struct cache *, char **cause);
 int cache_commit(struct cache *, char **cause);
 void cache_rollback(struct cache *);
+/* After tombstones: merges the full-text index and truncates the WALs,
+ * so deleted text leaves the files (cache_commit calls it). */
+void cache_scrub(struct cache *);
+/* Drops cached messages older than before (a unix time), with their
+ * full-text entries: [cache] keep_days. *n gets how many. */
+int cache_prune(struct cache *, int64_t before, long *n, char **cause);
 
 struct cache_applied {
 	long events;	/* change events in the input */

@@ -24,6 +24,7 @@
 #include "core/wamedia.h"
 #include "core/xalloc.h"
 #include "relay/agent.h"
+#include "relay/privacy.h"
 #include "relay/events.h"
 #include "relay/inbox.h"
 #include "relay/ingest.h"
@@ -405,6 +406,9 @@ struct write_def {
 	int (*check)(struct write *, struct fault *);
 	int (*apply)(struct write *, struct store *, struct fault *);
 	unsigned created; /* status of success: 200 or 201 */
+	/* Run on the HTTP thread once the write committed (not on a
+	 * replay): what must follow the commit, such as an erasure's files. */
+	void (*after)(struct write *);
 };
 
 struct write {
@@ -423,6 +427,7 @@ struct write {
 	/* Ephemeral events for agents once the write is durable: an array
 	 * of {"agent_id", "event", "data"}. */
 	cJSON *notify;
+	struct store_erased erased; /* what an erasure removed */
 };
 
 struct inflight {
@@ -578,6 +583,7 @@ api_request_free(struct request *r)
 	cJSON_Delete(w->body);
 	cJSON_Delete(w->result);
 	cJSON_Delete(w->notify);
+	store_erased_free(&w->erased);
 	free(w->key);
 	free(w->response);
 	free(w);
@@ -636,8 +642,13 @@ write_handle(struct server *srv, struct request *r,
 	const char *method = r->route->method;
 	struct buf h;
 
-	if (r->job_done)
+	if (r->job_done) {
+		w = r->write;
+		if (w->def->after != NULL && !w->replayed &&
+		    r->job.status == (int)w->status && w->status < 300)
+			w->def->after(w);
 		return write_answer(r);
+	}
 	w = xcalloc(1, sizeof *w);
 	r->write = w;
 	w->def = def;
@@ -894,6 +905,9 @@ send_apply(struct write *w, struct store *st, struct fault *f)
 	if (!c.has_recipient)
 		return fault(f, 422, "no_recipient", NULL, "this conversation "
 		    "has no WhatsApp id to send to");
+	if (store_number_disconnected(st, c.number_id) == 1)
+		return fault(f, 422, "number_disconnected", NULL, "the "
+		    "business number of this conversation was disconnected");
 	/* Outside the 24-hour customer service window only templates go. */
 	if (strcmp(type, "template") != 0 &&
 	    c.last_inbound_at + WINDOW_SECONDS <= w->now)
@@ -2130,4 +2144,140 @@ api_presence_now(struct server *srv, struct request *r)
 
 	free(s);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Erasure: a contact, a conversation (admin), an order                */
+
+static void
+erased_answer(struct write *w, const char *kind)
+{
+	w->result = cJSON_CreateObject();
+	cJSON_AddStringToObject(w->result, "kind", kind);
+	jx_add_int(w->result, "id", w->ids[0]);
+	cJSON_AddBoolToObject(w->result, "deleted", 1);
+	cJSON_AddItemToObject(w->result, "erased",
+	    store_erased_json(&w->erased));
+}
+
+static int
+erase_apply(struct write *w, struct store *st, struct fault *f,
+    const char *kind)
+{
+	char actor[96], target[64];
+	int rc;
+
+	/* Applied again after a failed group commit: start from nothing. */
+	store_erased_free(&w->erased);
+	cJSON_Delete(w->result);
+	w->result = NULL;
+	rc = strcmp(kind, STORE_CONTACT) == 0 ?
+	    store_contact_erase(st, w->ids[0], &w->erased) :
+	    store_conversation_erase(st, w->ids[0], &w->erased);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return fault(f, 404, "not_found", NULL, "no %s %" PRId64, kind,
+		    w->ids[0]);
+	snprintf(actor, sizeof actor, "agent:%s", w->agent.name);
+	snprintf(target, sizeof target, "%s %" PRId64, kind, w->ids[0]);
+	if (privacy_audit(st, actor, "erase", target, &w->erased) != 0)
+		return -1;
+	erased_answer(w, kind);
+	return 0;
+}
+
+static int
+contact_erase_apply(struct write *w, struct store *st, struct fault *f)
+{
+	return erase_apply(w, st, f, STORE_CONTACT);
+}
+
+static int
+conversation_erase_apply(struct write *w, struct store *st, struct fault *f)
+{
+	return erase_apply(w, st, f, STORE_CONVERSATION);
+}
+
+static void
+erase_after(struct write *w)
+{
+	log_info("erase: %s %" PRId64 " by agent %" PRId64 ": %" PRId64
+	    " row(s)", jx_str(w->result, "kind"), w->ids[0], w->agent.id,
+	    store_erased_rows(&w->erased));
+	privacy_erase_finish(w->srv->cfg, &w->erased);
+}
+
+static int
+order_delete_apply(struct write *w, struct store *st, struct fault *f)
+{
+	char actor[96], target[64];
+	int rc;
+
+	store_erased_free(&w->erased);
+	cJSON_Delete(w->result);
+	w->result = NULL;
+	rc = store_order_delete(st, w->ids[0]);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return fault(f, 404, "not_found", NULL, "no order %" PRId64,
+		    w->ids[0]);
+	w->erased.orders = 1;
+	snprintf(actor, sizeof actor, "agent:%s", w->agent.name);
+	snprintf(target, sizeof target, "order %" PRId64, w->ids[0]);
+	if (privacy_audit(st, actor, "delete", target, &w->erased) != 0)
+		return -1;
+	erased_answer(w, STORE_ORDER);
+	return 0;
+}
+
+static const struct write_def w_contact_erase = { "contact_erase",
+	no_members, NULL, contact_erase_apply, 200, erase_after };
+static const struct write_def w_conversation_erase = { "conversation_erase",
+	no_members, NULL, conversation_erase_apply, 200, erase_after };
+static const struct write_def w_order_delete = { "order_delete", no_members,
+	NULL, order_delete_apply, 200, erase_after };
+
+WRITE_ROUTE(api_erase_contact, w_contact_erase)
+WRITE_ROUTE(api_erase_conversation, w_conversation_erase)
+WRITE_ROUTE(api_delete_order, w_order_delete)
+
+/* -- export (admin) ---------------------------------------------------- */
+
+enum MHD_Result
+api_export_contact(struct server *srv, struct request *r)
+{
+	struct store *st = server_reader(srv);
+	struct store_erased none = { 0 };
+	enum MHD_Result answer;
+	cJSON *doc;
+	char *s, actor[96], target[64];
+
+	if (st == NULL || store_read_begin(st) != 0)
+		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store_unavailable", "the store cannot be read");
+	doc = privacy_export(srv->cfg, st, r->ids[0]);
+	store_read_end(st);
+	if (doc == NULL)
+		return server_error(r, MHD_HTTP_NOT_FOUND, "not_found",
+		    "no such contact");
+	privacy_export_counts(doc, &none);
+	s = jx_print(doc);
+	cJSON_Delete(doc);
+	/* Who took a copy of someone's data is itself on record. The
+	 * reader cannot write; the audit row goes through a store of its
+	 * own, like an admin command's. */
+	snprintf(actor, sizeof actor, "agent:%s", r->agent.name);
+	snprintf(target, sizeof target, "contact %" PRId64, r->ids[0]);
+	if (privacy_audit_alone(srv->cfg, actor, "export", target,
+	    &none) != 0) {
+		free(s);
+		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store_unavailable", "the export could not be recorded");
+	}
+	answer = server_respond(r, MHD_HTTP_OK, "application/json", s,
+	    strlen(s));
+	free(s);
+	return answer;
 }

@@ -36,6 +36,14 @@ enum MHD_Result api_update_canned(struct server *, struct request *);
 enum MHD_Result api_delete_canned(struct server *, struct request *);
 enum MHD_Result api_presence_now(struct server *, struct request *);
 
+/* Erasure (admin): everything about a contact, or one conversation;
+ * deleting an order. */
+enum MHD_Result api_erase_contact(struct server *, struct request *);
+enum MHD_Result api_erase_conversation(struct server *, struct request *);
+enum MHD_Result api_delete_order(struct server *, struct request *);
+/* Everything held about a contact, as one JSON document (admin). */
+enum MHD_Result api_export_contact(struct server *, struct request *);
+
 /* Frees what a write left on the request. */
 void api_request_free(struct request *);
 

@@ -438,6 +438,13 @@ ingest_template(struct ingest *in, const struct wa_change *c)
 	return store_template_upsert(in->st, &t, in->now, &id);
 }
 
+/* A number disconnected by "glivi-relay number disconnect". */
+static int
+disconnected(struct ingest *in, const struct relay_number *n)
+{
+	return store_number_disconnected(in->st, n->store_id) == 1;
+}
+
 static int
 ingest_change(struct ingest *in, const struct wa_change *c)
 {
@@ -452,6 +459,8 @@ ingest_change(struct ingest *in, const struct wa_change *c)
 
 	if (c->phone_number_id != NULL) {
 		n = relay_config_number(in->cfg, c->phone_number_id);
+		if (n != NULL && disconnected(in, n))
+			return 0; /* dropped, and logged, in ingest_webhook */
 		if (n == NULL) {
 			/* Never mixed into another inbox; kept for ops. */
 			in->res->quarantined++;
@@ -491,6 +500,30 @@ ingest_change(struct ingest *in, const struct wa_change *c)
 	return 0;
 }
 
+/*
+ * Changes for a disconnected number are answered (so Meta stops
+ * retrying) and kept nowhere: not even the raw body, which holds them.
+ */
+static size_t
+count_disconnected(struct ingest *in, const struct wa_batch *batch)
+{
+	const struct relay_number *n;
+	size_t k = 0;
+
+	for (size_t i = 0; i < batch->nchanges; i++) {
+		const char *pid = batch->changes[i].phone_number_id;
+
+		if (pid != NULL && (n = relay_config_number(in->cfg, pid)) !=
+		    NULL && disconnected(in, n)) {
+			log_info("ingest: a change for phone number id %.40s, "
+			    "which is disconnected, answered and not stored",
+			    pid);
+			k++;
+		}
+	}
+	return k;
+}
+
 int
 ingest_webhook(struct store *st, const struct relay_config *cfg,
     const void *body, size_t len, const struct wa_batch *batch, int64_t now,
@@ -500,7 +533,11 @@ ingest_webhook(struct store *st, const struct relay_config *cfg,
 	int duplicate;
 
 	memset(res, 0, sizeof *res);
-	if (store_webhook_add(st, body, len, now, &in.webhook_id,
+	if (count_disconnected(&in, batch) > 0) {
+		/* Retries of what is stored stay no-ops by wamid. */
+		res->disconnected = 1;
+		duplicate = 0;
+	} else if (store_webhook_add(st, body, len, now, &in.webhook_id,
 	    &duplicate) != 0)
 		return -1;
 	if (duplicate) {

@@ -75,6 +75,12 @@ static const struct route routes[] = {
 	  api_update_canned },
 	{ "DELETE", "/api/v1/canned_replies/{id}", ROLE_ADMIN, 0,
 	  api_delete_canned },
+	{ "DELETE", "/api/v1/contacts/{id}", ROLE_ADMIN, 0, api_erase_contact },
+	{ "GET", "/api/v1/contacts/{id}/export", ROLE_ADMIN, 0,
+	  api_export_contact },
+	{ "DELETE", "/api/v1/conversations/{id}", ROLE_ADMIN, 0,
+	  api_erase_conversation },
+	{ "DELETE", "/api/v1/orders/{id}", ROLE_ADMIN, 0, api_delete_order },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

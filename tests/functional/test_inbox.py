@@ -768,6 +768,8 @@ class Upgrade(unittest.TestCase):
                 "DROP TABLE history; DROP TABLE labels;"
                 "DROP TABLE canned_replies; DROP INDEX conversations_snoozed;"
                 "ALTER TABLE notes DROP COLUMN mentions;"
+                "DROP TABLE audit;"
+                "ALTER TABLE numbers DROP COLUMN disconnected_at;"
                 "PRAGMA user_version = 3;")
             db.execute("UPDATE conversations SET labels = ? WHERE id = ?",
                        (json.dumps(["vip", "billing"]), convs[0]))

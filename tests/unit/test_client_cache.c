@@ -1516,6 +1516,73 @@ cache_put_provisional__refuses_what_is_not_an_entity(void **state)
 	    "{\"kind\":\"message\",\"id\":5}"), -1);
 }
 
+/* -- data protection ---------------------------------------------------- */
+
+static void
+cache_open__refuses_a_directory_others_can_read(void **state)
+{
+	struct fx *fx = *state;
+	char *notice = NULL, *cause = NULL;
+
+	fx->c = open_cache(fx);
+	cache_close(fx->c);
+	fx->c = NULL;
+	assert_int_equal(chmod(fx->dir, 0750), 0);
+	assert_null(cache_open(fx->dir, URL, &notice, &cause));
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "chmod 700"));
+	free(cause);
+	assert_int_equal(chmod(fx->dir, 0700), 0);
+	fx->c = open_cache(fx);
+}
+
+static void
+cache_apply__a_conversation_tombstone_takes_its_draft_and_outbox(
+    void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_entry e[4];
+	char *d, *cause = NULL;
+	int64_t id;
+	int n;
+
+	fx->c = open_synced(fx);
+	load_every_kind(fx->c);
+	assert_int_equal(cache_draft_set(fx->c, 1, "a secret draft"), 0);
+	assert_int_equal(cache_draft_set(fx->c, 2, "another one"), 0);
+	assert_int_equal(cache_outbox_add(fx->c, 1, "message", "POST",
+	    "/api/v1/conversations/1/messages", "{\"text\":\"x\"}", &id,
+	    &cause), 0);
+	APPLY(fx->c, "v1.e.20", ev("conversation", 1, 20, NULL));
+	assert_null(cache_draft_get(fx->c, 1));
+	d = cache_draft_get(fx->c, 2);
+	assert_string_equal(d, "another one");
+	free(d);
+	n = cache_outbox_due(fx->c, INT64_MAX, e, 4);
+	assert_int_equal(n, 0);
+}
+
+static void
+cache_prune__drops_old_messages_and_their_search_entries(void **state)
+{
+	struct fx *fx = *state;
+	struct cache_counts n;
+	char *cause = NULL;
+	long dropped;
+
+	fx->c = open_synced(fx);
+	load_every_kind(fx->c);
+	expect_search(fx->c, "cafe", "message:100 ");
+	assert_int_equal(cache_prune(fx->c, 0, &dropped, &cause), 0);
+	assert_int_equal(dropped, 0);
+	assert_int_equal(cache_prune(fx->c, INT64_MAX, &dropped, &cause), 0);
+	assert_true(dropped > 0);
+	expect_search(fx->c, "cafe", "");
+	assert_int_equal(cache_counts(fx->c, &n), 0);
+	assert_int_equal(n.messages, 0);
+	assert_true(n.contacts > 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /* -- the shared inbox ------------------------------------------------- */
@@ -1633,6 +1700,9 @@ main(void)
 		T(cache_open__creates_a_private_dir_and_private_files),
 		T(cache_open__gives_its_write_ahead_logs_the_files_mode),
 		T(cache_open__reopens_what_it_wrote),
+		T(cache_open__refuses_a_directory_others_can_read),
+		T(cache_apply__a_conversation_tombstone_takes_its_draft_and_outbox),
+		T(cache_prune__drops_old_messages_and_their_search_entries),
 		T(cache_apply__inserts_entities_of_every_kind),
 		T(cache_apply__stores_the_cursor_with_the_page),
 		T(cache_apply__leaves_the_cursor_alone_when_the_page_fails),
