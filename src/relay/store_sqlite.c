@@ -300,8 +300,10 @@ static const char *stmt_sql[NSTMT] = {
 	    "UPDATE conversations SET"
 	    " last_inbound_at = CASE WHEN ?3 THEN max(coalesce(last_inbound_at,"
 	    "   0), ?2) ELSE last_inbound_at END,"
-	    " last_message_id = CASE WHEN ?2 >= last_activity_at THEN ?4"
-	    "   ELSE last_message_id END,"
+	    /* The first message is the last one whatever its timestamp:
+	     * a customer's clock may be behind the conversation's start. */
+	    " last_message_id = CASE WHEN ?2 >= last_activity_at"
+	    "   OR last_message_id IS NULL THEN ?4 ELSE last_message_id END,"
 	    " last_activity_at = max(last_activity_at, ?2)"
 	    " WHERE id = ?1",
 	[S_MSG_ADD] = "INSERT INTO messages(number_id, conversation_id, wamid,"

@@ -130,6 +130,13 @@ class Writes(RelayCase):
         return self.ok("POST", "/api/v1/conversations/%d/messages" % conv,
                        body, status, **kw)
 
+    def test_a_conversations_first_message_is_its_last_whatever_its_time(self):
+        # The customer's clock an hour behind the relay's: the message is
+        # still what the inbox shows as the conversation's last.
+        c = self.new_conversation(ts=int(time.time()) - 3600)
+        conv = self.relay.entity("conversation", c["conv"])
+        self.assertEqual(conv["last_message_id"], c["msg"])
+
     def test_me_names_the_tokens_agent_and_role(self):
         me = self.ok("GET", "/api/v1/me", None)
         self.assertEqual(me, {"id": self.agent_ids["alice"], "name": "alice",

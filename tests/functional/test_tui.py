@@ -131,7 +131,8 @@ class Layout(TuiCase):
         for w, h in ((80, 24), (120, 40), (200, 50)):
             with self.subTest(size="%dx%d" % (w, h)):
                 s = self.screen(c, w, h)
-                t = s.wait("live")
+                # Live, and the relay has said who we are.
+                t = s.wait(lambda t: "live │ alice" in t)
                 rows = t.split("\n")
                 self.assertEqual(len(rows), h)
                 self.assertIn("Inbox: all", rows[0])
