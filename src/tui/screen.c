@@ -27,6 +27,7 @@
 #include "client/outbox.h"
 #include "client/sync.h"
 #include "core/buf.h"
+#include "core/canned.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/utf8.h"
@@ -1529,16 +1530,85 @@ run_editor(struct screen *s)
 
 /* -- canned replies --------------------------------------------------- */
 
+static int64_t shown_contact(struct screen *);
+
+struct canned_pick {
+	char *text;
+	char *shortcut;
+	int n;
+};
+
+static void
+canned_first(void *arg, const struct cache_canned *c)
+{
+	struct canned_pick *p = arg;
+
+	if (p->n++ == 0) {
+		p->text = xstrdup(c->text != NULL ? c->text : "");
+		p->shortcut = xstrdup(c->shortcut != NULL ? c->shortcut : "");
+	}
+}
+
 /*
  * Tab in the draft: when the word before the cursor is a /shortcut, the
- * canned reply it names replaces it, placeholders filled in. -1 when
- * there is nothing to expand (Tab then moves the focus on).
+ * canned reply it names (the shortest shortcut it starts) replaces it,
+ * placeholders filled in from the contact and the agent. -1 when there
+ * is nothing to expand (Tab then moves the focus on).
  */
 static int
 complete_canned(struct screen *s)
 {
-	(void)s;
-	return -1;
+	size_t len, cur = edit_cursor(s->compose), start;
+	const char *t = edit_text(s->compose, &len);
+	struct canned_pick pick = { NULL, NULL, 0 };
+	struct canned_values v = { { NULL } };
+	char *word, *out, *first = NULL, conv[24];
+	cJSON *contact = NULL;
+	struct buf b;
+	int64_t cid;
+
+	for (start = cur; start > 0 && t[start - 1] != ' ' &&
+	    t[start - 1] != '\n'; start--)
+		;
+	if (cur - start < 2 || t[start] != '/')
+		return -1;
+	word = xstrndup(t + start + 1, cur - start - 1);
+	cache_canned_find(s->cl->cache, word, canned_first, &pick);
+	free(word);
+	if (pick.n == 0) {
+		say(s, THEME_WARN, "No canned reply starts so (:canned lists "
+		    "them)");
+		return 0;
+	}
+	if ((cid = shown_contact(s)) > 0)
+		contact = cache_entity(s->cl->cache, "contact", cid);
+	v.v[CANNED_CONTACT_NAME] = jx_str(contact, "display_name");
+	if (v.v[CANNED_CONTACT_NAME] == NULL)
+		v.v[CANNED_CONTACT_NAME] = jx_str(contact, "profile_name");
+	if (v.v[CANNED_CONTACT_NAME] != NULL) {
+		first = xstrndup(v.v[CANNED_CONTACT_NAME],
+		    strcspn(v.v[CANNED_CONTACT_NAME], " "));
+		v.v[CANNED_CONTACT_FIRST_NAME] = first;
+	}
+	v.v[CANNED_CONTACT_PHONE] = jx_str(contact, "wa_id");
+	v.v[CANNED_AGENT_NAME] = s->me_name[0] != '\0' ? s->me_name : NULL;
+	snprintf(conv, sizeof conv, "%" PRId64, s->shown);
+	v.v[CANNED_CONVERSATION_ID] = conv;
+	out = canned_expand(pick.text, strlen(pick.text), &v);
+	buf_init(&b);
+	buf_add(&b, t, start);
+	buf_adds(&b, out != NULL ? out : pick.text);
+	buf_add(&b, t + cur, len - cur);
+	edit_set(s->compose, b.data, b.len);
+	buf_free(&b);
+	free(out);
+	free(first);
+	cJSON_Delete(contact);
+	say_outside(s, THEME_OK, "Canned reply /", pick.shortcut);
+	free(pick.text);
+	free(pick.shortcut);
+	draft_touched(s);
+	return 0;
 }
 
 /* -- actions ---------------------------------------------------------- */
@@ -2529,6 +2599,36 @@ on_presence(struct screen *s, const char *json)
 	dirty(s);
 }
 
+/* A note mentions us: say where, and notify as for a new message. */
+static void
+on_mention(struct screen *s, const char *json)
+{
+	cJSON *o = cJSON_Parse(json);
+	const char *by = jx_str(o, "agent");
+	int64_t conv = 0;
+	struct buf b;
+
+	if (o == NULL || jx_int64(o, "conversation_id", &conv) != 0) {
+		cJSON_Delete(o);
+		return;
+	}
+	buf_init(&b);
+	utf8_sanitize(by != NULL ? by : "someone", strlen(by != NULL ? by :
+	    "someone"), 0, &b);
+	buf_add(&b, "", 1);
+	say(s, THEME_WARN, "%s mentioned you in conversation %" PRId64
+	    " (:open %" PRId64 ")", b.data, conv, conv);
+	if (s->cfg->notify_bell)
+		term_bell(s->term);
+	if (s->cfg->notify_command != NULL) {
+		const char *extra[] = { b.data, NULL };
+
+		spawn_argv(s, s->cfg->notify_command, extra);
+	}
+	buf_free(&b);
+	cJSON_Delete(o);
+}
+
 static void
 on_client_event(void *arg, enum client_event ev, const char *detail)
 {
@@ -2551,6 +2651,10 @@ on_client_event(void *arg, enum client_event ev, const char *detail)
 	case CLIENT_PRESENCE:
 		if (detail != NULL)
 			on_presence(s, detail);
+		break;
+	case CLIENT_MENTION:
+		if (detail != NULL)
+			on_mention(s, detail);
 		break;
 	case CLIENT_SYNC_STATE:
 		notify_check(s);
