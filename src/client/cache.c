@@ -16,6 +16,7 @@
 
 #include "client/cache.h"
 #include "core/buf.h"
+#include "core/canned.h"
 #include "core/hmac.h"
 #include "core/jscan.h"
 #include "core/log.h"
@@ -2567,4 +2568,32 @@ fail:
 	*cause = xasprintf("%s: %s", c->path, sqlite3_errmsg(c->db));
 	cache_rollback(c);
 	return -1;
+}
+
+char *
+cache_canned_expand(struct cache *c, const char *text,
+    int64_t conversation_id, const char *agent_name)
+{
+	struct canned_values v = { { NULL } };
+	sqlite3_stmt *s = NULL;
+	char id[24];
+	char *out;
+
+	snprintf(id, sizeof id, "%lld", (long long)conversation_id);
+	v.v[CANNED_CONVERSATION_ID] = id;
+	v.v[CANNED_AGENT_NAME] = agent_name;
+	/* The contact's name as the list shows it (display name, profile
+	 * name, username), and its number. */
+	if (sqlite3_prepare_v2(c->db, "SELECT k.name, k.phone FROM"
+	    " conversations v JOIN contacts k ON k.id = v.contact_id"
+	    " WHERE v.id = ?1", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, conversation_id);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			v.v[CANNED_CONTACT_NAME] = col_text(s, 0);
+			v.v[CANNED_CONTACT_PHONE] = col_text(s, 1);
+		}
+	}
+	out = canned_expand(text, strlen(text), &v);
+	sqlite3_finalize(s);
+	return out;
 }

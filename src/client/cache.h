@@ -365,6 +365,14 @@ int cache_canned_replies(struct cache *,
 int cache_canned_find(struct cache *, const char *prefix,
     void (*fn)(void *, const struct cache_canned *), void *arg);
 
+/*
+ * A canned reply's text with its placeholders filled for a conversation
+ * (its contact's name and number, as cached) and the agent sending;
+ * values the cache lacks expand to nothing. Caller frees.
+ */
+char *cache_canned_expand(struct cache *, const char *text,
+    int64_t conversation_id, const char *agent_name);
+
 struct cache_history {
 	int64_t id;
 	int64_t conversation_id;

@@ -27,7 +27,6 @@
 #include "client/outbox.h"
 #include "client/sync.h"
 #include "core/buf.h"
-#include "core/canned.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/utf8.h"
@@ -1530,8 +1529,6 @@ run_editor(struct screen *s)
 
 /* -- canned replies --------------------------------------------------- */
 
-static int64_t shown_contact(struct screen *);
-
 struct canned_pick {
 	char *text;
 	char *shortcut;
@@ -1561,40 +1558,23 @@ complete_canned(struct screen *s)
 	size_t len, cur = edit_cursor(s->compose), start;
 	const char *t = edit_text(s->compose, &len);
 	struct canned_pick pick = { NULL, NULL, 0 };
-	struct canned_values v = { { NULL } };
-	char *word, *out, *first = NULL, conv[24];
-	cJSON *contact = NULL;
+	char *word, *out;
 	struct buf b;
-	int64_t cid;
 
 	for (start = cur; start > 0 && t[start - 1] != ' ' &&
 	    t[start - 1] != '\n'; start--)
 		;
-	if (cur - start < 2 || t[start] != '/')
+	if (cur - start < 2 || t[start] != '/' || s->shown == 0)
 		return -1;
 	word = xstrndup(t + start + 1, cur - start - 1);
 	cache_canned_find(s->cl->cache, word, canned_first, &pick);
 	free(word);
 	if (pick.n == 0) {
-		say(s, THEME_WARN, "No canned reply starts so (:canned lists "
-		    "them)");
+		say(s, THEME_WARN, "No canned reply's shortcut starts so");
 		return 0;
 	}
-	if ((cid = shown_contact(s)) > 0)
-		contact = cache_entity(s->cl->cache, "contact", cid);
-	v.v[CANNED_CONTACT_NAME] = jx_str(contact, "display_name");
-	if (v.v[CANNED_CONTACT_NAME] == NULL)
-		v.v[CANNED_CONTACT_NAME] = jx_str(contact, "profile_name");
-	if (v.v[CANNED_CONTACT_NAME] != NULL) {
-		first = xstrndup(v.v[CANNED_CONTACT_NAME],
-		    strcspn(v.v[CANNED_CONTACT_NAME], " "));
-		v.v[CANNED_CONTACT_FIRST_NAME] = first;
-	}
-	v.v[CANNED_CONTACT_PHONE] = jx_str(contact, "wa_id");
-	v.v[CANNED_AGENT_NAME] = s->me_name[0] != '\0' ? s->me_name : NULL;
-	snprintf(conv, sizeof conv, "%" PRId64, s->shown);
-	v.v[CANNED_CONVERSATION_ID] = conv;
-	out = canned_expand(pick.text, strlen(pick.text), &v);
+	out = cache_canned_expand(s->cl->cache, pick.text, s->shown,
+	    s->me_name[0] != '\0' ? s->me_name : NULL);
 	buf_init(&b);
 	buf_add(&b, t, start);
 	buf_adds(&b, out != NULL ? out : pick.text);
@@ -1602,8 +1582,6 @@ complete_canned(struct screen *s)
 	edit_set(s->compose, b.data, b.len);
 	buf_free(&b);
 	free(out);
-	free(first);
-	cJSON_Delete(contact);
 	say_outside(s, THEME_OK, "Canned reply /", pick.shortcut);
 	free(pick.text);
 	free(pick.shortcut);

@@ -1693,6 +1693,31 @@ cache_history__lists_a_conversations_lines_oldest_first(void **state)
 	buf_free(&b);
 }
 
+static void
+cache_canned_expand__fills_the_conversations_contact_and_the_agent(
+    void **state)
+{
+	struct fx *fx = *state;
+	char *got;
+
+	fx->c = open_synced(fx);
+	APPLY(fx->c, "v1.e.3",
+	    ev("contact", 5, 1, "{\"display_name\":null,\"profile_name\":"
+	    "\"J\u00fcrgen Wei\u00df\",\"wa_id\":\"4915112345678\"}"),
+	    ev("conversation", 9, 2, "{\"contact_id\":5}"));
+	got = cache_canned_expand(fx->c, "Hallo {{contact.first_name}} "
+	    "({{contact.name}}, {{contact.phone}}), {{agent.name}} hier, "
+	    "Fall {{conversation.id}}.", 9, "alice");
+	assert_string_equal(got, "Hallo J\xc3\xbcrgen (J\xc3\xbcrgen "
+	    "Wei\xc3\x9f, 4915112345678), alice hier, Fall 9.");
+	free(got);
+	/* A conversation not cached: what is known, and nothing else. */
+	got = cache_canned_expand(fx->c, "Hi {{contact.name}}, "
+	    "{{agent.name}}", 404, "bob");
+	assert_string_equal(got, "Hi , bob");
+	free(got);
+}
+
 int
 main(void)
 {
@@ -1746,6 +1771,7 @@ main(void)
 		T(cache_labels__lists_the_shared_set_by_name_and_drops_deleted_ones),
 		T(cache_canned_find__matches_a_shortcut_prefix_shortest_first),
 		T(cache_history__lists_a_conversations_lines_oldest_first),
+		T(cache_canned_expand__fills_the_conversations_contact_and_the_agent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
