@@ -2273,10 +2273,14 @@ static const char *const thread_sql[TQ_COUNT] = {
 	    " LIMIT ?4) r JOIN messages m ON m.id = r.id"
 	    " JOIN message_data d ON d.id = m.id"
 	    " WHERE d.data->>'wamid' = ?3 ORDER BY m.id DESC LIMIT 1",
-	[TQ_NOTES] = "SELECT id, conversation_id,"
-	    " coalesce(data->>'created_at', 0) AS at, NULL, NULL, data"
-	    " FROM notes WHERE conversation_id = ?1 AND at >= ?2 AND at < ?3"
-	    " ORDER BY at, id LIMIT ?4",
+	/* Notes, and history lines (status "history"), by time. */
+	[TQ_NOTES] = "SELECT id, conversation_id, at, NULL, kind, data FROM"
+	    " (SELECT id, conversation_id, coalesce(data->>'created_at', 0)"
+	    "  AS at, NULL AS kind, data FROM notes WHERE conversation_id = ?1"
+	    "  UNION ALL SELECT id, conversation_id,"
+	    "  coalesce(data->>'created_at', 0), 'history', data FROM history"
+	    "  WHERE conversation_id = ?1)"
+	    " WHERE at >= ?2 AND at < ?3 ORDER BY at, id LIMIT ?4",
 	/* A reaction has no text, so the narrow row rules most out before
 	 * any JSON is read. */
 	[TQ_REACTIONS] = "SELECT " THREAD_COLUMNS " FROM messages m"

@@ -37,7 +37,7 @@
 /* Columns before every line: the direction marker and a space. */
 #define GUTTER 2
 
-enum item_kind { ITEM_MESSAGE, ITEM_NOTE, ITEM_PENDING };
+enum item_kind { ITEM_MESSAGE, ITEM_NOTE, ITEM_EVENT, ITEM_PENDING };
 
 /* A paragraph of an item: wrapped, or cut to one line. */
 #define PARA_ONE_LINE 0x1
@@ -747,13 +747,36 @@ message_item(struct thread *t, const struct cache_thread_row *r)
 	return it;
 }
 
+/* A history line: who changed the status, assignee or labels. */
 static struct item *
-note_item(struct thread *t, const struct cache_thread_row *r)
+event_item(struct thread *t, const struct cache_thread_row *r)
 {
 	struct item *it = xcalloc(1, sizeof *it);
 	cJSON *d = parse(r->data, r->data_len);
+
+	/* One line, "14:05 alice set the status to pending". */
+	(void)t;
+	it->kind = ITEM_EVENT;
+	it->id = r->id;
+	it->ts = r->ts;
+	it->mark = '*';
+	it->head_attr = THEME_SYSTEM;
+	it->name = clean(S(jx_str(d, "text")), 0);
+	cJSON_Delete(d);
+	return it;
+}
+
+static struct item *
+note_item(struct thread *t, const struct cache_thread_row *r)
+{
+	struct item *it;
+	cJSON *d;
 	int64_t agent = 0;
 
+	if (r->status != NULL && strcmp(r->status, "history") == 0)
+		return event_item(t, r);
+	it = xcalloc(1, sizeof *it);
+	d = parse(r->data, r->data_len);
 	it->kind = ITEM_NOTE;
 	it->id = r->id;
 	it->ts = r->ts;

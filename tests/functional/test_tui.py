@@ -27,6 +27,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import relay as R  # noqa: E402
 import test_outbound as O  # noqa: E402
+from apiclient import api  # noqa: E402
 from client import Client, TUI  # noqa: E402
 from test_client_core import pin_port  # noqa: E402
 from tui import Screen, have_tmux  # noqa: E402
@@ -412,6 +413,38 @@ class Crm(TuiCase):
         conv_now = p.relay.entity("conversation", conv)
         self.assertEqual(conv_now["status"], "pending")
         self.assertIsNotNone(conv_now["assignee_id"])
+
+    def test_labels_history_lines_and_canned_replies(self):
+        p = self.pair()
+        (w, conv), = self.shop(p, 1)
+        admin = p.relay.cli("agent", "add", "root", "--role",
+                            "admin").stdout.decode().strip()
+        st, _, _ = api(p.relay, admin, "POST", "/api/v1/labels",
+                       {"name": "vip", "color": "#aa0000"})
+        self.assertEqual(st, 201)
+        st, _, _ = api(p.relay, admin, "POST", "/api/v1/canned_replies",
+                       {"shortcut": "danke", "text": "Danke, "
+                        "{{contact.first_name}}! Gruß, {{agent.name}}"})
+        self.assertEqual(st, 201)
+        c = self.client(p)
+        c.sync()
+        s = self.screen(c, 120, 40)
+        s.wait(lambda t: "live │ alice" in t)
+        self.prompt(s, "label +vip")
+        s.wait("#vip")
+        self.prompt(s, "status resolved")
+        t = s.wait("Customer · resolved")
+        # Each change is a history line in the thread, marked '*'.
+        s.wait(lambda t: sum(1 for r in t.split("\n")
+                             if "│* " in r) >= 2)
+        # A canned reply expands from its /shortcut with Tab.
+        s.keys("c")
+        s.type("/dan")
+        s.keys("Tab")
+        s.wait("Danke, Customer! Gruß, alice")
+        s.keys("Enter")
+        R.wait_for(lambda: any(m.get("text") == "Danke, Customer! Gruß, alice"
+                               for m in p.sent()), what="the canned reply")
 
     def test_bad_prompt_input_says_why_and_queues_nothing(self):
         p = self.pair()
