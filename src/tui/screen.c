@@ -285,9 +285,17 @@ on_draft_timer(uv_timer_t *h)
 	draft_save(h->data);
 }
 
+static int typing_elsewhere(struct screen *, char *, size_t);
+
 static void
 draft_touched(struct screen *s)
 {
+	char who[72];
+
+	/* Starting to type where someone else is typing: say so. */
+	if (!s->draft_changed && typing_elsewhere(s, who, sizeof who))
+		say(s, THEME_WARN, "%s is typing in this conversation too",
+		    who);
 	s->draft_changed = 1;
 	uv_timer_start(&s->draft_timer, on_draft_timer, DRAFT_SAVE_MS, 0);
 	if (s->shown != 0 && now() - s->typing_sent >= TYPING_EVERY) {
@@ -924,15 +932,16 @@ pc_status(struct screen *s, const char *rest)
 	body = cJSON_CreateObject();
 	if (st[0] == 's') {
 		if (sscanf(dur, "%lld%c", &n, &unit) < 1 || n <= 0 ||
-		    n > 10000 || strchr("mhd", unit) == NULL) {
+		    n > 100000 || unit == '\0' || strchr("smhd", unit) ==
+		    NULL) {
 			cJSON_Delete(body);
 			say(s, THEME_WARN, "snooze needs a duration: 30m, 4h, "
 			    "2d");
 			return -1;
 		}
 		cJSON_AddStringToObject(body, "status", "snoozed");
-		jx_add_int(body, "snoozed_until", now() + n * (unit == 'm' ?
-		    60 : unit == 'h' ? 3600 : 86400));
+		jx_add_int(body, "snoozed_until", now() + n * (unit == 's' ?
+		    1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400));
 	} else
 		cJSON_AddStringToObject(body, "status", st);
 	if (queue_conv(s, s->shown, "status", body) == 0)
@@ -1972,9 +1981,11 @@ on_key(struct screen *s, key_code k)
 		help_key(s, k);
 		return;
 	}
-	s->msg[0] = '\0';
 	ctx = context(s);
 	if ((cmd = keymap_lookup(s->keys, ctx, k)) >= 0) {
+		/* A command clears the last message; typing keeps it in view
+		 * (a warning about who else is typing stays readable). */
+		s->msg[0] = '\0';
 		run_command(s, cmd);
 		return;
 	}
@@ -2106,6 +2117,25 @@ draw_list(struct screen *s)
 	    s->mode != MODE_SEARCH);
 	buf_free(&f);
 	list_draw(s->list, s->cv, &body, s->focus == LAYOUT_LIST, now());
+}
+
+/* Another agent typing in the conversation on show: 1 and a name. */
+static int
+typing_elsewhere(struct screen *s, char *who, size_t len)
+{
+	int64_t t = now();
+
+	for (int i = 0; i < PRESENCE_MAX; i++) {
+		const struct presence *p = &s->presence[i];
+
+		if (p->agent != 0 && p->agent != s->me && p->conversation ==
+		    s->shown && t - p->at <= PRESENCE_TTL &&
+		    strcmp(p->state, "typing") == 0) {
+			snprintf(who, len, "%s", p->name);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static void

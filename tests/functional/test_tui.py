@@ -511,6 +511,96 @@ class Media(TuiCase):
                              & 0o777, 0o600)
 
 
+class TwoAgents(TuiCase):
+    """Two real screens, alice's and bob's, on one relay."""
+
+    prompt = Crm.prompt
+
+    def two(self, **kw):
+        import test_sim as S
+        p = self.pair(relay_kw={"wabas": {"main": S.WABA}},
+                      outbound={"template_refresh": "1s"}, **kw)
+        bob = p.relay.cli("agent", "add", "bob").stdout.decode().strip()
+        (w, conv), = self.shop(p, 1)
+        a = self.client(p)
+        b = Client("https://localhost:%d" % p.relay.port, bob,
+                   ca_file=self.certs[0])
+        self.addCleanup(b.close)
+        a.sync()
+        b.sync()
+        sa = self.screen(a, 120, 40)
+        sb = self.screen(b, 120, 40)
+        sa.wait(lambda t: "live │ alice" in t)
+        sb.wait(lambda t: "live │ bob" in t)
+        return p, w, conv, sa, sb
+
+    def test_handover_typing_notes_and_orders_reach_the_other_agent(self):
+        p, w, conv, sa, sb = self.two()
+        # alice hands the conversation to bob: bob's list shows it.
+        t0 = time.monotonic()
+        self.prompt(sa, "assign bob")
+        sb.wait(lambda t: "@bob" in t.split("\n")[2])
+        handover = time.monotonic() - t0
+        self.assertLess(handover, 5.0)
+        # alice types; bob sees it, and is warned when he starts too.
+        sb.keys("Tab")
+        sa.keys("c")
+        sa.type("Moment bitte")
+        sb.wait("alice typing…")
+        sb.keys("c")
+        sb.type("Hallo")
+        sb.wait("alice is typing in this conversation too")
+        # A note mentioning bob: he is told; the customer never sees it.
+        sa.keys("C-u")
+        sa.keys("M-n")
+        sa.type("intern @bob bitte Rückruf")
+        sa.keys("Enter")
+        sb.wait("alice mentioned you in conversation %d" % conv)
+        sb.wait("intern @bob bitte Rückruf")
+        self.assertFalse(any("Rückruf" in json.dumps(m) for m in p.sent()))
+        # An order alice creates shows in bob's sidebar with its total.
+        sa.keys("Tab")  # out of the compose area (no /shortcut to expand)
+        self.prompt(sa, "order new EUR kaffee-1kg 2 14.99")
+        sb.wait("EUR 29.98")
+
+    def test_resolved_and_snoozed_reopen_and_a_template_reaches_a_closed_window(
+            self):
+        p, w, conv, sa, sb = self.two()
+        self.prompt(sa, "status resolved")
+        sb.wait("Customer · resolved")
+        p.customer_writes(w, "Noch eine Frage")
+        sb.wait("Customer · open")
+        self.prompt(sa, "status snooze 2s")
+        sb.wait("Customer · snoozed")
+        sb.wait("Customer · open", timeout=30)
+        # A customer whose last message is two days old: free text is
+        # refused, a template goes through.
+        old = wa(70)
+        closed = p.customer_writes(old, "Alte Frage",
+                                   ts=int(time.time()) - 2 * 86400)
+        R.wait_for(lambda: [e for e in p.relay.changes()
+                            if e["kind"] == "template"],
+                   what="templates from the simulator")
+        self.prompt(sa, "open %d" % closed)
+        sa.wait("Alte Frage")
+        sa.keys("c")
+        sa.type("Hallo?")
+        sa.keys("Enter")
+        sa.wait("window is closed")
+        sa.keys("C-u")
+        sa.keys("M-t")
+        sa.wait(":template")
+        sa.type("hello")
+        sa.keys("Tab")
+        sa.wait(":template hello_world en_US --")
+        sa.keys("Enter")
+        sa.wait("Template queued")
+        R.wait_for(lambda: any(m.get("template") == "hello_world"
+                               for m in p.sent()),
+                   what="the template at the simulator")
+        sa.wait(lambda t: "· read" in t or "· delivered" in t)
+
+
 class Notify(TuiCase):
 
     def test_command_runs_for_new_messages_but_never_for_backlog(self):
