@@ -2860,12 +2860,33 @@ store_label_find(struct store *st, const char *name, int64_t *id,
 }
 
 /* Inserts or (id != 0) rewrites a label; a name taken sets *taken. */
+/*
+ * Runs the insert (*id 0) or update of a row whose name is unique, then
+ * stamps it: *taken when another row holds the name, nothing changed.
+ */
+static int
+save_named(struct store *st, sqlite3_stmt *s, const char *kind, int64_t *id,
+    int *taken)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_finalize(s);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		*taken = 1;
+		return 0;
+	}
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (*id == 0)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return store_stamp(st, kind, *id);
+}
+
 int
 store_label_put(struct store *st, int64_t *id, const char *name,
     const char *color, int64_t now, int *taken)
 {
 	sqlite3_stmt *s;
-	int rc;
 
 	*taken = 0;
 	if (*id == 0)
@@ -2879,17 +2900,7 @@ store_label_put(struct store *st, int64_t *id, const char *name,
 	bind_text(s, 1, name);
 	bind_text(s, 2, color);
 	sqlite3_bind_int64(s, 3, now);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		*taken = 1;
-		return 0;
-	}
-	if (rc != SQLITE_DONE)
-		return -1;
-	if (*id == 0)
-		*id = sqlite3_last_insert_rowid(st->db);
-	return store_stamp(st, STORE_LABEL, *id);
+	return save_named(st, s, STORE_LABEL, id, taken);
 }
 
 /* Deletes a row of table by id with a tombstone: 1 done, 0 none. */
@@ -2946,7 +2957,6 @@ store_canned_put(struct store *st, int64_t *id, const char *shortcut,
     const char *text, int64_t agent_id, int64_t now, int *taken)
 {
 	sqlite3_stmt *s;
-	int rc;
 
 	*taken = 0;
 	if (*id == 0) {
@@ -2962,17 +2972,7 @@ store_canned_put(struct store *st, int64_t *id, const char *shortcut,
 	bind_text(s, 1, shortcut);
 	bind_text(s, 2, text);
 	sqlite3_bind_int64(s, 4, now);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		*taken = 1;
-		return 0;
-	}
-	if (rc != SQLITE_DONE)
-		return -1;
-	if (*id == 0)
-		*id = sqlite3_last_insert_rowid(st->db);
-	return store_stamp(st, STORE_CANNED, *id);
+	return save_named(st, s, STORE_CANNED, id, taken);
 }
 
 int

@@ -17,27 +17,19 @@
 
 #include "client/cache.h"
 #include "core/log.h"
+#include "../testutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct cache *cache;
 static char root[64];
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
 static void
 cleanup(void)
 {
 	cache_close(cache);
 	cache = NULL;
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(root);
 }
 
 static void

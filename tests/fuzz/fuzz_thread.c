@@ -24,6 +24,7 @@
 #include "tui/thread.h"
 #include "ui/canvas.h"
 #include "ui/text.h"
+#include "../testutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -39,22 +40,13 @@ static struct thread *thread;
 static struct canvas *canvas;
 static long long seq;
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
 static void
 cleanup(void)
 {
 	thread_free(thread);
 	canvas_free(canvas);
 	cache_close(cache);
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(root);
 }
 
 static void

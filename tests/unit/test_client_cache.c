@@ -21,6 +21,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "../testutil.h"
 
 #define URL "https://relay.test:8443"
 
@@ -29,15 +30,6 @@ struct fx {
 	char *dir;     /* root/data/cache: cache_open makes it */
 	struct cache *c;
 };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -60,7 +52,7 @@ teardown(void **state)
 	struct fx *fx = *state;
 
 	cache_close(fx->c);
-	nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->root);
 	free(fx->dir);
 	free(fx);
 	return 0;

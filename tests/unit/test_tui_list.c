@@ -22,6 +22,7 @@
 #include "tui/layout.h"
 #include "tui/list.h"
 #include "ui/canvas.h"
+#include "../testutil.h"
 
 #define NOW 1795400000 /* 02:13:20 UTC */
 #define ME 7
@@ -32,15 +33,6 @@ struct fx {
 	struct list *l;
 	int64_t seq;
 };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -69,7 +61,7 @@ teardown(void **state)
 
 	list_free(fx->l);
 	cache_close(fx->c);
-	nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->root);
 	free(fx);
 	return 0;
 }

@@ -28,6 +28,7 @@
 #include "tui/thread.h"
 #include "ui/canvas.h"
 #include "ui/text.h"
+#include "../testutil.h"
 
 #define URL "https://relay.test:8443"
 /* Mon 23 Nov 2026 09:00 UTC, and the day before. */
@@ -42,15 +43,6 @@ struct fx {
 	struct canvas *cv;
 	int64_t seq;
 };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
 
 /* Applies one change event of kind and id with data (JSON text). */
 static void
@@ -166,7 +158,7 @@ teardown(void **state)
 	thread_free(fx->t);
 	canvas_free(fx->cv);
 	cache_close(fx->c);
-	nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->root);
 	free(fx);
 	return 0;
 }
