@@ -113,6 +113,7 @@ struct screen {
 
 	int64_t me;
 	char me_name[72];
+	int admin; /* the relay said our role is admin */
 	int64_t shown;	/* the conversation in the thread pane */
 	int64_t reply_to;
 	int note_mode; /* the draft is an internal note */
@@ -864,6 +865,182 @@ pc_order(struct screen *s, const char *rest)
 	return 0;
 }
 
+/* -- the shared sets: labels and canned replies ----------------------- */
+
+struct named {
+	const char *want;
+	int64_t id;
+	struct buf list;
+};
+
+static void
+label_seen(void *arg, const struct cache_label *l)
+{
+	struct named *n = arg;
+
+	if (l->name == NULL)
+		return;
+	if (n->want != NULL && strcasecmp(l->name, n->want) == 0)
+		n->id = l->id;
+	buf_adds(&n->list, n->list.len > 0 ? " #" : "#");
+	utf8_sanitize(l->name, strlen(l->name), 0, &n->list);
+}
+
+static void
+canned_seen(void *arg, const struct cache_canned *c)
+{
+	struct named *n = arg;
+
+	if (c->shortcut == NULL)
+		return;
+	if (n->want != NULL && strcmp(c->shortcut, n->want) == 0)
+		n->id = c->id;
+	buf_adds(&n->list, n->list.len > 0 ? " /" : "/");
+	utf8_sanitize(c->shortcut, strlen(c->shortcut), 0, &n->list);
+}
+
+static int
+pc_labels(struct screen *s, const char *rest)
+{
+	struct named n = { NULL, 0, { NULL, 0, 0 } };
+
+	(void)rest;
+	cache_labels(s->cl->cache, label_seen, &n);
+	buf_add(&n.list, "", 1);
+	say(s, THEME_LABEL, "%s", n.list.len > 1 ? n.list.data :
+	    "No labels yet (an admin makes them: :label-create)");
+	buf_free(&n.list);
+	return 0;
+}
+
+static int
+pc_canned(struct screen *s, const char *rest)
+{
+	struct named n = { NULL, 0, { NULL, 0, 0 } };
+
+	(void)rest;
+	cache_canned_replies(s->cl->cache, canned_seen, &n);
+	buf_add(&n.list, "", 1);
+	say(s, THEME_NORMAL, "%s", n.list.len > 1 ? n.list.data :
+	    "No canned replies yet (an admin makes them: :canned-create)");
+	buf_free(&n.list);
+	return 0;
+}
+
+/* The relay enforces roles; the screen says so before queueing. */
+static int
+need_admin(struct screen *s)
+{
+	if (!s->admin) {
+		say(s, THEME_WARN, "Only an admin can change the shared labels "
+		    "and canned replies");
+		return -1;
+	}
+	return 0;
+}
+
+/* label-create NAME [#RRGGBB] */
+static int
+pc_label_create(struct screen *s, const char *rest)
+{
+	char name[101], color[16];
+	cJSON *body;
+	int n;
+
+	if (need_admin(s) != 0)
+		return -1;
+	if ((n = sscanf(rest, "%100s %15s", name, color)) < 1) {
+		say(s, THEME_WARN, "label-create NAME [#RRGGBB]");
+		return -1;
+	}
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "name", name);
+	if (n == 2)
+		cJSON_AddStringToObject(body, "color", color);
+	if (queue(s, 0, "label", "POST", "/api/v1/labels", body) == 0)
+		say(s, THEME_OK, "Label queued");
+	return 0;
+}
+
+/* label-delete NAME */
+static int
+pc_label_delete(struct screen *s, const char *rest)
+{
+	struct named n = { NULL, 0, { NULL, 0, 0 } };
+	char name[101], *path;
+
+	if (need_admin(s) != 0)
+		return -1;
+	if (sscanf(rest, "%100s", name) != 1) {
+		say(s, THEME_WARN, "label-delete NAME");
+		return -1;
+	}
+	n.want = name;
+	cache_labels(s->cl->cache, label_seen, &n);
+	buf_free(&n.list);
+	if (n.id == 0) {
+		say(s, THEME_WARN, "No such label (:labels lists them)");
+		return -1;
+	}
+	path = xasprintf("/api/v1/labels/%" PRId64, n.id);
+	if (queue(s, 0, "label", "DELETE", path, NULL) == 0)
+		say(s, THEME_OK, "Label deletion queued");
+	free(path);
+	return 0;
+}
+
+/* canned-create SHORTCUT TEXT */
+static int
+pc_canned_create(struct screen *s, const char *rest)
+{
+	char shortcut[65];
+	const char *text = skip_word(rest);
+	cJSON *body;
+
+	if (need_admin(s) != 0)
+		return -1;
+	if (sscanf(rest, "%64s", shortcut) != 1 || *text == '\0') {
+		say(s, THEME_WARN, "canned-create SHORTCUT TEXT ({{contact."
+		    "first_name}} and the like are filled in)");
+		return -1;
+	}
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "shortcut", shortcut[0] == '/' ?
+	    shortcut + 1 : shortcut);
+	cJSON_AddStringToObject(body, "text", text);
+	if (queue(s, 0, "canned_reply", "POST", "/api/v1/canned_replies",
+	    body) == 0)
+		say(s, THEME_OK, "Canned reply queued");
+	return 0;
+}
+
+/* canned-delete SHORTCUT */
+static int
+pc_canned_delete(struct screen *s, const char *rest)
+{
+	struct named n = { NULL, 0, { NULL, 0, 0 } };
+	char shortcut[65], *path;
+
+	if (need_admin(s) != 0)
+		return -1;
+	if (sscanf(rest, "%64s", shortcut) != 1) {
+		say(s, THEME_WARN, "canned-delete SHORTCUT");
+		return -1;
+	}
+	n.want = shortcut[0] == '/' ? shortcut + 1 : shortcut;
+	cache_canned_replies(s->cl->cache, canned_seen, &n);
+	buf_free(&n.list);
+	if (n.id == 0) {
+		say(s, THEME_WARN, "No such canned reply (:canned lists them)");
+		return -1;
+	}
+	path = xasprintf("/api/v1/canned_replies/%" PRId64, n.id);
+	if (queue(s, 0, "canned_reply", "DELETE", path, NULL) == 0)
+		say(s, THEME_OK, "Canned reply deletion queued");
+	free(path);
+	return 0;
+}
+
 static int
 pc_open(struct screen *s, const char *rest)
 {
@@ -1133,11 +1310,17 @@ pc_sidebar(struct screen *s, const char *rest)
 
 static const struct prompt_cmd prompt_cmds[] = {
 	{ "assign", "me|none|AGENT", pc_assign },
+	{ "canned", "", pc_canned },
+	{ "canned-create", "SHORTCUT TEXT (admin)", pc_canned_create },
+	{ "canned-delete", "SHORTCUT (admin)", pc_canned_delete },
 	{ "contact", "name [NAME] | set KEY VALUE | unset KEY", pc_contact },
 	{ "discard", "", pc_discard },
 	{ "filter", "mine|unassigned|all|status S|label L|clear", pc_filter },
 	{ "help", "", pc_help },
 	{ "label", "+LABEL -LABEL ...", pc_label },
+	{ "label-create", "NAME [#RRGGBB] (admin)", pc_label_create },
+	{ "label-delete", "NAME (admin)", pc_label_delete },
+	{ "labels", "", pc_labels },
 	{ "note", "TEXT", pc_note },
 	{ "open", "ID|PHONE", pc_open },
 	{ "order", "new CUR SKU QTY PRICE ... [-- NOTE] | status ID S",
@@ -1256,6 +1439,10 @@ prompt_complete(struct screen *s)
 		const char *name = k < NPROMPT ? prompt_cmds[k].name :
 		    commands_get((int)(k - NPROMPT))->name;
 
+		/* What only admins may do is not offered to agents. */
+		if (k < NPROMPT && !s->admin && strstr(prompt_cmds[k].args,
+		    "(admin)") != NULL)
+			continue;
 		if (strncmp(name, s->complete_prefix,
 		    strlen(s->complete_prefix)) == 0) {
 			edit_clear(s->line);
@@ -2693,6 +2880,8 @@ me_done(void *arg, const struct http_result *r)
 		buf_add(&b, "", 1);
 		snprintf(s->me_name, sizeof s->me_name, "%s", b.data);
 		buf_free(&b);
+		s->admin = jx_str(o, "role") != NULL &&
+		    strcmp(jx_str(o, "role"), "admin") == 0;
 		if (id != s->me) {
 			s->me = id;
 			cache_meta_set_int(s->cl->cache, "me", id);

@@ -446,6 +446,43 @@ class Crm(TuiCase):
         R.wait_for(lambda: any(m.get("text") == "Danke, Customer! Gruß, alice"
                                for m in p.sent()), what="the canned reply")
 
+    def test_admins_manage_labels_and_canned_replies_agents_cannot(self):
+        p = self.pair()
+        self.shop(p, 1)
+        root = p.relay.cli("agent", "add", "root", "--role",
+                           "admin").stdout.decode().strip()
+        agent = self.client(p)
+        agent.sync()
+        s = self.screen(agent, 120, 40)
+        s.wait(lambda t: "live │ alice" in t)
+        self.prompt(s, "label-create vip")
+        s.wait("Only an admin can")
+        s.keys("q")
+        self.assertEqual(s.wait_exit(), 0)
+        admin = Client("https://localhost:%d" % p.relay.port, root,
+                       ca_file=self.certs[0])
+        self.addCleanup(admin.close)
+        admin.sync()
+        s = self.screen(admin, 120, 40)
+        s.wait(lambda t: "live │ root" in t)
+        self.prompt(s, "label-create vip #00aa00")
+        s.wait("Label queued")
+        R.wait_for(lambda: [l for l in p.relay.entities("label")
+                            if l["name"] == "vip"], what="the label")
+        self.prompt(s, "canned-create danke Danke, {{contact.first_name}}!")
+        s.wait("Canned reply queued")
+        self.prompt(s, "labels")
+        s.wait("#vip")
+        self.prompt(s, "canned")
+        s.wait("/danke")
+        self.prompt(s, "label-delete vip")
+        s.wait("Label deletion queued")
+        R.wait_for(lambda: not [l for l in p.relay.entities("label")
+                                if l and l.get("name") == "vip"],
+                   what="the label gone")
+        self.prompt(s, "labels")
+        s.wait("No labels yet")
+
     def test_bad_prompt_input_says_why_and_queues_nothing(self):
         p = self.pair()
         self.shop(p, 1)
