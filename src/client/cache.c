@@ -2,6 +2,7 @@
  * The client's cache and work files; see cache.h. Every SQL statement of
  * glivi-tui is in this file.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -1053,6 +1054,69 @@ bind_columns(struct cache *c, sqlite3_stmt *w, const struct kind *k,
  * agent's outbox entries for it (they repeat what was written; one in
  * flight then updates nothing). And the scrub after the commit.
  */
+/*
+ * A deleted message's media file, when the screen saved one under
+ * <dir>/media (named by the media id, maybe with an extension): zeroed,
+ * then unlinked, so an erasure leaves no copy on the agent's disk.
+ */
+static void
+forget_media(struct cache *c, int64_t id)
+{
+	sqlite3_stmt *s;
+	char *dir, *path, media[130] = "", zero[4096];
+	struct dirent *de;
+	struct stat st;
+	size_t n;
+	DIR *d;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT json_extract(data,"
+	    " '$.media.id') FROM message_data WHERE id = ?1", -1, &s,
+	    NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+		snprintf(media, sizeof media, "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	n = strlen(media);
+	if (n == 0 || media[0] == '.' || strchr(media, '/') != NULL)
+		return;
+	dir = xasprintf("%s/media", c->dir);
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	memset(zero, 0, sizeof zero);
+	while ((de = readdir(d)) != NULL) {
+		int fd;
+
+		if (strncmp(de->d_name, media, n) != 0 ||
+		    (de->d_name[n] != '\0' && de->d_name[n] != '.'))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if ((fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+				for (off_t o = 0; o < st.st_size; o += (off_t)
+				    sizeof zero) {
+					size_t w = (size_t)(st.st_size - o) <
+					    sizeof zero ? (size_t)(st.st_size -
+					    o) : sizeof zero;
+
+					if (write(fd, zero, w) != (ssize_t)w)
+						break;
+				}
+				fsync(fd);
+			}
+			close(fd);
+		}
+		if (unlink(path) != 0)
+			log_warn("cache: cannot remove a media file: %s",
+			    strerror(errno));
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+}
+
 static int
 forget(struct cache *c, const struct kind *k, int64_t id, int changed)
 {
@@ -1065,6 +1129,8 @@ forget(struct cache *c, const struct kind *k, int64_t id, int changed)
 		    strcmp(k->kind, "contact") == 0)
 			c->scrub_fts = 1;
 	}
+	if (strcmp(k->kind, "message") == 0)
+		forget_media(c, id);
 	if (strcmp(k->kind, "conversation") != 0)
 		return 0;
 	if (sqlite3_prepare_v2(c->db, "DELETE FROM work.drafts WHERE"

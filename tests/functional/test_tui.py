@@ -516,7 +516,7 @@ class Media(TuiCase):
         pin_port(p.relay)
         data = b"\x89PNG\r\n\x1a\n" + os.urandom(4096)
         reg = p.register(data, "image/png")
-        p.customer_sends(reg["id"], wa_id=wa(60), caption="kaputt")
+        _, msg = p.customer_sends(reg["id"], wa_id=wa(60), caption="kaputt")
         got = os.path.join(self.dir, "opened-%d" % os.getpid())
         c = self.client(p)
         # The opener gets the fetched file as its last argument: this one
@@ -540,12 +540,24 @@ class Media(TuiCase):
         with open(got, "rb") as f:
             self.assertEqual(f.read(), data)
         os.unlink(got)
-        # The file is kept private under the cache directory.
+        # The file is kept private under the cache directory...
         mdir = os.path.join(c.cache_dir, "media")
         self.assertEqual(os.stat(mdir).st_mode & 0o777, 0o700)
+        self.assertEqual(len(os.listdir(mdir)), 1)
         for name in os.listdir(mdir):
             self.assertEqual(os.stat(os.path.join(mdir, name)).st_mode
                              & 0o777, 0o600)
+        # ...and an erasure of the customer reaches it.
+        root = p.relay.cli("agent", "add", "root", "--role",
+                           "admin").stdout.decode().strip()
+        contact = p.relay.entity("conversation",
+                                 msg["conversation_id"])["contact_id"]
+        st, _, _ = api(p.relay, root, "DELETE",
+                       "/api/v1/contacts/%d" % contact)
+        self.assertEqual(st, 200)
+        R.wait_for(lambda: os.listdir(mdir) == [],
+                   what="the erased customer's file gone from the cache")
+        s.wait_gone("kaputt")
 
 
 class TwoAgents(TuiCase):
