@@ -129,7 +129,7 @@ class CleanCloneDemo(unittest.TestCase):
                     "set -g default-terminal tmux-256color\n"
                     "set -g escape-time 0\nset -g status off\n")
         s.status_file = os.path.join(self.dir, "exit-status")
-        env = ["LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TZ=UTC",
+        env = ["LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TZ=UTC", "TERM=tmux-256color",
                "TMPDIR=" + self.tmp, "HOME=" + self.dir,
                "PATH=" + os.environ.get("PATH", "/usr/bin:/bin")]
         self.addCleanup(self.stop, s)
