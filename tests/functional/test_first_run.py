@@ -13,6 +13,7 @@ this test runs, so the three never drift apart.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -108,29 +109,37 @@ def procs_under(*roots):
                  "the demo builds its own plain build; once is enough")
 class CleanCloneDemo(unittest.TestCase):
 
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="glivi-first-run-")
-        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
-        self.clone = os.path.join(self.dir, "clone")
-        self.tmp = os.path.join(self.dir, "tmp")
-        os.mkdir(self.tmp)
+    @classmethod
+    def setUpClass(cls):
+        # One clone for the class: the first demo builds in it, the others
+        # find the build done.
+        cls.dir = tempfile.mkdtemp(prefix="glivi-first-run-")
+        cls.clone = os.path.join(cls.dir, "clone")
         subprocess.run(["git", "clone", "-q", "--no-hardlinks", R.SOURCE,
-                        self.clone], check=True, timeout=120)
-        self.assertFalse(os.path.exists(os.path.join(self.clone, "build")))
+                        cls.clone], check=True, timeout=120)
+        assert not os.path.exists(os.path.join(cls.clone, "build"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tmp-", dir=self.dir)
 
     def start(self, command, width=120, height=40):
         # A Screen running the demo instead of glivi-tui itself.
         s = Screen.__new__(Screen)
         s.dir = self.dir
-        s.socket = os.path.join(self.dir, "tmux.sock")
+        s.socket = os.path.join(self.tmp, "tmux.sock")
         s.conf = os.path.join(self.dir, "tmux.conf")
         with open(s.conf, "w") as f:
             f.write("set -g remain-on-exit on\n"
                     "set -g default-terminal tmux-256color\n"
                     "set -g escape-time 0\nset -g status off\n")
-        s.status_file = os.path.join(self.dir, "exit-status")
-        env = ["LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TZ=UTC", "TERM=tmux-256color",
-               "TMPDIR=" + self.tmp, "HOME=" + self.dir,
+        s.status_file = os.path.join(self.dir, "exit-%s"
+                                     % os.path.basename(self.tmp))
+        env = ["LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TZ=UTC",
+               "TERM=tmux-256color", "TMPDIR=" + self.tmp, "HOME=" + self.dir,
                "PATH=" + os.environ.get("PATH", "/usr/bin:/bin")]
         self.addCleanup(self.stop, s)
         s.tmux("new-session", "-d", "-x", str(width), "-y", str(height),
@@ -155,14 +164,49 @@ class CleanCloneDemo(unittest.TestCase):
                 time.sleep(0.1)
         s.close()
 
-    def test_readme_demo_on_a_clean_clone_opens_a_living_inbox(self):
+    def open_demo(self):
         s = self.start(demo_command())
-        # Installing (a no-op when all is there) and building in the clone.
-        t = s.wait("Inbox: all", timeout=420)
+        # Installing (a no-op when all is there) and building in the clone
+        # (the first time).
+        s.wait("Inbox: all", timeout=420)
         self.assertTrue(os.path.isfile(
             os.path.join(self.clone, "build", "glivi-tui")))
+        t = s.wait(lambda t: "Jürgen Weiß" in t and " live " in t,
+                   timeout=30)
+        return s, t
+
+    def demo_pid(self):
+        pids = [pid for pid, cmd in procs_under(self.clone)
+                if cmd.endswith("scripts/demo")]
+        self.assertEqual(len(pids), 1, procs_under(self.clone))
+        return pids[0]
+
+    def assert_all_gone(self, timeout=20):
+        deadline = time.monotonic() + timeout
+        while procs_under(self.clone, self.tmp) and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(procs_under(self.clone, self.tmp), [])
+        self.assertEqual([f for f in os.listdir(self.tmp)
+                          if f.startswith("glivi-demo.")], [])
+
+    def test_sigterm_to_the_demo_stops_everything(self):
+        s, _ = self.open_demo()
+        os.kill(self.demo_pid(), signal.SIGTERM)
+        self.assertEqual(s.wait_exit(timeout=20), 143)
+        self.assertIn("nothing is left running", s.text())
+        self.assertEqual(procs_under(self.clone, self.tmp), [])
+        self.assert_all_gone(0)
+
+    def test_closing_the_terminal_sighup_stops_everything(self):
+        s, _ = self.open_demo()
+        self.demo_pid()
+        s.tmux("kill-server")
+        self.assert_all_gone()
+
+    def test_readme_demo_on_a_clean_clone_opens_a_living_inbox(self):
+        s, t = self.open_demo()
         # Demo conversations in several scripts, with statuses.
-        t = s.wait(lambda t: "Jürgen Weiß" in t and "live" in t, timeout=30)
         for name in ("Inês Costa", "Chloe Taylor"):
             self.assertIn(name, t)
         # Open Jürgen's conversation and answer him from the compose line.
@@ -196,8 +240,9 @@ class CleanCloneDemo(unittest.TestCase):
             time.sleep(0.1)
         self.assertEqual(s.wait_exit(timeout=20), 0, s.text())
         self.assertIn("nothing is left running", s.text())
+        # The demo waited for each process it stopped: none is left now.
         self.assertEqual(procs_under(self.clone, self.tmp), [])
-        self.assertEqual(os.listdir(self.tmp), [])
+        self.assert_all_gone(0)
 
 
 if __name__ == "__main__":
