@@ -30,7 +30,7 @@ def help_text(prog):
 
 
 def rendered(page):
-    env = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8", MAN_KEEP_FORMATTING="")
+    env = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8")
     r = subprocess.run(["man", "--warnings", "-l", os.path.join(MAN, page)],
                        capture_output=True, text=True, env=env, timeout=30)
     return r

@@ -225,7 +225,8 @@ class CleanCloneDemo(unittest.TestCase):
             rows = t.split("\n")
             for i, r in enumerate(rows):
                 if reply in r:
-                    return any("demo · read" in x for x in rows[max(0, i - 3):i])
+                    above = rows[max(0, i - 3):i]
+                    return any("demo · read" in x for x in above)
             return False
         s.wait(lambda t: reply in t, timeout=20)
         s.wait(read, timeout=30)
