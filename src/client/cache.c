@@ -16,6 +16,7 @@
 
 #include "client/cache.h"
 #include "core/buf.h"
+#include "core/canned.h"
 #include "core/hmac.h"
 #include "core/jscan.h"
 #include "core/log.h"
@@ -56,6 +57,23 @@ static const char *const cache_migrations[] = {
 	"CREATE VIRTUAL TABLE contact_fts USING fts5(name, phone,"
 	"  content='contacts', content_rowid='id',"
 	"  tokenize='unicode61 remove_diacritics 2');",
+	/* 2: the list's index covers its filters (see cache_indexes). */
+	"DROP INDEX IF EXISTS conversations_by_activity;"
+	"CREATE INDEX IF NOT EXISTS conversations_list"
+	"  ON conversations(last_activity_at, assignee_id, status);",
+	/* 3: the shared inbox: labels, canned replies, conversations'
+	 * history lines. The cursor is kept: entities of these kinds that
+	 * an older glivi-tui skipped come back only with a new sync, so the
+	 * cursor goes back to the start (a catch-up, not a rebuild). */
+	"CREATE TABLE labels(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
+	"  name TEXT, data TEXT NOT NULL);"
+	"CREATE TABLE canned_replies(id INTEGER PRIMARY KEY,"
+	"  seq INTEGER NOT NULL, shortcut TEXT, data TEXT NOT NULL);"
+	"CREATE TABLE history(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
+	"  conversation_id INTEGER, data TEXT NOT NULL);"
+	"CREATE INDEX history_by_conversation ON history(conversation_id, id);"
+	"CREATE INDEX canned_by_shortcut ON canned_replies(shortcut);"
+	"DELETE FROM meta WHERE key = 'cursor';",
 };
 
 static const char *const work_migrations[] = {
@@ -78,8 +96,9 @@ static const char *const work_migrations[] = {
 static const char *const cache_indexes =
 	"CREATE INDEX IF NOT EXISTS messages_by_conversation"
 	"  ON messages(conversation_id, id);"
-	"CREATE INDEX IF NOT EXISTS conversations_by_activity"
-	"  ON conversations(last_activity_at);"
+	/* The list's order and filters, counted without reading rows. */
+	"CREATE INDEX IF NOT EXISTS conversations_list"
+	"  ON conversations(last_activity_at, assignee_id, status);"
 	"CREATE INDEX IF NOT EXISTS conversations_by_contact"
 	"  ON conversations(contact_id);"
 	"CREATE INDEX IF NOT EXISTS notes_by_conversation"
@@ -114,7 +133,7 @@ static const char *const cache_indexes_drop =
 	"DROP TRIGGER IF EXISTS messages_au; DROP TRIGGER IF EXISTS contacts_ai;"
 	"DROP TRIGGER IF EXISTS contacts_ad; DROP TRIGGER IF EXISTS contacts_au;"
 	"DROP INDEX IF EXISTS messages_by_conversation;"
-	"DROP INDEX IF EXISTS conversations_by_activity;"
+	"DROP INDEX IF EXISTS conversations_list;"
 	"DROP INDEX IF EXISTS conversations_by_contact;"
 	"DROP INDEX IF EXISTS notes_by_conversation;"
 	"DROP INDEX IF EXISTS orders_by_contact;";
@@ -169,6 +188,13 @@ static const struct kind {
 	  { "name", COL_TEXT, { "name" } },
 	  { "language", COL_TEXT, { "language" } },
 	  { "status", COL_TEXT, { "status" } } } },
+	/* The shared inbox (cache migration 3). */
+	{ "label", "labels", {
+	  { "name", COL_TEXT, { "name" } } } },
+	{ "canned_reply", "canned_replies", {
+	  { "shortcut", COL_TEXT, { "shortcut" } } } },
+	{ "history", "history", {
+	  { "conversation_id", COL_INT, { "conversation_id" } } } },
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -190,9 +216,17 @@ struct cache {
 	sqlite3_stmt *set_meta;
 	struct buf scratch[MAX_COLS]; /* unescaped text columns of a row */
 	sqlite3_stmt *view[32];	      /* the screen's reads, made on use */
+	int page_kib;		      /* page cache outside a first sync */
+	/* Tombstones applied since the last commit: what was deleted must
+	 * then leave the full-text index's old segments and the WAL. */
+	int scrub_fts;
+	int scrub_wal;
 };
 
 /* -- opening ----------------------------------------------------------- */
+
+/* A first sync's bulk writes want a large page cache; reading does not. */
+#define BULK_PAGE_KIB 16384
 
 static int
 db_error(struct cache *c, int rc)
@@ -317,6 +351,31 @@ mkdir_private(const char *dir, char **cause)
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		*cause = xasprintf("cannot create %s: %s", dir,
 		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The cache holds customers' messages: on a shared host, a directory
+ * others can enter would let them at its files (or swap one in). A wider
+ * one is refused, not fixed behind the owner's back.
+ */
+static int
+dir_private(const char *dir, char **cause)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) != 0) {
+		*cause = xasprintf("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (sb.st_uid != geteuid() || (sb.st_mode & 077) != 0) {
+		*cause = xasprintf("the cache directory %s can be read by "
+		    "others (mode %04o%s); it holds customers' messages: "
+		    "chmod 700 it, or set [cache] dir to a private one", dir,
+		    (unsigned)(sb.st_mode & 07777), sb.st_uid != geteuid() ?
+		    ", and another user owns it" : "");
 		return -1;
 	}
 	return 0;
@@ -470,6 +529,11 @@ open_db(struct cache *c, char **cause)
 	 */
 	if (exec(c, "SELECT count(*) FROM main.sqlite_schema", cause) != 0)
 		return -1;
+	/* Deleted rows are zeroed in the file, not just unlinked: an erased
+	 * customer's messages must not stay readable in free pages. Set
+	 * before ATTACH, which copies it to the work file. */
+	if (exec(c, "PRAGMA secure_delete = ON", cause) != 0)
+		return -1;
 	sql = sqlite3_mprintf("ATTACH %Q AS work", c->work_path);
 	old = umask(077);
 	rc = exec_in(c, NULL, sql, &inner);
@@ -608,11 +672,12 @@ cache_open(const char *dir, const char *relay_url, char **notice,
 
 	if (notice != NULL)
 		*notice = NULL;
-	if (mkdir_private(dir, cause) != 0) {
+	if (mkdir_private(dir, cause) != 0 || dir_private(dir, cause) != 0) {
 		free(c);
 		return NULL;
 	}
 	c->dir = xstrdup(dir);
+	c->page_kib = BULK_PAGE_KIB;
 	c->name = account_name(relay_url);
 	c->path = xasprintf("%s/%s.db", dir, c->name);
 	c->work_path = xasprintf("%s/%s.work.db", dir, c->name);
@@ -687,9 +752,32 @@ cache_commit(struct cache *c, char **cause)
 	c->in_txn = 0;
 	if (exec(c, "COMMIT", cause) != 0) {
 		exec(c, "ROLLBACK", NULL);
+		c->scrub_fts = c->scrub_wal = 0;
 		return -1;
 	}
+	cache_scrub(c);
 	return 0;
+}
+
+/*
+ * After deletions: FTS5 (without secure-delete before SQLite 3.42) keeps
+ * a deleted row's terms in older index segments until they merge, so the
+ * index is merged now; then both WALs are checkpointed and truncated, as
+ * they still hold the pages from before the delete.
+ */
+void
+cache_scrub(struct cache *c)
+{
+	if (c->in_txn || (!c->scrub_fts && !c->scrub_wal))
+		return;
+	if (c->scrub_fts && exec(c, "INSERT INTO message_fts(message_fts) "
+	    "VALUES('optimize'); INSERT INTO contact_fts(contact_fts) "
+	    "VALUES('optimize');", NULL) != 0)
+		log_warn("cache: cannot merge the full-text index");
+	if (exec(c, "PRAGMA main.wal_checkpoint(TRUNCATE);"
+	    " PRAGMA work.wal_checkpoint(TRUNCATE);", NULL) != 0)
+		log_warn("cache: cannot checkpoint after deleting");
+	c->scrub_fts = c->scrub_wal = 0;
 }
 
 void
@@ -781,9 +869,27 @@ cache_initial(struct cache *c)
 	return cur == NULL;
 }
 
+static void
+page_cache(struct cache *c, int kib)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof sql, "PRAGMA main.cache_size = -%d", kib);
+	sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+}
+
+void
+cache_set_page_cache(struct cache *c, int kib)
+{
+	c->page_kib = kib;
+	if (!cache_initial(c))
+		page_cache(c, kib);
+}
+
 int
 cache_initial_begin(struct cache *c, char **cause)
 {
+	page_cache(c, BULK_PAGE_KIB);
 	if (cache_begin(c, cause) != 0)
 		return -1;
 	if (exec(c, cache_indexes_drop, cause) != 0 ||
@@ -806,7 +912,10 @@ cache_initial_end(struct cache *c, char **cause)
 		cache_rollback(c);
 		return -1;
 	}
-	return cache_commit(c, cause);
+	if (cache_commit(c, cause) != 0)
+		return -1;
+	page_cache(c, c->page_kib);
+	return 0;
 }
 
 /* -- applying changes -------------------------------------------------- */
@@ -939,6 +1048,44 @@ bind_columns(struct cache *c, sqlite3_stmt *w, const struct kind *k,
 	}
 }
 
+/*
+ * What a tombstone takes beyond the row: a conversation's draft and the
+ * agent's outbox entries for it (they repeat what was written; one in
+ * flight then updates nothing). And the scrub after the commit.
+ */
+static int
+forget(struct cache *c, const struct kind *k, int64_t id, int changed)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (changed) {
+		c->scrub_wal = 1;
+		if (strcmp(k->kind, "message") == 0 ||
+		    strcmp(k->kind, "contact") == 0)
+			c->scrub_fts = 1;
+	}
+	if (strcmp(k->kind, "conversation") != 0)
+		return 0;
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM work.drafts WHERE"
+	    " conversation_id = ?1", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	c->scrub_wal |= sqlite3_changes(c->db) > 0;
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM work.outbox WHERE"
+	    " conversation_id = ?1", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	c->scrub_wal |= sqlite3_changes(c->db) > 0;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Applies one change event; 1 applied, 0 skipped, -1 a cache error. */
 static int
 apply_one(struct cache *c, const struct jscan_val *e,
@@ -999,6 +1146,9 @@ apply_one(struct cache *c, const struct jscan_val *e,
 	rc = sqlite3_step(w);
 	sqlite3_reset(w);
 	changed = rc == SQLITE_DONE && sqlite3_changes(c->db) > 0;
+	if (deleted && rc == SQLITE_DONE && forget(c, &kinds[k], idn,
+	    changed) != 0)
+		return db_error(c, SQLITE_ERROR);
 	if (changed && kinds[k].data_table != NULL) {
 		/* The row moved forward: its JSON follows. */
 		sqlite3_stmt *d = deleted ? c->data_delete[k] : c->data_put[k];
@@ -1730,16 +1880,22 @@ cache_draft_get(struct cache *c, int64_t conversation_id)
 enum {
 	VIEW_LIST_OLDER,
 	VIEW_LIST_NEWER,
+	VIEW_LIST_OLDER_LABEL,
+	VIEW_LIST_NEWER_LABEL,
 	VIEW_LIST_KEY,
 	VIEW_LIST_COUNT,
+	VIEW_LIST_COUNT_LABEL,
 	VIEW_LIST_POSITION,
+	VIEW_LIST_POSITION_LABEL,
 	VIEW_LIST_UNREAD,
+	VIEW_LIST_UNREAD_LABEL,
 	VIEW_SIDE_ORDERS,
 	VIEW_SIDE_NOTES,
 	VIEW_SIDE_CONVERSATIONS,
 	VIEW_AGENT_NAME,
 	VIEW_NEW_INBOUND,
 	VIEW_NEWEST,
+	VIEW_TEMPLATE_NEXT,
 	VIEW_COUNT
 };
 
@@ -1763,21 +1919,28 @@ view_stmt(struct cache *c, int which, const char *sql)
 	return *s;
 }
 
-/* The list's filter over conversations c; parameters ?1 to ?4. */
+/*
+ * The list's filter over conversations c; parameters ?1 to ?3 (who, me,
+ * status), covered by the list's index so counting reads no rows...
+ */
 #define LIST_FILTER \
 	"(?1 = 0 OR (?1 = 1 AND c.assignee_id = ?2) OR" \
 	" (?1 = 2 AND c.assignee_id IS NULL) OR" \
 	" (?1 = 3 AND (c.assignee_id = ?2 OR c.assignee_id IS NULL)))" \
-	" AND (?3 IS NULL OR c.status = ?3)" \
-	" AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.data," \
-	" '$.labels') WHERE value = ?4))"
+	" AND (?3 IS NULL OR c.status = ?3)"
+/* ...and a label (?4), which must read each row's JSON. */
+#define LIST_LABEL \
+	" AND EXISTS (SELECT 1 FROM json_each(c.data, '$.labels')" \
+	" WHERE value = ?4)"
+
 /* The agent's (?2) unread inbound messages of c, counted up to 100. */
 #define LIST_UNREAD \
 	"(SELECT count(*) FROM (SELECT 1 FROM messages u" \
 	" WHERE u.conversation_id = c.id AND u.direction = 'in' AND u.id >" \
 	" coalesce(json_extract(c.data, '$.read_by.\"' || ?2 || '\"'), 0)" \
 	" LIMIT 100))"
-#define LIST_KEY "coalesce(c.last_activity_at, 0)"
+/* The raw column, so its index orders the list (the relay always sets it). */
+#define LIST_KEY "c.last_activity_at"
 #define LIST_ROW \
 	"SELECT " LIST_KEY ", c.id, c.contact_id, c.assignee_id," \
 	" json_extract(c.data, '$.last_inbound_at'), " LIST_UNREAD "," \
@@ -1813,14 +1976,23 @@ cache_list_rows(struct cache *c, const struct cache_filter *f,
     const struct cache_list_key *key, int dir, int limit,
     void (*fn)(void *, const struct cache_list_row *), void *arg)
 {
-	sqlite3_stmt *s = dir > 0 ? view_stmt(c, VIEW_LIST_OLDER, LIST_ROW
-	    " AND (" LIST_KEY ", c.id) < (?5, ?6)"
-	    " ORDER BY " LIST_KEY " DESC, c.id DESC LIMIT ?7") :
-	    view_stmt(c, VIEW_LIST_NEWER, LIST_ROW
-	    " AND (" LIST_KEY ", c.id) > (?5, ?6)"
-	    " ORDER BY " LIST_KEY ", c.id LIMIT ?7");
-	int n = 0, rc;
+	sqlite3_stmt *s;
+	int label = f->label != NULL, n = 0, rc;
 
+	if (dir > 0)
+		s = label ? view_stmt(c, VIEW_LIST_OLDER_LABEL, LIST_ROW
+		    LIST_LABEL " AND (" LIST_KEY ", c.id) < (?5, ?6)"
+		    " ORDER BY " LIST_KEY " DESC, c.id DESC LIMIT ?7") :
+		    view_stmt(c, VIEW_LIST_OLDER, LIST_ROW
+		    " AND (" LIST_KEY ", c.id) < (?5, ?6)"
+		    " ORDER BY " LIST_KEY " DESC, c.id DESC LIMIT ?7");
+	else
+		s = label ? view_stmt(c, VIEW_LIST_NEWER_LABEL, LIST_ROW
+		    LIST_LABEL " AND (" LIST_KEY ", c.id) > (?5, ?6)"
+		    " ORDER BY " LIST_KEY ", c.id LIMIT ?7") :
+		    view_stmt(c, VIEW_LIST_NEWER, LIST_ROW
+		    " AND (" LIST_KEY ", c.id) > (?5, ?6)"
+		    " ORDER BY " LIST_KEY ", c.id LIMIT ?7");
 	if (s == NULL)
 		return -1;
 	bind_filter(s, f);
@@ -1886,8 +2058,10 @@ step_count(struct cache *c, sqlite3_stmt *s)
 int64_t
 cache_list_count(struct cache *c, const struct cache_filter *f)
 {
-	sqlite3_stmt *s = view_stmt(c, VIEW_LIST_COUNT, "SELECT count(*)"
-	    " FROM conversations c WHERE " LIST_FILTER);
+	sqlite3_stmt *s = f->label != NULL ? view_stmt(c,
+	    VIEW_LIST_COUNT_LABEL, "SELECT count(*) FROM conversations c"
+	    " WHERE " LIST_FILTER LIST_LABEL) : view_stmt(c, VIEW_LIST_COUNT,
+	    "SELECT count(*) FROM conversations c WHERE " LIST_FILTER);
 
 	if (s == NULL)
 		return -1;
@@ -1899,9 +2073,12 @@ int64_t
 cache_list_position(struct cache *c, const struct cache_filter *f,
     const struct cache_list_key *key)
 {
-	sqlite3_stmt *s = view_stmt(c, VIEW_LIST_POSITION, "SELECT count(*)"
-	    " FROM conversations c WHERE " LIST_FILTER
-	    " AND (" LIST_KEY ", c.id) > (?5, ?6)");
+	sqlite3_stmt *s = f->label != NULL ? view_stmt(c,
+	    VIEW_LIST_POSITION_LABEL, "SELECT count(*) FROM conversations c"
+	    " WHERE " LIST_FILTER LIST_LABEL
+	    " AND (" LIST_KEY ", c.id) > (?5, ?6)") : view_stmt(c,
+	    VIEW_LIST_POSITION, "SELECT count(*) FROM conversations c"
+	    " WHERE " LIST_FILTER " AND (" LIST_KEY ", c.id) > (?5, ?6)");
 
 	if (s == NULL)
 		return -1;
@@ -1915,24 +2092,31 @@ int
 cache_list_next_unread(struct cache *c, const struct cache_filter *f,
     const struct cache_list_key *key, int64_t *id, struct cache_list_key *out)
 {
-	sqlite3_stmt *s = view_stmt(c, VIEW_LIST_UNREAD, "SELECT " LIST_KEY
-	    ", c.id FROM conversations c WHERE " LIST_FILTER
-	    " AND " LIST_UNREAD " > 0"
-	    " ORDER BY (" LIST_KEY ", c.id) >= (?5, ?6), " LIST_KEY " DESC,"
-	    " c.id DESC LIMIT 1");
+	/* Below the cursor first, in list order; then from the top. */
+	sqlite3_stmt *s = f->label != NULL ? view_stmt(c,
+	    VIEW_LIST_UNREAD_LABEL, "SELECT " LIST_KEY ", c.id FROM"
+	    " conversations c WHERE " LIST_FILTER LIST_LABEL
+	    " AND (" LIST_KEY ", c.id) < (?5, ?6) AND " LIST_UNREAD " > 0"
+	    " ORDER BY " LIST_KEY " DESC, c.id DESC LIMIT 1") : view_stmt(c,
+	    VIEW_LIST_UNREAD, "SELECT " LIST_KEY ", c.id FROM"
+	    " conversations c WHERE " LIST_FILTER
+	    " AND (" LIST_KEY ", c.id) < (?5, ?6) AND " LIST_UNREAD " > 0"
+	    " ORDER BY " LIST_KEY " DESC, c.id DESC LIMIT 1");
 	int rc = -1;
 
-	if (s == NULL)
-		return -1;
-	bind_filter(s, f);
-	sqlite3_bind_int64(s, 5, key->activity);
-	sqlite3_bind_int64(s, 6, key->id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		out->activity = sqlite3_column_int64(s, 0);
-		out->id = *id = sqlite3_column_int64(s, 1);
-		rc = 0;
+	for (int pass = 0; pass < 2 && rc != 0 && s != NULL; pass++) {
+		sqlite3_reset(s);
+		bind_filter(s, f);
+		sqlite3_bind_int64(s, 5, pass == 0 ? key->activity : INT64_MAX);
+		sqlite3_bind_int64(s, 6, pass == 0 ? key->id : INT64_MAX);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			out->activity = sqlite3_column_int64(s, 0);
+			out->id = *id = sqlite3_column_int64(s, 1);
+			rc = 0;
+		}
 	}
-	sqlite3_reset(s);
+	if (s != NULL)
+		sqlite3_reset(s);
 	return rc;
 }
 
@@ -2015,6 +2199,34 @@ cache_new_inbound(struct cache *c, const struct cache_filter *f,
 	return rc == SQLITE_DONE ? n : db_error(c, rc);
 }
 
+int
+cache_template_next(struct cache *c, const char *prefix,
+    const char *after_name, const char *after_lang, char *name,
+    size_t name_len, char *lang, size_t lang_len)
+{
+	sqlite3_stmt *s = view_stmt(c, VIEW_TEMPLATE_NEXT, "SELECT name,"
+	    " coalesce(language, '') FROM templates"
+	    " WHERE status = 'APPROVED' AND substr(name, 1, length(?1)) = ?1"
+	    " AND (name, coalesce(language, '')) > (?2, ?3)"
+	    " ORDER BY name, language LIMIT 1");
+	int rc = -1;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, after_name != NULL ? after_name : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, after_lang != NULL ? after_lang : "", -1,
+	    SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW && col_text(s, 0) != NULL) {
+		snprintf(name, name_len, "%s", col_text(s, 0));
+		snprintf(lang, lang_len, "%s", col_text(s, 1));
+		rc = 0;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
 int64_t
 cache_newest_message(struct cache *c)
 {
@@ -2061,10 +2273,14 @@ static const char *const thread_sql[TQ_COUNT] = {
 	    " LIMIT ?4) r JOIN messages m ON m.id = r.id"
 	    " JOIN message_data d ON d.id = m.id"
 	    " WHERE d.data->>'wamid' = ?3 ORDER BY m.id DESC LIMIT 1",
-	[TQ_NOTES] = "SELECT id, conversation_id,"
-	    " coalesce(data->>'created_at', 0) AS at, NULL, NULL, data"
-	    " FROM notes WHERE conversation_id = ?1 AND at >= ?2 AND at < ?3"
-	    " ORDER BY at, id LIMIT ?4",
+	/* Notes, and history lines (status "history"), by time. */
+	[TQ_NOTES] = "SELECT id, conversation_id, at, NULL, kind, data FROM"
+	    " (SELECT id, conversation_id, coalesce(data->>'created_at', 0)"
+	    "  AS at, NULL AS kind, data FROM notes WHERE conversation_id = ?1"
+	    "  UNION ALL SELECT id, conversation_id,"
+	    "  coalesce(data->>'created_at', 0), 'history', data FROM history"
+	    "  WHERE conversation_id = ?1)"
+	    " WHERE at >= ?2 AND at < ?3 ORDER BY at, id LIMIT ?4",
 	/* A reaction has no text, so the narrow row rules most out before
 	 * any JSON is read. */
 	[TQ_REACTIONS] = "SELECT " THREAD_COLUMNS " FROM messages m"
@@ -2190,4 +2406,198 @@ cache_thread_pending(struct cache *c, int64_t conversation_id,
 		return -1;
 	sqlite3_bind_int64(s, 1, conversation_id);
 	return thread_rows(c, s, fn, arg);
+}
+
+/* -- the shared inbox: labels, canned replies, history ------------------ */
+
+/*
+ * Rows of one query, each handed to fn with its columns as they are (the
+ * pointers live until fn returns). Returns how many, or -1.
+ */
+static int
+inbox_rows(struct cache *c, const char *sql, const char *text,
+    int64_t id, int (*row)(void *, sqlite3_stmt *), void *arg)
+{
+	sqlite3_stmt *s;
+	int n = 0, rc;
+
+	if ((rc = sqlite3_prepare_v2(c->db, sql, -1, &s, NULL)) != SQLITE_OK)
+		return db_error(c, rc);
+	if (text != NULL)
+		sqlite3_bind_text(s, 1, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		n++;
+		if (row(arg, s) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : db_error(c, rc);
+}
+
+struct label_cb {
+	void (*fn)(void *, const struct cache_label *);
+	void *arg;
+};
+
+static int
+label_row(void *arg, sqlite3_stmt *s)
+{
+	struct label_cb *cb = arg;
+	struct cache_label l = { sqlite3_column_int64(s, 0), col_text(s, 1),
+		col_text(s, 2) };
+
+	cb->fn(cb->arg, &l);
+	return 0;
+}
+
+int
+cache_labels(struct cache *c, void (*fn)(void *, const struct cache_label *),
+    void *arg)
+{
+	struct label_cb cb = { fn, arg };
+
+	return inbox_rows(c, "SELECT id, name, json_extract(data, '$.color')"
+	    " FROM labels WHERE id > ?1 ORDER BY name COLLATE NOCASE, id",
+	    NULL, 0, label_row, &cb);
+}
+
+struct canned_cb {
+	void (*fn)(void *, const struct cache_canned *);
+	void *arg;
+};
+
+static int
+canned_row(void *arg, sqlite3_stmt *s)
+{
+	struct canned_cb *cb = arg;
+	struct cache_canned r = { sqlite3_column_int64(s, 0), col_text(s, 1),
+		col_text(s, 2) };
+
+	cb->fn(cb->arg, &r);
+	return 0;
+}
+
+int
+cache_canned_replies(struct cache *c,
+    void (*fn)(void *, const struct cache_canned *), void *arg)
+{
+	return cache_canned_find(c, "", fn, arg);
+}
+
+int
+cache_canned_find(struct cache *c, const char *prefix,
+    void (*fn)(void *, const struct cache_canned *), void *arg)
+{
+	struct canned_cb cb = { fn, arg };
+
+	/* A handful of rows: a plain comparison of the prefix, exact and
+	 * case-sensitive as shortcuts are (LIKE would fold case). */
+	return inbox_rows(c, "SELECT id, shortcut, json_extract(data, '$.text')"
+	    " FROM canned_replies WHERE substr(shortcut, 1, length(?1)) = ?1"
+	    " ORDER BY length(shortcut), shortcut", prefix, 0, canned_row, &cb);
+}
+
+struct history_cb {
+	void (*fn)(void *, const struct cache_history *);
+	void *arg;
+};
+
+static int
+history_row(void *arg, sqlite3_stmt *s)
+{
+	struct history_cb *cb = arg;
+	struct cache_history h = {
+		.id = sqlite3_column_int64(s, 0),
+		.conversation_id = sqlite3_column_int64(s, 1),
+		.agent_id = sqlite3_column_int64(s, 2),
+		.at = sqlite3_column_int64(s, 3),
+		.action = col_text(s, 4),
+		.reason = col_text(s, 5),
+		.text = col_text(s, 6),
+	};
+
+	cb->fn(cb->arg, &h);
+	return 0;
+}
+
+int
+cache_history(struct cache *c, int64_t conversation_id,
+    void (*fn)(void *, const struct cache_history *), void *arg)
+{
+	struct history_cb cb = { fn, arg };
+
+	return inbox_rows(c, "SELECT id, conversation_id,"
+	    " coalesce(json_extract(data, '$.agent_id'), 0),"
+	    " coalesce(json_extract(data, '$.created_at'), 0),"
+	    " json_extract(data, '$.action'), json_extract(data, '$.reason'),"
+	    " json_extract(data, '$.text') FROM history"
+	    " WHERE conversation_id = ?1 ORDER BY id", NULL, conversation_id,
+	    history_row, &cb);
+}
+
+/* -- keeping less offline ---------------------------------------------- */
+
+int
+cache_prune(struct cache *c, int64_t before, long *n, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*n = 0;
+	if (cache_begin(c, cause) != 0)
+		return -1;
+	/* The delete trigger takes each one's full-text entry with it. */
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM message_data WHERE id IN"
+	    " (SELECT id FROM messages WHERE ts < ?1)", -1, &s, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(s, 1, before);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE || sqlite3_prepare_v2(c->db, "DELETE FROM"
+	    " messages WHERE ts < ?1", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(s, 1, before);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	*n = (long)sqlite3_changes(c->db);
+	if (*n > 0)
+		c->scrub_fts = c->scrub_wal = 1;
+	return cache_commit(c, cause);
+fail:
+	*cause = xasprintf("%s: %s", c->path, sqlite3_errmsg(c->db));
+	cache_rollback(c);
+	return -1;
+}
+
+char *
+cache_canned_expand(struct cache *c, const char *text,
+    int64_t conversation_id, const char *agent_name)
+{
+	struct canned_values v = { { NULL } };
+	sqlite3_stmt *s = NULL;
+	char id[24];
+	char *out;
+
+	snprintf(id, sizeof id, "%lld", (long long)conversation_id);
+	v.v[CANNED_CONVERSATION_ID] = id;
+	v.v[CANNED_AGENT_NAME] = agent_name;
+	/* The contact's name as the list shows it (display name, profile
+	 * name, username), and its number. */
+	if (sqlite3_prepare_v2(c->db, "SELECT k.name, k.phone FROM"
+	    " conversations v JOIN contacts k ON k.id = v.contact_id"
+	    " WHERE v.id = ?1", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, conversation_id);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			v.v[CANNED_CONTACT_NAME] = col_text(s, 0);
+			v.v[CANNED_CONTACT_PHONE] = col_text(s, 1);
+		}
+	}
+	out = canned_expand(text, strlen(text), &v);
+	sqlite3_finalize(s);
+	return out;
 }

@@ -47,6 +47,11 @@ int cache_meta_set_int(struct cache *, const char *key, int64_t);
  */
 int cache_reset(struct cache *, char **cause);
 
+/*
+ * The page cache outside a first sync, in KiB (16 MiB unless set): the
+ * screen keeps a small one, so its memory does not grow with the cache.
+ */
+void cache_set_page_cache(struct cache *, int kib);
 /* A first sync writes without indexes or full-text triggers... */
 int cache_initial_begin(struct cache *, char **cause);
 /* ...and builds them once, at its end. */
@@ -55,6 +60,12 @@ int cache_initial_end(struct cache *, char **cause);
 int cache_begin(struct cache *, char **cause);
 int cache_commit(struct cache *, char **cause);
 void cache_rollback(struct cache *);
+/* After tombstones: merges the full-text index and truncates the WALs,
+ * so deleted text leaves the files (cache_commit calls it). */
+void cache_scrub(struct cache *);
+/* Drops cached messages older than before (a unix time), with their
+ * full-text entries: [cache] keep_days. *n gets how many. */
+int cache_prune(struct cache *, int64_t before, long *n, char **cause);
 
 struct cache_applied {
 	long events;	/* change events in the input */
@@ -270,6 +281,14 @@ int cache_new_inbound(struct cache *, const struct cache_filter *,
     const char *text), void *arg);
 /* The newest message id (0 when none). */
 int64_t cache_newest_message(struct cache *);
+/*
+ * Approved templates whose name starts with prefix, by name then
+ * language, after the (name, language) pair given (NULL, NULL: from the
+ * start); the first one copied out. 0, or -1 when there is none.
+ */
+int cache_template_next(struct cache *, const char *prefix,
+    const char *after_name, const char *after_lang, char *name,
+    size_t name_len, char *lang, size_t lang_len);
 
 /* -- reading for the screen: threads ----------------------------------- */
 
@@ -316,5 +335,55 @@ int cache_thread_reactions(struct cache *, int64_t conversation_id,
 /* Outbox messages of a conversation not accepted yet (queued, failed). */
 int cache_thread_pending(struct cache *, int64_t conversation_id,
     cache_thread_fn, void *arg);
+
+/* -- the shared inbox: labels, canned replies, history ------------------ */
+
+/*
+ * The readers call fn once per row; the strings live until fn returns
+ * (copy what you keep) and are the relay's, unsanitised. Each returns the
+ * number of rows, or -1.
+ */
+struct cache_label {
+	int64_t id;
+	const char *name;
+	const char *color; /* "#rrggbb", or NULL: the screen's choice */
+};
+/* Every label of the shared set, by name (case folded). */
+int cache_labels(struct cache *, void (*fn)(void *, const struct cache_label *),
+    void *arg);
+
+struct cache_canned {
+	int64_t id;
+	const char *shortcut;
+	const char *text; /* with {{placeholders}}: core/canned.h expands */
+};
+/* Every canned reply, shortest shortcut first, then by shortcut. */
+int cache_canned_replies(struct cache *,
+    void (*fn)(void *, const struct cache_canned *), void *arg);
+/* The canned replies whose shortcut starts with prefix, shortest first
+ * (so an exact match comes first). */
+int cache_canned_find(struct cache *, const char *prefix,
+    void (*fn)(void *, const struct cache_canned *), void *arg);
+
+/*
+ * A canned reply's text with its placeholders filled for a conversation
+ * (its contact's name and number, as cached) and the agent sending;
+ * values the cache lacks expand to nothing. Caller frees.
+ */
+char *cache_canned_expand(struct cache *, const char *text,
+    int64_t conversation_id, const char *agent_name);
+
+struct cache_history {
+	int64_t id;
+	int64_t conversation_id;
+	int64_t agent_id; /* who; 0 when the relay did it */
+	int64_t at;
+	const char *action; /* "status", "assign", "labels" */
+	const char *reason; /* NULL, or "inbound", "snooze_expired", ... */
+	const char *text;   /* the line to show in the thread */
+};
+/* A conversation's history lines, oldest first. */
+int cache_history(struct cache *, int64_t conversation_id,
+    void (*fn)(void *, const struct cache_history *), void *arg);
 
 #endif

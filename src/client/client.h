@@ -17,9 +17,12 @@
 enum client_event {
 	CLIENT_SYNC_STATE, /* sync_status() changed */
 	CLIENT_DATA,	   /* the cache changed */
-	CLIENT_OUTBOX,	   /* an outbox entry changed state */
+	CLIENT_OUTBOX,	   /* an outbox entry changed state (detail: the
+			      relay's reason when it refused one) */
 	CLIENT_PRESENCE,   /* another agent is viewing or typing */
 	CLIENT_CAUGHT_UP,  /* a one-shot sync reached the relay's head */
+	CLIENT_MENTION,	   /* a note mentions this agent (data: the event) */
+	CLIENT_ONLINE,	   /* an agent's first stream opened, or last closed */
 };
 
 struct client {

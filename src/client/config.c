@@ -52,6 +52,10 @@ static const struct option_def client_options[] = {
 	  "Default: $XDG_DATA_HOME/glivi-tui, or ~/.local/share/glivi-tui." },
 	{ "cache", "batch", OPT_INT, "20000", 100, 1000000, 0, C(batch_rows),
 	  "Entities written per transaction during a first sync." },
+	{ "cache", "keep_days", OPT_INT, "0", 0, 36500, 0, C(keep_days),
+	  "Days of messages kept offline (0: all the relay has). Older ones\n"
+	  "leave the cache, its full-text index and its files after each\n"
+	  "sync; the relay keeps them." },
 	{ "sync", "page_size", OPT_INT, "1000", 1, 10000, 0, C(page_size),
 	  "Entities asked for per sync page (the relay may send fewer)." },
 	{ "outbox", "retry_max", OPT_DURATION, "5m", 1, DAY, 0, C(retry_max),

@@ -23,6 +23,7 @@ struct client_config {
 	/* [cache] */
 	char *cache_dir;
 	long long batch_rows;
+	long long keep_days;
 
 	/* [sync] */
 	long long page_size;

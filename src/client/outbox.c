@@ -147,6 +147,7 @@ on_answer(void *arg, const struct http_result *r)
 	struct cache *c = ob->cl->cache;
 	int64_t id = f->id, now = time(NULL);
 	char *text = NULL;
+	int refused = 0;
 
 	f->xfer = NULL;
 	if (r->fail != HTTP_OK) {
@@ -186,9 +187,11 @@ on_answer(void *arg, const struct http_result *r)
 		log_warn("outbox: entry %lld refused by the relay (HTTP %ld)",
 		    (long long)id, r->status);
 		cache_outbox_failed(c, id, text);
+		refused = 1;
 	}
+	/* A refusal says why, for the agent to read. */
+	client_emit(ob->cl, CLIENT_OUTBOX, refused ? text : NULL);
 	free(text);
-	client_emit(ob->cl, CLIENT_OUTBOX, NULL);
 	if (!ob->paused)
 		uv_timer_start(&ob->timer, on_timer, 0, 0);
 }

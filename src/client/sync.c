@@ -47,6 +47,8 @@ struct sync {
 	int stream_up;
 };
 
+static void keep_less(struct sync *);
+
 static void fetch_page(struct sync *);
 static void on_page(void *, const struct http_result *);
 static void request_page(struct sync *, const char *);
@@ -304,6 +306,7 @@ on_page(void *arg, const struct http_result *r)
 		s->initial = 0;
 		s->st.percent = 100;
 	}
+	keep_less(s);
 	if (s->once) {
 		s->running = 0;
 		client_emit(cl, CLIENT_CAUGHT_UP, NULL);
@@ -460,6 +463,10 @@ on_sse_event(void *arg, const char *type, const char *data, size_t len,
 			uv_timer_start(&s->flush, on_flush, BATCH_DELAY_MS, 0);
 	} else if (strcmp(type, "presence") == 0) {
 		client_emit(s->cl, CLIENT_PRESENCE, data);
+	} else if (strcmp(type, "mention") == 0) {
+		client_emit(s->cl, CLIENT_MENTION, data);
+	} else if (strcmp(type, "online") == 0) {
+		client_emit(s->cl, CLIENT_ONLINE, data);
 	} else if (strcmp(type, "revoked") == 0) {
 		set_error(s, "the relay revoked this agent's token",
 		    "ask an admin for a new one");
@@ -514,6 +521,26 @@ on_stream_done(void *arg, const struct http_result *r)
 		return;
 	}
 	answer_failed(s, r, "the event stream failed");
+}
+
+
+/* [cache] keep_days: what is older leaves the cache once caught up. */
+static void
+keep_less(struct sync *s)
+{
+	long long days = s->cl->cfg->keep_days;
+	char *cause = NULL;
+	long n;
+
+	if (days <= 0)
+		return;
+	if (cache_prune(s->cl->cache, (int64_t)time(NULL) - days * 86400, &n,
+	    &cause) != 0) {
+		log_warn("sync: cannot drop old messages: %s", cause);
+		free(cause);
+	} else if (n > 0)
+		log_info("sync: dropped %ld message(s) older than %lld days",
+		    n, days);
 }
 
 static void

@@ -86,7 +86,9 @@ buf_steal(struct buf *b)
 {
 	char *p;
 
+	/* Always a string, even from a buffer nothing was added to. */
 	buf_reserve(b, 0);
+	b->data[b->len] = '\0';
 	p = b->data;
 	buf_init(b);
 	return p;

@@ -10,10 +10,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
 
+#include "core/canned.h"
 #include "core/hmac.h"
 #include "core/jsonw.h"
 #include "core/jsonx.h"
@@ -22,7 +24,9 @@
 #include "core/wamedia.h"
 #include "core/xalloc.h"
 #include "relay/agent.h"
+#include "relay/privacy.h"
 #include "relay/events.h"
+#include "relay/inbox.h"
 #include "relay/ingest.h"
 #include "relay/media.h"
 #include "relay/sync.h"
@@ -198,7 +202,8 @@ api_events(struct server *srv, struct request *r)
 		    "since");
 	if (since_of(r, st, v, &since, &answer) != 0)
 		return answer;
-	resp = events_open(srv->events, r->conn, r->agent.id, since);
+	resp = events_open(srv->events, r->conn, r->agent.id, r->agent.name,
+	    since);
 	if (resp == NULL)
 		return MHD_NO;
 	answer = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
@@ -401,6 +406,9 @@ struct write_def {
 	int (*check)(struct write *, struct fault *);
 	int (*apply)(struct write *, struct store *, struct fault *);
 	unsigned created; /* status of success: 200 or 201 */
+	/* Run on the HTTP thread once the write committed (not on a
+	 * replay): what must follow the commit, such as an erasure's files. */
+	void (*after)(struct write *);
 };
 
 struct write {
@@ -416,6 +424,10 @@ struct write {
 	char *response;
 	int replayed;
 	cJSON *result; /* the entity answered */
+	/* Ephemeral events for agents once the write is durable: an array
+	 * of {"agent_id", "event", "data"}. */
+	cJSON *notify;
+	struct store_erased erased; /* what an erasure removed */
 };
 
 struct inflight {
@@ -541,9 +553,22 @@ write_done(struct commit_job *job, void *arg)
 {
 	struct request *r = arg;
 	struct write *w = r->write;
+	const cJSON *n;
 
 	if (w->key != NULL)
 		inflight_release(w->srv, w->agent.id, w->key);
+	/* Only what committed is announced; a replay announces nothing. */
+	if (job->status == (int)w->def->created && !w->replayed) {
+		cJSON_ArrayForEach(n, w->notify) {
+			char *data = jx_print(jx_obj(n, "data"));
+			int64_t agent = 0;
+
+			jx_int64(n, "agent_id", &agent);
+			events_to_agent(w->srv->events, agent, jx_str(n,
+			    "event"), data);
+			free(data);
+		}
+	}
 	r->job_done = 1;
 	MHD_resume_connection(r->conn);
 }
@@ -557,6 +582,8 @@ api_request_free(struct request *r)
 		return;
 	cJSON_Delete(w->body);
 	cJSON_Delete(w->result);
+	cJSON_Delete(w->notify);
+	store_erased_free(&w->erased);
 	free(w->key);
 	free(w->response);
 	free(w);
@@ -615,8 +642,13 @@ write_handle(struct server *srv, struct request *r,
 	const char *method = r->route->method;
 	struct buf h;
 
-	if (r->job_done)
+	if (r->job_done) {
+		w = r->write;
+		if (w->def->after != NULL && !w->replayed &&
+		    r->job.status == (int)w->status && w->status < 300)
+			w->def->after(w);
 		return write_answer(r);
+	}
 	w = xcalloc(1, sizeof *w);
 	r->write = w;
 	w->def = def;
@@ -873,6 +905,9 @@ send_apply(struct write *w, struct store *st, struct fault *f)
 	if (!c.has_recipient)
 		return fault(f, 422, "no_recipient", NULL, "this conversation "
 		    "has no WhatsApp id to send to");
+	if (store_number_disconnected(st, c.number_id) == 1)
+		return fault(f, 422, "number_disconnected", NULL, "the "
+		    "business number of this conversation was disconnected");
 	/* Outside the 24-hour customer service window only templates go. */
 	if (strcmp(type, "template") != 0 &&
 	    c.last_inbound_at + WINDOW_SECONDS <= w->now)
@@ -1000,9 +1035,9 @@ static int
 assign_apply(struct write *w, struct store *st, struct fault *f)
 {
 	struct store_conversation_info c;
-	struct store_value v = { 0 };
 	const char *name = jx_str(w->body, "agent");
 	int64_t id = 0;
+	int changed;
 
 	if (conversation(w, st, &c, f) != 0)
 		return -1;
@@ -1012,10 +1047,9 @@ assign_apply(struct write *w, struct store *st, struct fault *f)
 		if (id == 0)
 			return fault(f, 422, "invalid", "agent", "no active "
 			    "agent named '%.64s'", name);
-		v.i = id;
-		v.has_int = 1;
 	}
-	if (store_set(st, STORE_CONVERSATION, c.id, "assignee_id", &v) != 0)
+	if (inbox_assign(st, c.id, w->agent.id, id, NULL, w->now,
+	    &changed) != 0)
 		return -1;
 	return answer_entity(w, st, STORE_CONVERSATION, c.id);
 }
@@ -1052,19 +1086,14 @@ static int
 status_apply(struct write *w, struct store *st, struct fault *f)
 {
 	struct store_conversation_info c;
-	struct store_value v = { 0 }, u = { 0 };
 	int64_t until = 0;
+	int changed;
 
 	if (conversation(w, st, &c, f) != 0)
 		return -1;
-	v.text = jx_str(w->body, "status");
 	id_member(w->body, "snoozed_until", 0, &until, f);
-	if (until != 0) {
-		u.i = until;
-		u.has_int = 1;
-	}
-	if (store_set(st, STORE_CONVERSATION, c.id, "status", &v) != 0 ||
-	    store_set(st, STORE_CONVERSATION, c.id, "snoozed_until", &u) != 0)
+	if (inbox_set_status(st, c.id, w->agent.id, jx_str(w->body,
+	    "status"), until, NULL, w->now, &changed) != 0)
 		return -1;
 	return answer_entity(w, st, STORE_CONVERSATION, c.id);
 }
@@ -1104,12 +1133,41 @@ labels_check(struct write *w, struct fault *f)
 	return 0;
 }
 
+/* Names in a that are not in b. */
+static cJSON *
+names_minus(const cJSON *a, const cJSON *b)
+{
+	cJSON *out = cJSON_CreateArray();
+	const cJSON *x, *y;
+
+	cJSON_ArrayForEach(x, a) {
+		int found = 0;
+
+		cJSON_ArrayForEach(y, b)
+			found |= strcmp(cJSON_GetStringValue(x) ?
+			    cJSON_GetStringValue(x) : "",
+			    cJSON_GetStringValue(y) ?
+			    cJSON_GetStringValue(y) : "") == 0;
+		if (!found)
+			cJSON_AddItemToArray(out, cJSON_Duplicate(x, 1));
+	}
+	return out;
+}
+
+/*
+ * Labels come from the shared set (as in Chatwoot): adding one nobody
+ * created is refused, and its name is taken as the set spells it.
+ * Removing goes by name, whatever its case; the change is recorded in the
+ * conversation's history.
+ */
 static int
 labels_apply(struct write *w, struct store *st, struct fault *f)
 {
 	struct store_conversation_info c;
 	struct store_value v = { 0 };
-	cJSON *conv, *labels, *before, *item, *l;
+	cJSON *conv, *labels, *before, *item, *l, *added, *removed;
+	int64_t label_id;
+	char *canon;
 	int rc;
 
 	if (conversation(w, st, &c, f) != 0)
@@ -1118,12 +1176,15 @@ labels_apply(struct write *w, struct store *st, struct fault *f)
 	if (conv == NULL)
 		return -1;
 	labels = cJSON_Duplicate(jx_arr(conv, "labels"), 1);
+	if (labels == NULL)
+		labels = cJSON_CreateArray();
 	before = cJSON_Duplicate(labels, 1);
 	cJSON_Delete(conv);
 	cJSON_ArrayForEach(l, jx_arr(w->body, "remove")) {
 		for (int i = cJSON_GetArraySize(labels) - 1; i >= 0; i--) {
 			item = cJSON_GetArrayItem(labels, i);
-			if (strcmp(cJSON_GetStringValue(item),
+			if (strcasecmp(cJSON_GetStringValue(item) ?
+			    cJSON_GetStringValue(item) : "",
 			    l->valuestring) == 0)
 				cJSON_DeleteItemFromArray(labels, i);
 		}
@@ -1131,12 +1192,20 @@ labels_apply(struct write *w, struct store *st, struct fault *f)
 	cJSON_ArrayForEach(l, jx_arr(w->body, "add")) {
 		int found = 0;
 
+		rc = store_label_find(st, l->valuestring, &label_id, &canon);
+		if (rc <= 0) {
+			cJSON_Delete(labels);
+			cJSON_Delete(before);
+			return rc < 0 ? -1 : fault(f, 422, "unknown_label",
+			    "add", "no label '%.50s': an admin creates labels "
+			    "first (POST /api/v1/labels)", l->valuestring);
+		}
 		cJSON_ArrayForEach(item, labels)
-			found |= strcmp(cJSON_GetStringValue(item),
-			    l->valuestring) == 0;
+			found |= strcmp(cJSON_GetStringValue(item) ?
+			    cJSON_GetStringValue(item) : "", canon) == 0;
 		if (!found)
-			cJSON_AddItemToArray(labels,
-			    cJSON_CreateString(l->valuestring));
+			cJSON_AddItemToArray(labels, cJSON_CreateString(canon));
+		free(canon);
 	}
 	if (cJSON_GetArraySize(labels) > LABELS_MAX) {
 		cJSON_Delete(labels);
@@ -1145,9 +1214,16 @@ labels_apply(struct write *w, struct store *st, struct fault *f)
 		    "most 50 labels");
 	}
 	v.json = labels;
+	added = names_minus(labels, before);
+	removed = names_minus(before, labels);
 	/* Nothing changed, nothing to stamp: no needless sync traffic. */
 	rc = cJSON_Compare(labels, before, 1) ? 0 :
 	    store_set(st, STORE_CONVERSATION, c.id, "labels", &v);
+	if (rc == 0)
+		rc = inbox_labels_history(st, c.id, w->agent.id, added,
+		    removed, NULL, w->now);
+	cJSON_Delete(added);
+	cJSON_Delete(removed);
 	cJSON_Delete(labels);
 	cJSON_Delete(before);
 	if (rc != 0)
@@ -1167,10 +1243,63 @@ note_check(struct write *w, struct fault *f)
 	return text_member(w->body, "body", 1, 10000, 1, &s, f);
 }
 
+#define MENTIONS_MAX 50
+
+static int
+mention_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/*
+ * The agents a note mentions: "@name" where name is an active agent's,
+ * at the start or after a character that cannot be part of a name (so an
+ * e-mail address mentions nobody). Punctuation closing a sentence
+ * ("@bob.") is not part of the name. Ids in order of first mention.
+ */
+static int
+note_mentions(struct store *st, const char *body, cJSON **out)
+{
+	char name[72];
+	const char *p;
+	int64_t id;
+	size_t n;
+
+	*out = cJSON_CreateArray();
+	for (p = body; (p = strchr(p, '@')) != NULL; p++) {
+		if (p > body && mention_char(p[-1]))
+			continue;
+		for (n = 0; mention_char(p[1 + n]) && n < 64; n++)
+			name[n] = p[1 + n];
+		for (; n > 0; n--) {
+			name[n] = '\0';
+			if (store_agent_id_by_name(st, name, &id) != 0)
+				return -1;
+			if (id != 0 || !(name[n - 1] == '.' ||
+			    name[n - 1] == '-' || name[n - 1] == '_'))
+				break;
+		}
+		if (n == 0 || id == 0)
+			continue;
+		int seen = 0;
+		const cJSON *m;
+
+		cJSON_ArrayForEach(m, *out)
+			seen |= (int64_t)m->valuedouble == id;
+		if (!seen && cJSON_GetArraySize(*out) < MENTIONS_MAX)
+			cJSON_AddItemToArray(*out, cJSON_CreateNumber(
+			    (double)id));
+	}
+	return 0;
+}
+
 static int
 note_apply(struct write *w, struct store *st, struct fault *f)
 {
 	struct store_conversation_info c;
+	const cJSON *m;
+	cJSON *mentions, *n, *data;
 	int64_t id;
 
 	if (conversation(w, st, &c, f) != 0)
@@ -1178,6 +1307,33 @@ note_apply(struct write *w, struct store *st, struct fault *f)
 	if (store_note_add(st, c.id, w->agent.id, jx_str(w->body, "body"),
 	    w->now, &id) != 0)
 		return -1;
+	if (note_mentions(st, jx_str(w->body, "body"), &mentions) != 0 ||
+	    (cJSON_GetArraySize(mentions) > 0 && store_note_set_mentions(st,
+	    id, mentions) != 0)) {
+		cJSON_Delete(mentions);
+		return -1;
+	}
+	/* Each agent mentioned (but the author) hears of it on its streams
+	 * once the note is durable; one offline finds the note's mentions
+	 * in sync. */
+	cJSON_ArrayForEach(m, mentions) {
+		if ((int64_t)m->valuedouble == w->agent.id)
+			continue;
+		if (w->notify == NULL)
+			w->notify = cJSON_CreateArray();
+		n = cJSON_CreateObject();
+		jx_add_int(n, "agent_id", (int64_t)m->valuedouble);
+		cJSON_AddStringToObject(n, "event", "mention");
+		data = cJSON_CreateObject();
+		jx_add_int(data, "note_id", id);
+		jx_add_int(data, "conversation_id", c.id);
+		jx_add_int(data, "agent_id", w->agent.id);
+		cJSON_AddStringToObject(data, "agent", w->agent.name);
+		jx_add_int(data, "at", w->now);
+		cJSON_AddItemToObject(n, "data", data);
+		cJSON_AddItemToArray(w->notify, n);
+	}
+	cJSON_Delete(mentions);
 	return answer_entity(w, st, STORE_NOTE, id);
 }
 
@@ -1570,6 +1726,309 @@ agent_revoke_apply(struct write *w, struct store *st, struct fault *f)
 	return answer_entity(w, st, STORE_AGENT, w->ids[0]);
 }
 
+/* -- labels (admin) ---------------------------------------------------- */
+
+static const char *const label_members[] = { "name", "color", NULL };
+
+/* "#rrggbb", or null for the client's own choice. */
+static int
+color_check(const cJSON *b, struct fault *f)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(b, "color");
+	const char *s;
+
+	if (c == NULL || cJSON_IsNull(c))
+		return 0;
+	s = cJSON_GetStringValue(c);
+	if (s == NULL || strlen(s) != 7 || s[0] != '#' ||
+	    strspn(s + 1, "0123456789abcdefABCDEF") != 6)
+		return fault(f, 422, "invalid", "color", "color is \"#rrggbb\" "
+		    "or null");
+	return 0;
+}
+
+static int
+label_name_check(const cJSON *b, int required, struct fault *f)
+{
+	const char *s;
+
+	if (text_member(b, "name", required ? 1 : 0, 50, 0, &s, f) != 0)
+		return -1;
+	if (s != NULL && (s[0] == ' ' || s[strlen(s) - 1] == ' '))
+		return fault(f, 422, "invalid", "name", "a label's name does "
+		    "not start or end with a space");
+	return 0;
+}
+
+static int
+label_check(struct write *w, struct fault *f)
+{
+	if (label_name_check(w->body, 1, f) != 0)
+		return -1;
+	return color_check(w->body, f);
+}
+
+static int
+label_patch_check(struct write *w, struct fault *f)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(w->body, "name");
+
+	if (n != NULL && cJSON_IsNull(n))
+		return fault(f, 422, "invalid", "name", "a label keeps a name");
+	if (label_name_check(w->body, 0, f) != 0)
+		return -1;
+	return color_check(w->body, f);
+}
+
+static int
+label_write(struct write *w, struct store *st, int64_t id, const char *name,
+    const char *color, struct fault *f)
+{
+	int taken;
+
+	if (store_label_put(st, &id, name, color, w->now, &taken) != 0)
+		return -1;
+	if (taken)
+		return fault(f, 409, "exists", "name", "a label named "
+		    "'%.50s' exists already (names are compared without "
+		    "case)", name);
+	return answer_entity(w, st, STORE_LABEL, id);
+}
+
+static int
+label_apply(struct write *w, struct store *st, struct fault *f)
+{
+	return label_write(w, st, 0, jx_str(w->body, "name"), jx_str(w->body,
+	    "color"), f);
+}
+
+/*
+ * Every conversation labelled old: old replaced with new (renamed), or
+ * removed (new NULL: deleted, with a line in each one's history).
+ */
+static int
+relabel(struct write *w, struct store *st, const char *old, const char *new)
+{
+	struct store_value v = { 0 };
+	int64_t *ids;
+	size_t n;
+	int rc = 0;
+
+	if (store_conversations_labelled(st, old, &ids, &n) != 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		cJSON *conv = store_entity(st, STORE_CONVERSATION, ids[i]);
+		cJSON *labels, *gone = cJSON_CreateArray();
+
+		if (conv == NULL) {
+			cJSON_Delete(gone);
+			rc = -1;
+			break;
+		}
+		labels = cJSON_Duplicate(jx_arr(conv, "labels"), 1);
+		cJSON_Delete(conv);
+		int first = -1;
+
+		for (int j = cJSON_GetArraySize(labels) - 1; j >= 0; j--) {
+			cJSON *item = cJSON_GetArrayItem(labels, j);
+
+			/* Whatever its case: a store upgraded from before
+			 * the set may hold "VIP" beside the label "vip";
+			 * both become the one new name, once. */
+			if (strcasecmp(cJSON_GetStringValue(item) ?
+			    cJSON_GetStringValue(item) : "", old) != 0)
+				continue;
+			cJSON_DeleteItemFromArray(labels, j);
+			first = j;
+		}
+		if (new != NULL && first >= 0)
+			cJSON_InsertItemInArray(labels, first,
+			    cJSON_CreateString(new));
+		v.json = labels;
+		rc = store_set(st, STORE_CONVERSATION, ids[i], "labels", &v);
+		if (rc == 0 && new == NULL) {
+			cJSON_AddItemToArray(gone, cJSON_CreateString(old));
+			rc = inbox_labels_history(st, ids[i], w->agent.id, NULL,
+			    gone, INBOX_REASON_LABEL_DELETED, w->now);
+		}
+		cJSON_Delete(labels);
+		cJSON_Delete(gone);
+	}
+	free(ids);
+	return rc;
+}
+
+static int
+label_patch_apply(struct write *w, struct store *st, struct fault *f)
+{
+	cJSON *label = store_entity(st, STORE_LABEL, w->ids[0]);
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(w->body, "color");
+	const char *name = jx_str(w->body, "name"), *was;
+	char *old, *color;
+	int rc, same;
+
+	if (label == NULL)
+		return fault(f, 404, "not_found", NULL, "no label %" PRId64,
+		    w->ids[0]);
+	old = xstrdup(jx_str(label, "name"));
+	was = jx_str(label, "color");
+	color = c == NULL ? (was ? xstrdup(was) : NULL) :
+	    (cJSON_GetStringValue(c) ? xstrdup(cJSON_GetStringValue(c)) :
+	    NULL);
+	if (name == NULL)
+		name = old;
+	same = strcmp(name, old) == 0 && (was == NULL ? color == NULL :
+	    color != NULL && strcmp(was, color) == 0);
+	cJSON_Delete(label);
+	/* As it is: answered, not stamped again. */
+	if (same)
+		rc = answer_entity(w, st, STORE_LABEL, w->ids[0]);
+	else
+		rc = label_write(w, st, w->ids[0], name, color, f);
+	/* A new name travels to every conversation that carries the label;
+	 * it is the same label, so no history line. */
+	if (rc == 0 && strcmp(name, old) != 0)
+		rc = relabel(w, st, old, name);
+	free(old);
+	free(color);
+	return rc;
+}
+
+static int
+label_delete_apply(struct write *w, struct store *st, struct fault *f)
+{
+	cJSON *label = store_entity(st, STORE_LABEL, w->ids[0]);
+	int rc;
+
+	if (label == NULL)
+		return fault(f, 404, "not_found", NULL, "no label %" PRId64,
+		    w->ids[0]);
+	rc = relabel(w, st, jx_str(label, "name"), NULL);
+	cJSON_Delete(label);
+	if (rc != 0 || store_label_delete(st, w->ids[0]) != 1)
+		return -1;
+	w->result = cJSON_CreateObject();
+	cJSON_AddStringToObject(w->result, "kind", STORE_LABEL);
+	jx_add_int(w->result, "id", w->ids[0]);
+	cJSON_AddBoolToObject(w->result, "deleted", 1);
+	return 0;
+}
+
+/* -- canned replies (admin) --------------------------------------------- */
+
+#define SHORTCUT_MAX 32
+
+static const char *const canned_members[] = { "shortcut", "text", NULL };
+
+static int
+canned_fields_check(const cJSON *b, int required, struct fault *f)
+{
+	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(b, "shortcut");
+	const char *s, *text;
+	char *bad;
+
+	if (sc != NULL || required) {
+		s = cJSON_GetStringValue(sc);
+		if (sc == NULL)
+			return fault(f, 422, "required", "shortcut",
+			    "shortcut is required");
+		if (s == NULL || *s == '\0' || strlen(s) > SHORTCUT_MAX ||
+		    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+		    strlen(s))
+			return fault(f, 422, "invalid", "shortcut", "shortcut "
+			    "is 1 to 32 of a-z, 0-9, '_' and '-'");
+	}
+	if (text_member(b, "text", required ? 1 : 0, 4096, 1, &text, f) != 0)
+		return -1;
+	if (text != NULL && *text == '\0')
+		return fault(f, 422, "invalid", "text", "text must not be "
+		    "empty");
+	if (text != NULL && canned_check(text, strlen(text), &bad) != 0) {
+		int rc = fault(f, 422, "unknown_placeholder", "text",
+		    "unknown placeholder %.80s: use contact.name, "
+		    "contact.first_name, contact.phone, agent.name or "
+		    "conversation.id", bad);
+
+		free(bad);
+		return rc;
+	}
+	return 0;
+}
+
+static int
+canned_check_body(struct write *w, struct fault *f)
+{
+	return canned_fields_check(w->body, 1, f);
+}
+
+static int
+canned_patch_check(struct write *w, struct fault *f)
+{
+	return canned_fields_check(w->body, 0, f);
+}
+
+static int
+canned_write(struct write *w, struct store *st, int64_t id,
+    const char *shortcut, const char *text, struct fault *f)
+{
+	int taken;
+
+	if (store_canned_put(st, &id, shortcut, text, w->agent.id, w->now,
+	    &taken) != 0)
+		return -1;
+	if (taken)
+		return fault(f, 409, "exists", "shortcut", "the shortcut "
+		    "'%s' is taken", shortcut);
+	return answer_entity(w, st, STORE_CANNED, id);
+}
+
+static int
+canned_apply(struct write *w, struct store *st, struct fault *f)
+{
+	return canned_write(w, st, 0, jx_str(w->body, "shortcut"),
+	    jx_str(w->body, "text"), f);
+}
+
+static int
+canned_patch_apply(struct write *w, struct store *st, struct fault *f)
+{
+	cJSON *c = store_entity(st, STORE_CANNED, w->ids[0]);
+	const char *shortcut = jx_str(w->body, "shortcut"),
+	    *text = jx_str(w->body, "text");
+	int rc;
+
+	if (c == NULL)
+		return fault(f, 404, "not_found", NULL, "no canned reply %"
+		    PRId64, w->ids[0]);
+	if (shortcut == NULL)
+		shortcut = jx_str(c, "shortcut");
+	if (text == NULL)
+		text = jx_str(c, "text");
+	/* As it is: answered, not stamped again. */
+	if (strcmp(shortcut, jx_str(c, "shortcut")) == 0 &&
+	    strcmp(text, jx_str(c, "text")) == 0)
+		rc = answer_entity(w, st, STORE_CANNED, w->ids[0]);
+	else
+		rc = canned_write(w, st, w->ids[0], shortcut, text, f);
+	cJSON_Delete(c);
+	return rc;
+}
+
+static int
+canned_delete_apply(struct write *w, struct store *st, struct fault *f)
+{
+	int rc = store_canned_delete(st, w->ids[0]);
+
+	if (rc <= 0)
+		return rc < 0 ? -1 : fault(f, 404, "not_found", NULL,
+		    "no canned reply %" PRId64, w->ids[0]);
+	w->result = cJSON_CreateObject();
+	cJSON_AddStringToObject(w->result, "kind", STORE_CANNED);
+	jx_add_int(w->result, "id", w->ids[0]);
+	cJSON_AddBoolToObject(w->result, "deleted", 1);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The writes, and their routes' handlers                              */
 
@@ -1619,6 +2078,26 @@ WRITE_ROUTE(api_update_order, w_order_patch)
 WRITE_ROUTE(api_create_agent, w_agent)
 WRITE_ROUTE(api_revoke_agent, w_agent_revoke)
 
+static const struct write_def w_label = { "label", label_members,
+	label_check, label_apply, 201 };
+static const struct write_def w_label_patch = { "label_patch", label_members,
+	label_patch_check, label_patch_apply, 200 };
+static const struct write_def w_label_delete = { "label_delete", no_members,
+	NULL, label_delete_apply, 200 };
+static const struct write_def w_canned = { "canned", canned_members,
+	canned_check_body, canned_apply, 201 };
+static const struct write_def w_canned_patch = { "canned_patch",
+	canned_members, canned_patch_check, canned_patch_apply, 200 };
+static const struct write_def w_canned_delete = { "canned_delete",
+	no_members, NULL, canned_delete_apply, 200 };
+
+WRITE_ROUTE(api_create_label, w_label)
+WRITE_ROUTE(api_update_label, w_label_patch)
+WRITE_ROUTE(api_delete_label, w_label_delete)
+WRITE_ROUTE(api_create_canned, w_canned)
+WRITE_ROUTE(api_update_canned, w_canned_patch)
+WRITE_ROUTE(api_delete_canned, w_canned_delete)
+
 /* ------------------------------------------------------------------ */
 /* Presence: ephemeral, fanned out, never stored                       */
 
@@ -1630,10 +2109,9 @@ api_presence(struct server *srv, struct request *r)
 	static const char *const states[] = { "viewing", "typing", "idle",
 		NULL };
 	struct fault f = { 0 };
-	cJSON *body, *o;
+	cJSON *body;
 	const char *state;
 	int64_t conv;
-	char *s;
 
 	if (parse_body(r, &body, &f) != 0)
 		return fault_answer(r, &f);
@@ -1648,16 +2126,158 @@ api_presence(struct server *srv, struct request *r)
 		cJSON_Delete(body);
 		return rc;
 	}
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "agent", r->agent.name);
-	jx_add_int(o, "agent_id", r->agent.id);
-	jx_add_int(o, "conversation_id", conv);
-	cJSON_AddStringToObject(o, "state", state);
-	jx_add_int(o, "at", (int64_t)time(NULL));
-	s = jx_print(o);
-	cJSON_Delete(o);
+	/* Remembered until idle or until the agent's last stream ends. */
+	events_presence_set(srv->events, r->agent.id, r->agent.name, conv,
+	    state);
 	cJSON_Delete(body);
-	events_presence(srv->events, s);
-	free(s);
 	return server_respond(r, MHD_HTTP_NO_CONTENT, NULL, NULL, 0);
+}
+
+/* Who is online and what each agent is doing now, for a client that
+ * starts up; the event stream keeps it current from there. */
+enum MHD_Result
+api_presence_now(struct server *srv, struct request *r)
+{
+	char *s = events_presence_now(srv->events);
+	enum MHD_Result rc = server_respond(r, MHD_HTTP_OK,
+	    "application/json", s, strlen(s));
+
+	free(s);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Erasure: a contact, a conversation (admin), an order                */
+
+static void
+erased_answer(struct write *w, const char *kind)
+{
+	w->result = cJSON_CreateObject();
+	cJSON_AddStringToObject(w->result, "kind", kind);
+	jx_add_int(w->result, "id", w->ids[0]);
+	cJSON_AddBoolToObject(w->result, "deleted", 1);
+	cJSON_AddItemToObject(w->result, "erased",
+	    store_erased_json(&w->erased));
+}
+
+static int
+erase_apply(struct write *w, struct store *st, struct fault *f,
+    const char *kind)
+{
+	char actor[96], target[64];
+	int rc;
+
+	/* Applied again after a failed group commit: start from nothing. */
+	store_erased_free(&w->erased);
+	cJSON_Delete(w->result);
+	w->result = NULL;
+	rc = strcmp(kind, STORE_CONTACT) == 0 ?
+	    store_contact_erase(st, w->ids[0], &w->erased) :
+	    store_conversation_erase(st, w->ids[0], &w->erased);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return fault(f, 404, "not_found", NULL, "no %s %" PRId64, kind,
+		    w->ids[0]);
+	snprintf(actor, sizeof actor, "agent:%s", w->agent.name);
+	snprintf(target, sizeof target, "%s %" PRId64, kind, w->ids[0]);
+	if (privacy_audit(st, actor, "erase", target, &w->erased) != 0)
+		return -1;
+	erased_answer(w, kind);
+	return 0;
+}
+
+static int
+contact_erase_apply(struct write *w, struct store *st, struct fault *f)
+{
+	return erase_apply(w, st, f, STORE_CONTACT);
+}
+
+static int
+conversation_erase_apply(struct write *w, struct store *st, struct fault *f)
+{
+	return erase_apply(w, st, f, STORE_CONVERSATION);
+}
+
+static void
+erase_after(struct write *w)
+{
+	log_info("erase: %s %" PRId64 " by agent %" PRId64 ": %" PRId64
+	    " row(s)", jx_str(w->result, "kind"), w->ids[0], w->agent.id,
+	    store_erased_rows(&w->erased));
+	privacy_erase_finish(w->srv->cfg, &w->erased);
+}
+
+static int
+order_delete_apply(struct write *w, struct store *st, struct fault *f)
+{
+	char actor[96], target[64];
+	int rc;
+
+	store_erased_free(&w->erased);
+	cJSON_Delete(w->result);
+	w->result = NULL;
+	rc = store_order_delete(st, w->ids[0]);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return fault(f, 404, "not_found", NULL, "no order %" PRId64,
+		    w->ids[0]);
+	w->erased.orders = 1;
+	snprintf(actor, sizeof actor, "agent:%s", w->agent.name);
+	snprintf(target, sizeof target, "order %" PRId64, w->ids[0]);
+	if (privacy_audit(st, actor, "delete", target, &w->erased) != 0)
+		return -1;
+	erased_answer(w, STORE_ORDER);
+	return 0;
+}
+
+static const struct write_def w_contact_erase = { "contact_erase",
+	no_members, NULL, contact_erase_apply, 200, erase_after };
+static const struct write_def w_conversation_erase = { "conversation_erase",
+	no_members, NULL, conversation_erase_apply, 200, erase_after };
+static const struct write_def w_order_delete = { "order_delete", no_members,
+	NULL, order_delete_apply, 200, erase_after };
+
+WRITE_ROUTE(api_erase_contact, w_contact_erase)
+WRITE_ROUTE(api_erase_conversation, w_conversation_erase)
+WRITE_ROUTE(api_delete_order, w_order_delete)
+
+/* -- export (admin) ---------------------------------------------------- */
+
+enum MHD_Result
+api_export_contact(struct server *srv, struct request *r)
+{
+	struct store *st = server_reader(srv);
+	struct store_erased none = { 0 };
+	enum MHD_Result answer;
+	cJSON *doc;
+	char *s, actor[96], target[64];
+
+	if (st == NULL || store_read_begin(st) != 0)
+		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store_unavailable", "the store cannot be read");
+	doc = privacy_export(srv->cfg, st, r->ids[0]);
+	store_read_end(st);
+	if (doc == NULL)
+		return server_error(r, MHD_HTTP_NOT_FOUND, "not_found",
+		    "no such contact");
+	privacy_export_counts(doc, &none);
+	s = jx_print(doc);
+	cJSON_Delete(doc);
+	/* Who took a copy of someone's data is itself on record. The
+	 * reader cannot write; the audit row goes through a store of its
+	 * own, like an admin command's. */
+	snprintf(actor, sizeof actor, "agent:%s", r->agent.name);
+	snprintf(target, sizeof target, "contact %" PRId64, r->ids[0]);
+	if (privacy_audit_alone(srv->cfg, actor, "export", target,
+	    &none) != 0) {
+		free(s);
+		return server_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store_unavailable", "the export could not be recorded");
+	}
+	answer = server_respond(r, MHD_HTTP_OK, "application/json", s,
+	    strlen(s));
+	free(s);
+	return answer;
 }

@@ -27,6 +27,23 @@ enum MHD_Result api_update_order(struct server *, struct request *);
 enum MHD_Result api_create_agent(struct server *, struct request *);
 enum MHD_Result api_revoke_agent(struct server *, struct request *);
 
+/* The shared inbox: labels and canned replies (admins), presence now. */
+enum MHD_Result api_create_label(struct server *, struct request *);
+enum MHD_Result api_update_label(struct server *, struct request *);
+enum MHD_Result api_delete_label(struct server *, struct request *);
+enum MHD_Result api_create_canned(struct server *, struct request *);
+enum MHD_Result api_update_canned(struct server *, struct request *);
+enum MHD_Result api_delete_canned(struct server *, struct request *);
+enum MHD_Result api_presence_now(struct server *, struct request *);
+
+/* Erasure (admin): everything about a contact, or one conversation;
+ * deleting an order. */
+enum MHD_Result api_erase_contact(struct server *, struct request *);
+enum MHD_Result api_erase_conversation(struct server *, struct request *);
+enum MHD_Result api_delete_order(struct server *, struct request *);
+/* Everything held about a contact, as one JSON document (admin). */
+enum MHD_Result api_export_contact(struct server *, struct request *);
+
 /* Frees what a write left on the request. */
 void api_request_free(struct request *);
 

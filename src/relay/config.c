@@ -138,6 +138,31 @@ static const struct option_def relay_options[] = {
 	  "How often each WABA's message templates (waba_id of the\n"
 	  "[number.*] sections) are read from the Graph API; also at start." },
 
+	{ "inbox", "auto_assign", OPT_ENUM, "off", 0, 0, 0, C(auto_assign),
+	  "round-robin: a new conversation (or one reopened by the customer)\n"
+	  "that nobody holds goes to the next agent online (with an open\n"
+	  "event stream), in turn. off: it waits, unassigned.",
+	  "off|round-robin" },
+
+	{ "retention", "messages", OPT_DURATION, "0", 0, 3650 * DAY, 0,
+	  C(retention_messages),
+	  "How long messages are kept after their time (0: for ever). Older\n"
+	  "ones are erased with their statuses and media, on the relay and,\n"
+	  "through tombstones, in every agent's cache; raw webhook bodies\n"
+	  "and stored write answers never outlive them. Queued replies stay." },
+	{ "retention", "media", OPT_DURATION, "0", 0, 3650 * DAY, 0,
+	  C(retention_media),
+	  "How long media files fetched or uploaded are kept in\n"
+	  "data_dir/media (0: as long as their messages)." },
+	{ "retention", "closed_conversations", OPT_DURATION, "0", 0,
+	  3650 * DAY, 0, C(retention_closed),
+	  "How long a resolved conversation is kept after its last activity\n"
+	  "(0: for ever); then it is erased whole, notes and orders too." },
+	{ "retention", "sweep_interval", OPT_DURATION, "1h", 1, DAY, 0,
+	  C(retention_interval),
+	  "How often the retention sweep runs (also at start, and on\n"
+	  "'glivi-relay sweep')." },
+
 	{ "log", "level", OPT_ENUM, "info", 0, 0, 0, C(log_level),
 	  "debug, info, warn or error. Logs never hold message text or\n"
 	  "secrets.", "debug|info|warn|error" },
@@ -381,7 +406,7 @@ void
 relay_config_sample(struct buf *out)
 {
 	static const char *sections[] = { "server", "store", "meta",
-		"outbound", "log", NULL };
+		"outbound", "inbox", "retention", "log", NULL };
 
 	buf_adds(out,
 	    "; glivi-relay.conf: the sample configuration of glivi-relay(8).\n"

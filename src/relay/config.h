@@ -61,6 +61,15 @@ struct relay_config {
 	int read_receipts;
 	long long template_refresh;
 
+	/* [inbox] */
+	char *auto_assign; /* "off" or "round-robin" */
+
+	/* [retention] (0: keep) */
+	long long retention_messages;
+	long long retention_media;
+	long long retention_closed;
+	long long retention_interval;
+
 	/* [log] */
 	char *log_level;
 

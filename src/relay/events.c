@@ -31,6 +31,7 @@
 #define POLL_MS 250	 /* how often other processes' commits are noticed */
 #define RING_MAX 4096	 /* change frames shared between streams */
 #define RING_BYTES (16 * 1024 * 1024)
+#define PRESENCE_PER_AGENT 16 /* conversations remembered per agent */
 
 struct frame {
 	int64_t seq;
@@ -50,6 +51,10 @@ struct ring {
 	struct frame *f; /* RING_MAX slots, circular from start */
 	size_t start, n, bytes;
 	int64_t lo, hi; /* covers every change with lo < seq <= hi */
+	/* The commit generation at which hi was the store's head: a commit
+	 * since may have re-stamped an entity of the ring past hi, and then
+	 * a frame of it in the ring is no longer its latest state. */
+	uint64_t generation;
 	/* entity key -> ring slot + 1 of its newest frame (0: empty) */
 	uint64_t *index_key;
 	size_t *index_slot;
@@ -59,10 +64,11 @@ struct stream {
 	struct events *ev;
 	struct MHD_Connection *conn;
 	int64_t agent_id;
+	char agent[72];
 	int64_t cursor; /* last seq written to out */
 	struct buf out;
 	size_t off;
-	char *presence[PRESENCE_MAX];
+	char *presence[PRESENCE_MAX]; /* whole frames, "event: …\n…\n\n" */
 	unsigned npresence;
 	int started;
 	int suspended;
@@ -71,8 +77,19 @@ struct stream {
 	struct stream *prev, *next;
 };
 
+/* What an agent is doing where, until idle or its last stream ends. */
+struct presence_rec {
+	int64_t agent_id;
+	char agent[72];
+	int64_t conversation_id;
+	char state[12];
+	int64_t at;
+	struct presence_rec *next;
+};
+
 struct events {
 	struct server *srv;
+	struct presence_rec *present;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct stream *streams;
@@ -108,22 +125,38 @@ events_notify(void *arg)
 	pthread_mutex_unlock(&ev->lock);
 }
 
-void
-events_presence(struct events *ev, const char *json)
+/*
+ * Queues an ephemeral event for every stream, or only agent's streams
+ * (agent != 0); called with ev->lock held.
+ */
+static void
+queue_locked(struct events *ev, int64_t agent, const char *event,
+    const char *json)
 {
-	pthread_mutex_lock(&ev->lock);
+	char *frame = xasprintf("event: %s\ndata: %s\n\n", event, json);
+
 	for (struct stream *s = ev->streams; s != NULL; s = s->next) {
+		if (agent != 0 && s->agent_id != agent)
+			continue;
 		if (s->npresence == PRESENCE_MAX) {
 			/* Too slow to keep up: let it go; it resumes by cursor
 			 * and presence is ephemeral anyway. */
 			s->closing = 1;
 		} else
-			s->presence[s->npresence++] = xstrdup(json);
+			s->presence[s->npresence++] = xstrdup(frame);
 		if (s->suspended) {
 			s->suspended = 0;
 			MHD_resume_connection(s->conn);
 		}
 	}
+	free(frame);
+}
+
+void
+events_presence(struct events *ev, const char *json)
+{
+	pthread_mutex_lock(&ev->lock);
+	queue_locked(ev, 0, "presence", json);
 	pthread_mutex_unlock(&ev->lock);
 }
 
@@ -233,6 +266,12 @@ events_free(struct events *ev)
 		return;
 	for (size_t i = 0; i < ev->ring.n; i++)
 		frame_free(&ev->ring.f[(ev->ring.start + i) % RING_MAX]);
+	while (ev->present != NULL) {
+		struct presence_rec *p = ev->present;
+
+		ev->present = p->next;
+		free(p);
+	}
 	free(ev->ring.f);
 	free(ev->ring.index_key);
 	free(ev->ring.index_slot);
@@ -367,19 +406,35 @@ index_delete(struct ring *r, size_t i)
 	}
 }
 
-/* Appends frames to the ring (ev->lock held); the ring takes the texts. */
+/*
+ * Appends frames to the ring (ev->lock held); the ring takes the texts.
+ * generation: the commit generation before they were read; at_head: the
+ * read reached the store's head then.
+ */
 static void
-ring_extend(struct events *ev, int64_t from, struct frame *f, size_t n)
+ring_extend(struct events *ev, int64_t from, struct frame *f, size_t n,
+    uint64_t generation, int at_head)
 {
 	struct ring *r = &ev->ring;
 
 	if (r->n > 0 && from != r->hi) {
-		for (size_t i = 0; i < n; i++)
-			frame_free(&f[i]);
-		return; /* not contiguous with what the ring covers */
+		if (r->generation == ev->generation) {
+			for (size_t i = 0; i < n; i++)
+				frame_free(&f[i]);
+			return; /* not contiguous with what the ring covers */
+		}
+		/* The ring fell behind commits nobody read into it: start
+		 * it again from here rather than keep it unusable. */
+		for (size_t i = 0; i < r->n; i++)
+			frame_free(&r->f[(r->start + i) % RING_MAX]);
+		memset(r->index_slot, 0, INDEX_SLOTS * sizeof *r->index_slot);
+		r->start = r->n = r->bytes = 0;
 	}
 	if (r->n == 0)
 		r->lo = from;
+	/* Current only when the read reached the head: otherwise a frame
+	 * in the ring may have a newer state past hi already. */
+	r->generation = at_head ? generation : UINT64_MAX;
 	for (size_t i = 0; i < n; i++) {
 		size_t slot, at;
 
@@ -420,7 +475,8 @@ ring_copy(struct stream *s, int *revoked)
 	struct ring *r = &s->ev->ring;
 	size_t i, copied = 0;
 
-	if (r->n == 0 || s->cursor < r->lo || s->cursor >= r->hi)
+	if (r->n == 0 || s->cursor < r->lo || s->cursor >= r->hi ||
+	    r->generation != s->ev->generation)
 		return 0;
 	for (i = 0; i < r->n && r->f[(r->start + i) % RING_MAX].seq <=
 	    s->cursor; i++)
@@ -448,7 +504,11 @@ store_copy(struct stream *s, int *revoked)
 	struct events *ev = s->ev;
 	struct batch b = { server_reader(ev->srv), NULL, 0, 0 };
 	int64_t from = s->cursor;
+	uint64_t generation;
 
+	pthread_mutex_lock(&ev->lock);
+	generation = ev->generation;
+	pthread_mutex_unlock(&ev->lock);
 	if (b.st == NULL || store_read_begin(b.st) != 0)
 		return;
 	store_changes(b.st, from, PAGE, collect, &b);
@@ -461,7 +521,7 @@ store_copy(struct stream *s, int *revoked)
 	}
 	atomic_fetch_add(&ev->delivered, b.n);
 	pthread_mutex_lock(&ev->lock);
-	ring_extend(ev, from, b.f, b.n);
+	ring_extend(ev, from, b.f, b.n, generation, b.n < PAGE);
 	pthread_mutex_unlock(&ev->lock);
 	free(b.f);
 }
@@ -503,9 +563,7 @@ refill_once(struct stream *s)
 		s->started = 1;
 	}
 	for (n = 0; n < s->npresence; n++) {
-		buf_adds(&s->out, "event: presence\ndata: ");
 		buf_adds(&s->out, s->presence[n]);
-		buf_adds(&s->out, "\n\n");
 		free(s->presence[n]);
 	}
 	s->npresence = 0;
@@ -561,6 +619,10 @@ reader(void *cls, uint64_t pos, char *out, size_t max)
 	return (ssize_t)n;
 }
 
+static int agent_streams_locked(struct events *, int64_t);
+static void agent_gone_locked(struct events *, int64_t, const char *);
+static void online_locked(struct events *, int64_t, const char *, int);
+
 static void
 stream_free(void *cls)
 {
@@ -575,6 +637,7 @@ stream_free(void *cls)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	ev->nstreams--;
+	agent_gone_locked(ev, s->agent_id, s->agent);
 	pthread_mutex_unlock(&ev->lock);
 	for (unsigned i = 0; i < s->npresence; i++)
 		free(s->presence[i]);
@@ -584,7 +647,7 @@ stream_free(void *cls)
 
 struct MHD_Response *
 events_open(struct events *ev, struct MHD_Connection *conn, int64_t agent_id,
-    int64_t since)
+    const char *agent, int64_t since)
 {
 	struct stream *s = xcalloc(1, sizeof *s);
 	struct MHD_Response *resp;
@@ -592,6 +655,7 @@ events_open(struct events *ev, struct MHD_Connection *conn, int64_t agent_id,
 	s->ev = ev;
 	s->conn = conn;
 	s->agent_id = agent_id;
+	snprintf(s->agent, sizeof s->agent, "%s", agent);
 	s->cursor = since;
 	buf_init(&s->out);
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
@@ -608,6 +672,8 @@ events_open(struct events *ev, struct MHD_Connection *conn, int64_t agent_id,
 	ev->nstreams++;
 	if (ev->stopping)
 		s->closing = 1;
+	else if (agent_streams_locked(ev, agent_id) == 1)
+		online_locked(ev, agent_id, s->agent, 1);
 	pthread_mutex_unlock(&ev->lock);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    "text/event-stream; charset=utf-8");
@@ -615,4 +681,217 @@ events_open(struct events *ev, struct MHD_Connection *conn, int64_t agent_id,
 	    "no-store");
 	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
 	return resp;
+}
+
+/*
+ * Presence and who is online. An agent is online while it holds an event
+ * stream; when its last stream ends, whatever it was doing (viewing,
+ * typing) ends too, and every stream is told so, as if it had said idle.
+ */
+
+static int
+agent_streams_locked(struct events *ev, int64_t agent_id)
+{
+	int n = 0;
+
+	for (struct stream *s = ev->streams; s != NULL; s = s->next)
+		n += s->agent_id == agent_id;
+	return n;
+}
+
+static char *
+presence_json(int64_t agent_id, const char *agent, int64_t conversation_id,
+    const char *state, int64_t at)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddStringToObject(o, "agent", agent);
+	jx_add_int(o, "agent_id", agent_id);
+	jx_add_int(o, "conversation_id", conversation_id);
+	cJSON_AddStringToObject(o, "state", state);
+	jx_add_int(o, "at", at);
+	text = jx_print(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+static void
+online_locked(struct events *ev, int64_t agent_id, const char *agent,
+    int online)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddStringToObject(o, "agent", agent);
+	jx_add_int(o, "agent_id", agent_id);
+	cJSON_AddBoolToObject(o, "online", online);
+	jx_add_int(o, "at", (int64_t)time(NULL));
+	text = jx_print(o);
+	cJSON_Delete(o);
+	queue_locked(ev, 0, "online", text);
+	free(text);
+}
+
+static void
+agent_gone_locked(struct events *ev, int64_t agent_id, const char *agent)
+{
+	struct presence_rec **pp, *p;
+
+	if (ev->stopping || agent_streams_locked(ev, agent_id) > 0)
+		return;
+	for (pp = &ev->present; (p = *pp) != NULL;) {
+		if (p->agent_id != agent_id) {
+			pp = &p->next;
+			continue;
+		}
+		char *text = presence_json(agent_id, p->agent,
+		    p->conversation_id, "idle", (int64_t)time(NULL));
+
+		queue_locked(ev, 0, "presence", text);
+		free(text);
+		*pp = p->next;
+		free(p);
+	}
+	online_locked(ev, agent_id, agent, 0);
+}
+
+static int
+agent_presences_locked(struct events *ev, int64_t agent_id)
+{
+	int n = 0;
+
+	for (struct presence_rec *p = ev->present; p != NULL; p = p->next)
+		n += p->agent_id == agent_id;
+	return n;
+}
+
+/* An agent is in a few conversations at once; one that claims more
+ * loses its oldest claim rather than the relay's memory. */
+static void
+forget_oldest_locked(struct events *ev, int64_t agent_id)
+{
+	struct presence_rec **pp, **oldest = NULL, *p;
+
+	for (pp = &ev->present; (p = *pp) != NULL; pp = &p->next) {
+		if (p->agent_id == agent_id && (oldest == NULL ||
+		    p->at <= (*oldest)->at))
+			oldest = pp;
+	}
+	if (oldest != NULL) {
+		p = *oldest;
+		*oldest = p->next;
+		free(p);
+	}
+}
+
+void
+events_presence_set(struct events *ev, int64_t agent_id, const char *agent,
+    int64_t conversation_id, const char *state)
+{
+	struct presence_rec **pp, *p;
+	int64_t now = (int64_t)time(NULL);
+	char *text = presence_json(agent_id, agent, conversation_id, state,
+	    now);
+
+	pthread_mutex_lock(&ev->lock);
+	for (pp = &ev->present; (p = *pp) != NULL; pp = &p->next) {
+		if (p->agent_id == agent_id &&
+		    p->conversation_id == conversation_id)
+			break;
+	}
+	if (strcmp(state, "idle") == 0 || agent_streams_locked(ev,
+	    agent_id) == 0) {
+		/* Idle, or an agent with no stream (a script): nothing to
+		 * remember, as nothing would ever end it. */
+		if (p != NULL) {
+			*pp = p->next;
+			free(p);
+		}
+	} else {
+		if (p == NULL && agent_presences_locked(ev, agent_id) >=
+		    PRESENCE_PER_AGENT)
+			forget_oldest_locked(ev, agent_id);
+		if (p == NULL) {
+			p = xcalloc(1, sizeof *p);
+			p->agent_id = agent_id;
+			p->conversation_id = conversation_id;
+			p->next = ev->present;
+			ev->present = p;
+		}
+		snprintf(p->agent, sizeof p->agent, "%s", agent);
+		snprintf(p->state, sizeof p->state, "%s", state);
+		p->at = now;
+	}
+	queue_locked(ev, 0, "presence", text);
+	pthread_mutex_unlock(&ev->lock);
+	free(text);
+}
+
+void
+events_to_agent(struct events *ev, int64_t agent_id, const char *event,
+    const char *json)
+{
+	pthread_mutex_lock(&ev->lock);
+	queue_locked(ev, agent_id, event, json);
+	pthread_mutex_unlock(&ev->lock);
+}
+
+size_t
+events_online(void *arg, int64_t *ids, size_t max)
+{
+	struct events *ev = arg;
+	size_t n = 0, i;
+
+	pthread_mutex_lock(&ev->lock);
+	for (struct stream *s = ev->streams; s != NULL; s = s->next) {
+		for (i = 0; i < n && ids[i] != s->agent_id; i++)
+			;
+		if (i < n || n == max || s->closing)
+			continue;
+		/* Kept in ascending order: few agents, a simple insert. */
+		for (i = n; i > 0 && ids[i - 1] > s->agent_id; i--)
+			ids[i] = ids[i - 1];
+		ids[i] = s->agent_id;
+		n++;
+	}
+	pthread_mutex_unlock(&ev->lock);
+	return n;
+}
+
+char *
+events_presence_now(struct events *ev)
+{
+	cJSON *o = cJSON_CreateObject(), *online = cJSON_CreateArray(),
+	    *present = cJSON_CreateArray(), *a;
+	char *text;
+
+	pthread_mutex_lock(&ev->lock);
+	for (struct stream *s = ev->streams; s != NULL; s = s->next) {
+		int seen = 0;
+
+		for (struct stream *t = ev->streams; t != s; t = t->next)
+			seen |= t->agent_id == s->agent_id;
+		if (seen)
+			continue;
+		a = cJSON_CreateObject();
+		jx_add_int(a, "agent_id", s->agent_id);
+		cJSON_AddStringToObject(a, "agent", s->agent);
+		cJSON_AddItemToArray(online, a);
+	}
+	for (struct presence_rec *p = ev->present; p != NULL; p = p->next) {
+		a = cJSON_CreateObject();
+		cJSON_AddStringToObject(a, "agent", p->agent);
+		jx_add_int(a, "agent_id", p->agent_id);
+		jx_add_int(a, "conversation_id", p->conversation_id);
+		cJSON_AddStringToObject(a, "state", p->state);
+		jx_add_int(a, "at", p->at);
+		cJSON_AddItemToArray(present, a);
+	}
+	pthread_mutex_unlock(&ev->lock);
+	cJSON_AddItemToObject(o, "online", online);
+	cJSON_AddItemToObject(o, "presence", present);
+	text = jx_print(o);
+	cJSON_Delete(o);
+	return text;
 }

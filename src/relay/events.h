@@ -7,6 +7,7 @@
 #ifndef GLIVI_EVENTS_H
 #define GLIVI_EVENTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <microhttpd.h>
@@ -29,8 +30,23 @@ void events_presence(struct events *, const char *json);
 
 /* The response for GET /api/v1/events, starting after seq. */
 struct MHD_Response *events_open(struct events *, struct MHD_Connection *,
-    int64_t agent_id, int64_t since);
+    int64_t agent_id, const char *agent, int64_t since);
 unsigned events_count(struct events *);
 uint64_t events_delivered(struct events *);
+
+/*
+ * Presence: an agent's state in a conversation, fanned out as a presence
+ * event and remembered until idle, or until the agent's last stream ends
+ * (then every stream hears idle for it, and "online": false).
+ */
+void events_presence_set(struct events *, int64_t agent_id,
+    const char *agent, int64_t conversation_id, const char *state);
+/* An ephemeral event (event: name) for one agent's streams only. */
+void events_to_agent(struct events *, int64_t agent_id, const char *event,
+    const char *json);
+/* Agents with an open stream, ids ascending: how many, at most max. */
+size_t events_online(void *events, int64_t *ids, size_t max);
+/* {"online":[{agent_id, agent}],"presence":[{…}]} (caller frees). */
+char *events_presence_now(struct events *);
 
 #endif

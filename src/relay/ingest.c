@@ -14,6 +14,7 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "relay/inbox.h"
 
 struct ingest {
 	struct store *st;
@@ -196,7 +197,7 @@ ingest_message(struct ingest *in, const struct wa_change *c,
 {
 	struct store_message sm = { 0 };
 	const char *wa_id, *user_id;
-	int64_t contact_id, conversation_id, id, target;
+	int64_t contact_id, conversation_id, id, target, existing;
 	cJSON *media;
 	int existed, rc;
 
@@ -216,6 +217,7 @@ ingest_message(struct ingest *in, const struct wa_change *c,
 		return event(in, c, number_id, "message without a sender",
 		    m->json);
 	if (contact_for(in, c, number_id, wa_id, user_id, &contact_id) != 0 ||
+	    store_conversation_of_contact(in->st, contact_id, &existing) != 0 ||
 	    store_conversation_for(in->st, number_id, contact_id, in->now,
 	    &conversation_id) != 0)
 		return -1;
@@ -249,6 +251,11 @@ ingest_message(struct ingest *in, const struct wa_change *c,
 
 	if (store_conversation_activity(in->st, conversation_id, sm.ts,
 	    !c->echoes, id) != 0)
+		return -1;
+	/* The customer wrote: a resolved or snoozed conversation is open
+	 * again (a reaction or an edit is the customer writing too). */
+	if (!c->echoes && inbox_inbound(in->st, in->cfg, conversation_id,
+	    existing == 0, in->now) != 0)
 		return -1;
 	/* Reactions, edits and revokes may arrive before or after the message
 	 * they act on: refresh the target now, and this message in case its
@@ -431,6 +438,13 @@ ingest_template(struct ingest *in, const struct wa_change *c)
 	return store_template_upsert(in->st, &t, in->now, &id);
 }
 
+/* A number disconnected by "glivi-relay number disconnect". */
+static int
+disconnected(struct ingest *in, const struct relay_number *n)
+{
+	return store_number_disconnected(in->st, n->store_id) == 1;
+}
+
 static int
 ingest_change(struct ingest *in, const struct wa_change *c)
 {
@@ -445,6 +459,8 @@ ingest_change(struct ingest *in, const struct wa_change *c)
 
 	if (c->phone_number_id != NULL) {
 		n = relay_config_number(in->cfg, c->phone_number_id);
+		if (n != NULL && disconnected(in, n))
+			return 0; /* dropped, and logged, in ingest_webhook */
 		if (n == NULL) {
 			/* Never mixed into another inbox; kept for ops. */
 			in->res->quarantined++;
@@ -484,6 +500,30 @@ ingest_change(struct ingest *in, const struct wa_change *c)
 	return 0;
 }
 
+/*
+ * Changes for a disconnected number are answered (so Meta stops
+ * retrying) and kept nowhere: not even the raw body, which holds them.
+ */
+static size_t
+count_disconnected(struct ingest *in, const struct wa_batch *batch)
+{
+	const struct relay_number *n;
+	size_t k = 0;
+
+	for (size_t i = 0; i < batch->nchanges; i++) {
+		const char *pid = batch->changes[i].phone_number_id;
+
+		if (pid != NULL && (n = relay_config_number(in->cfg, pid)) !=
+		    NULL && disconnected(in, n)) {
+			log_info("ingest: a change for phone number id %.40s, "
+			    "which is disconnected, answered and not stored",
+			    pid);
+			k++;
+		}
+	}
+	return k;
+}
+
 int
 ingest_webhook(struct store *st, const struct relay_config *cfg,
     const void *body, size_t len, const struct wa_batch *batch, int64_t now,
@@ -493,7 +533,11 @@ ingest_webhook(struct store *st, const struct relay_config *cfg,
 	int duplicate;
 
 	memset(res, 0, sizeof *res);
-	if (store_webhook_add(st, body, len, now, &in.webhook_id,
+	if (count_disconnected(&in, batch) > 0) {
+		/* Retries of what is stored stay no-ops by wamid. */
+		res->disconnected = 1;
+		duplicate = 0;
+	} else if (store_webhook_add(st, body, len, now, &in.webhook_id,
 	    &duplicate) != 0)
 		return -1;
 	if (duplicate) {

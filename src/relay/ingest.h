@@ -25,6 +25,7 @@ struct ingest_result {
 	unsigned statuses_seen;
 	unsigned quarantined; /* changes for a number this relay does not serve */
 	unsigned events;      /* other fields, errors, malformed items */
+	int disconnected;     /* named a disconnected number: body not kept */
 };
 
 int ingest_webhook(struct store *, const struct relay_config *,

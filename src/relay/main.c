@@ -5,14 +5,18 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <malloc.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -25,7 +29,9 @@
 #include "relay/agent.h"
 #include "relay/committer.h"
 #include "relay/fetcher.h"
+#include "relay/media.h"
 #include "relay/outbound.h"
+#include "relay/privacy.h"
 #include "relay/config.h"
 #include "relay/server.h"
 #include "relay/templates.h"
@@ -41,6 +47,12 @@ struct command {
 static int cmd_serve(int, char **);
 static int cmd_agent(int, char **);
 static int cmd_inspect(int, char **);
+static int cmd_erase(int, char **);
+static int cmd_export(int, char **);
+static int cmd_audit(int, char **);
+static int cmd_number(int, char **);
+static int cmd_sweep(int, char **);
+static int print_audit(void *, const cJSON *);
 static int cmd_sample_config(int, char **);
 static int cmd_version(int, char **);
 static int cmd_help(int, char **);
@@ -56,6 +68,22 @@ static const struct command commands[] = {
 		     "entity KIND ID | message WAMID",
 	  "Read the store as the sync API will serve it (JSON lines).",
 	  cmd_inspect },
+	{ "erase", "erase -c FILE contact ID|PHONE|USER_ID [--yes]",
+	  "Erase a contact and everything held about them (on every number "
+	  "the key matches); asks first unless --yes.", cmd_erase },
+	{ "export", "export -c FILE contact ID|PHONE|USER_ID [-o DIR]",
+	  "Everything held about a contact as JSON (stdout), or in DIR with "
+	  "their media files.", cmd_export },
+	{ "number", "number -c FILE disconnect NAME [--purge [--yes]] | "
+		    "connect NAME | list",
+	  "Stop (or resume) intake for a business number; --purge also "
+	  "erases its conversations.", cmd_number },
+	{ "sweep", "sweep -c FILE",
+	  "Erase now what [retention] says is past its time (the relay also "
+	  "does every sweep_interval).", cmd_sweep },
+	{ "audit", "audit -c FILE [--since UNIX_TIME]",
+	  "The audit trail of erasures, exports and other admin actions on "
+	  "personal data (JSON lines).", cmd_audit },
 	{ "sample-config", "sample-config",
 	  "Print the commented sample glivi-relay.conf.", cmd_sample_config },
 	{ "version", "version", "Print the version.", cmd_version },
@@ -121,6 +149,30 @@ fail:
 }
 
 
+/*
+ * systemd credentials (LoadCredential=, LoadCredentialEncrypted=, so
+ * systemd-creds can keep a secret encrypted on disk): when the service
+ * runs with $CREDENTIALS_DIRECTORY and it holds a file of the secret's
+ * name, that file is read instead of the configured one.
+ */
+static void
+credential(char **path, const char *name)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	char *p;
+
+	if (dir == NULL || *dir != '/')
+		return;
+	p = xasprintf("%s/%s", dir, name);
+	if (access(p, F_OK) != 0) {
+		free(p);
+		return;
+	}
+	log_info("reading %s from the systemd credential", name);
+	free(*path);
+	*path = p;
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -134,6 +186,7 @@ cmd_serve(int argc, char **argv)
 	struct server srv;
 	struct store *st = NULL;
 	struct committer *committer = NULL;
+	struct privacy_sweeper *sweeper = NULL;
 	const char *config = NULL, *ready = NULL;
 	char *access_token = NULL;
 	size_t access_token_len = 0;
@@ -170,6 +223,9 @@ cmd_serve(int argc, char **argv)
 		log_set_level(level);
 
 	memset(&srv, 0, sizeof srv);
+	credential(&cfg.app_secret_file, "app_secret");
+	credential(&cfg.verify_token_file, "verify_token");
+	credential(&cfg.access_token_file, "access_token");
 	srv.app_secret = secret_read_file(cfg.app_secret_file,
 	    &srv.app_secret_len, &cause);
 	if (srv.app_secret == NULL)
@@ -230,6 +286,11 @@ cmd_serve(int argc, char **argv)
 		    "and media is not fetched");
 	if (server_start(&srv, &cfg, committer, &cause) != 0)
 		goto fail;
+	if (!discard && (sweeper = privacy_sweeper_start(&cfg, &cause)) ==
+	    NULL && cause != NULL) {
+		server_stop(&srv);
+		goto out;
+	}
 	netaddr_parse(cfg.listen, &host, &port, &loopback, &cause);
 	log_info("serving %s on %s:%u for %zu number(s)%s",
 	    cfg.plain_http ? "plain HTTP" : "HTTPS", host, srv.port,
@@ -256,6 +317,7 @@ fail:
 	outbound_free(srv.outbound);
 	templates_free(srv.templates);
 out:
+	privacy_sweeper_stop(sweeper);
 	committer_free(committer);
 	store_close(st);
 	secret_free(srv.app_secret, srv.app_secret_len);
@@ -446,6 +508,435 @@ cmd_help(int argc, char **argv)
 {
 	usage(stdout);
 	return 0;
+}
+
+/* -- personal data: erase, export, audit ------------------------------ */
+
+static const struct command *
+command_named(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+static int
+command_usage(const char *name)
+{
+	fprintf(stderr, "usage: glivi-relay %s\n", command_named(name)->usage);
+	return 2;
+}
+
+/* Who runs an admin command, for the audit trail. */
+static void
+cli_actor(char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	if (pw != NULL)
+		snprintf(buf, len, "cli:%s", pw->pw_name);
+	else
+		snprintf(buf, len, "cli:uid %u", (unsigned)getuid());
+}
+
+#define CONTACTS_MAX 64
+
+/* Opens the store and finds the contacts a key names: 0, or an exit
+ * status. */
+static int
+open_contacts(const char *config, const char *key, struct relay_config *cfg,
+    struct store **st, int64_t *ids, size_t *n)
+{
+	char *cause = NULL;
+
+	if (*key == '\0' || strlen(key) > 128) {
+		fprintf(stderr, "glivi-relay: a contact is named by its id, "
+		    "WhatsApp number or user id\n");
+		return 2;
+	}
+	if (relay_config_load(config, cfg, &cause) != 0)
+		return die("config", cause);
+	if (open_store(cfg, st, &cause) != 0) {
+		relay_config_free(cfg);
+		return die("store", cause);
+	}
+	if (store_contact_lookup(*st, key, ids, CONTACTS_MAX, n) != 0 ||
+	    *n == 0) {
+		fprintf(stderr, "glivi-relay: no contact matches\n");
+		store_close(*st);
+		relay_config_free(cfg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_erase(int argc, char **argv)
+{
+	struct relay_config cfg;
+	struct store *st = NULL;
+	const char *config, *key = NULL;
+	char *cause = NULL, actor[96], line[64];
+	int64_t ids[CONTACTS_MAX];
+	size_t n;
+	int yes = 0, rc;
+	cJSON *counts = NULL;
+
+	argc--;
+	argv++;
+	if (take_config(&argc, &argv, &config) != 0 || argc < 2 ||
+	    strcmp(argv[0], "contact") != 0)
+		return command_usage("erase");
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--yes") == 0 || strcmp(argv[i], "-y") == 0)
+			yes = 1;
+		else if (key == NULL && argv[i][0] != '-')
+			key = argv[i];
+		else
+			return command_usage("erase");
+	}
+	if (key == NULL)
+		return command_usage("erase");
+	if ((rc = open_contacts(config, key, &cfg, &st, ids, &n)) != 0)
+		return rc;
+	fprintf(stderr, "This erases %zu contact(s) (id", n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "%s%" PRId64, i ? ", " : " ", ids[i]);
+	fprintf(stderr, ") with every conversation, message, note, order and "
+	    "media file held about them, on the relay and in every agent's "
+	    "cache. It cannot be undone.\n");
+	if (!yes) {
+		fprintf(stderr, "Type 'erase' to go on: ");
+		fflush(stderr);
+		if (fgets(line, sizeof line, stdin) == NULL ||
+		    strcmp(line, "erase\n") != 0) {
+			fprintf(stderr, "glivi-relay: nothing erased\n");
+			store_close(st);
+			relay_config_free(&cfg);
+			return 1;
+		}
+	}
+	cli_actor(actor, sizeof actor);
+	rc = privacy_erase_contacts(&cfg, st, ids, n, actor, &counts, &cause);
+	if (rc == 0) {
+		print_json_line(counts);
+		cJSON_Delete(counts);
+	} else {
+		die("erase", cause);
+	}
+	store_close(st);
+	relay_config_free(&cfg);
+	return rc == 0 ? 0 : 1;
+}
+
+/* Writes a new file, mode 0600, from fd_in (or data when fd_in < 0). */
+static int
+write_private(const char *path, int fd_in, const char *data, size_t len)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	if (fd_in < 0) {
+		while (len > 0 && (n = write(fd, data, len)) > 0) {
+			data += n;
+			len -= (size_t)n;
+		}
+		rc = len == 0 ? 0 : -1;
+	} else {
+		while ((n = read(fd_in, buf, sizeof buf)) > 0) {
+			if (write(fd, buf, (size_t)n) != n) {
+				rc = -1;
+				break;
+			}
+		}
+		if (n < 0)
+			rc = -1;
+	}
+	if (rc != 0 || fsync(fd) != 0 || close(fd) != 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "glivi-relay: %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Copies a held media file into dir/media. */
+static int
+export_copy(const struct relay_config *cfg, const char *dir, const char *id)
+{
+	char *from = media_path(cfg, id), *to = xasprintf("%s/media/%s", dir,
+	    id);
+	int fd, rc = -1;
+
+	if ((fd = open(from, O_RDONLY | O_CLOEXEC)) < 0)
+		fprintf(stderr, "glivi-relay: media %s: %s\n", id,
+		    strerror(errno));
+	else {
+		rc = write_private(to, fd, NULL, 0);
+		close(fd);
+	}
+	free(from);
+	free(to);
+	return rc;
+}
+
+static int
+cmd_export(int argc, char **argv)
+{
+	struct relay_config cfg;
+	struct store *st = NULL;
+	struct store_erased counts;
+	const char *config, *key = NULL, *out = NULL;
+	char *text, *path, actor[96], target[64];
+	int64_t ids[CONTACTS_MAX];
+	const cJSON *m;
+	cJSON *doc;
+	size_t n;
+	int rc;
+
+	argc--;
+	argv++;
+	if (take_config(&argc, &argv, &config) != 0 || argc < 2 ||
+	    strcmp(argv[0], "contact") != 0)
+		return command_usage("export");
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && out == NULL)
+			out = argv[++i];
+		else if (key == NULL && argv[i][0] != '-')
+			key = argv[i];
+		else
+			return command_usage("export");
+	}
+	if (key == NULL || (out != NULL && *out == '\0'))
+		return command_usage("export");
+	if ((rc = open_contacts(config, key, &cfg, &st, ids, &n)) != 0)
+		return rc;
+	rc = 1;
+	if (n > 1) {
+		fprintf(stderr, "glivi-relay: %zu contacts match (one per "
+		    "number); name one by id:", n);
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, " %" PRId64, ids[i]);
+		fprintf(stderr, "\n");
+		goto out;
+	}
+	if ((doc = privacy_export(&cfg, st, ids[0])) == NULL) {
+		fprintf(stderr, "glivi-relay: no contact matches\n");
+		goto out;
+	}
+	text = jx_print(doc);
+	if (out == NULL) {
+		printf("%s\n", text);
+		rc = 0;
+	} else {
+		/* A new private directory: an export is personal data. */
+		path = xasprintf("%s/media", out);
+		if (mkdir(out, 0700) != 0 || mkdir(path, 0700) != 0) {
+			fprintf(stderr, "glivi-relay: %s: %s\n", out,
+			    errno == EEXIST ? "exists already; name a new "
+			    "directory" : strerror(errno));
+			free(path);
+			free(text);
+			cJSON_Delete(doc);
+			goto out;
+		}
+		free(path);
+		path = xasprintf("%s/contact.json", out);
+		rc = write_private(path, -1, text, strlen(text));
+		free(path);
+		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(doc,
+		    "media")) {
+			if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItem(m,
+			    "held")))
+				rc = export_copy(&cfg, out, jx_str(m, "id"));
+		}
+		rc = rc == 0 ? 0 : 1;
+		if (rc == 0)
+			fprintf(stderr, "exported contact %" PRId64 " to %s\n",
+			    ids[0], out);
+	}
+	free(text);
+	if (rc == 0) {
+		privacy_export_counts(doc, &counts);
+		cli_actor(actor, sizeof actor);
+		snprintf(target, sizeof target, "contact %" PRId64, ids[0]);
+		if (privacy_audit_alone(&cfg, actor, "export", target,
+		    &counts) != 0)
+			rc = 1;
+	}
+	cJSON_Delete(doc);
+out:
+	store_close(st);
+	relay_config_free(&cfg);
+	return rc;
+}
+
+static int
+cmd_number(int argc, char **argv)
+{
+	struct relay_config cfg;
+	struct store *st = NULL;
+	const char *config, *name = NULL, *verb;
+	char *cause = NULL, actor[96], line[64];
+	int purge = 0, yes = 0, rc = 1;
+	cJSON *out = NULL;
+
+	argc--;
+	argv++;
+	if (take_config(&argc, &argv, &config) != 0 || argc < 1)
+		return command_usage("number");
+	verb = argv[0];
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--purge") == 0)
+			purge = 1;
+		else if (strcmp(argv[i], "--yes") == 0)
+			yes = 1;
+		else if (name == NULL && argv[i][0] != '-' &&
+		    strlen(argv[i]) <= 64)
+			name = argv[i];
+		else
+			return command_usage("number");
+	}
+	if (strcmp(verb, "list") == 0 ? name != NULL || purge || yes :
+	    strcmp(verb, "connect") == 0 ? name == NULL || purge || yes :
+	    strcmp(verb, "disconnect") == 0 ? name == NULL || (yes &&
+	    !purge) : 1)
+		return command_usage("number");
+	if (relay_config_load(config, &cfg, &cause) != 0)
+		return die("config", cause);
+	if (open_store(&cfg, &st, &cause) != 0) {
+		relay_config_free(&cfg);
+		return die("store", cause);
+	}
+	cli_actor(actor, sizeof actor);
+	if (strcmp(verb, "list") == 0) {
+		rc = store_number_each(st, print_audit, NULL) == 0 ? 0 : 1;
+	} else if (strcmp(verb, "connect") == 0) {
+		rc = privacy_reconnect(st, name, actor, &cause) == 0 ? 0 : 1;
+		if (rc == 0)
+			fprintf(stderr, "number '%s' takes webhooks again\n",
+			    name);
+	} else {
+		if (purge && !yes) {
+			fprintf(stderr, "This erases every contact of number "
+			    "'%s' with everything held about them. It cannot "
+			    "be undone. Type 'erase' to go on: ", name);
+			fflush(stderr);
+			if (fgets(line, sizeof line, stdin) == NULL ||
+			    strcmp(line, "erase\n") != 0) {
+				fprintf(stderr, "glivi-relay: nothing "
+				    "changed\n");
+				goto done;
+			}
+		}
+		rc = privacy_disconnect(&cfg, st, name, purge, actor, &out,
+		    &cause) == 0 ? 0 : 1;
+		if (rc == 0) {
+			print_json_line(out);
+			fprintf(stderr, "number '%s' disconnected: its "
+			    "webhooks are answered and not stored. Unsubscribe "
+			    "the app at Meta too (docs/data-protection.md), and "
+			    "remove its section from the config when done.\n",
+			    name);
+		}
+		cJSON_Delete(out);
+	}
+done:
+	if (cause != NULL)
+		die("number", cause);
+	store_close(st);
+	relay_config_free(&cfg);
+	return rc;
+}
+
+static int
+cmd_sweep(int argc, char **argv)
+{
+	struct relay_config cfg;
+	struct store *st = NULL;
+	const char *config;
+	char *cause = NULL, actor[96];
+	cJSON *out = NULL;
+	int rc = 1;
+
+	argc--;
+	argv++;
+	if (take_config(&argc, &argv, &config) != 0 || argc != 0)
+		return command_usage("sweep");
+	if (relay_config_load(config, &cfg, &cause) != 0)
+		return die("config", cause);
+	if (!privacy_retention_set(&cfg)) {
+		fprintf(stderr, "glivi-relay: no [retention] period is set; "
+		    "nothing to sweep\n");
+		relay_config_free(&cfg);
+		return 0;
+	}
+	if (open_store(&cfg, &st, &cause) != 0) {
+		relay_config_free(&cfg);
+		return die("store", cause);
+	}
+	cli_actor(actor, sizeof actor);
+	if (privacy_sweep(&cfg, st, actor, (int64_t)time(NULL), &out,
+	    &cause) == 0) {
+		print_json_line(out);
+		cJSON_Delete(out);
+		rc = 0;
+	} else
+		die("sweep", cause);
+	store_close(st);
+	relay_config_free(&cfg);
+	return rc;
+}
+
+static int
+print_audit(void *arg, const cJSON *o)
+{
+	(void)arg;
+	print_json_line(o);
+	return 0;
+}
+
+static int
+cmd_audit(int argc, char **argv)
+{
+	struct relay_config cfg;
+	struct store *st = NULL;
+	const char *config;
+	char *cause = NULL, *end = NULL;
+	long long since = 0;
+	int rc;
+
+	argc--;
+	argv++;
+	if (take_config(&argc, &argv, &config) != 0)
+		return command_usage("audit");
+	if (argc == 2 && strcmp(argv[0], "--since") == 0) {
+		errno = 0;
+		since = strtoll(argv[1], &end, 10);
+		if (*argv[1] == '\0' || *end != '\0' || errno != 0 ||
+		    since < 0)
+			return command_usage("audit");
+	} else if (argc != 0) {
+		return command_usage("audit");
+	}
+	if (relay_config_load(config, &cfg, &cause) != 0)
+		return die("config", cause);
+	if (store_open(cfg.store_url, STORE_RELAXED, &st, &cause) != 0) {
+		relay_config_free(&cfg);
+		return die("store", cause);
+	}
+	rc = store_audit_each(st, since, print_audit, NULL) == 0 ? 0 : 1;
+	store_close(st);
+	relay_config_free(&cfg);
+	return rc;
 }
 
 int

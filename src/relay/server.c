@@ -26,8 +26,10 @@
 #include "relay/api.h"
 #include "relay/events.h"
 #include "relay/fetcher.h"
+#include "relay/inbox.h"
 #include "relay/media.h"
 #include "relay/outbound.h"
+#include "relay/snooze.h"
 #include "relay/templates.h"
 #include "relay/store.h"
 #include "relay/webhook.h"
@@ -64,6 +66,21 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/media/{key}", ROLE_AGENT, 0, media_get },
 	{ "POST", "/api/v1/agents", ROLE_ADMIN, 1, api_create_agent },
 	{ "DELETE", "/api/v1/agents/{id}", ROLE_ADMIN, 0, api_revoke_agent },
+	{ "GET", "/api/v1/presence", ROLE_AGENT, 0, api_presence_now },
+	{ "POST", "/api/v1/labels", ROLE_ADMIN, 1, api_create_label },
+	{ "PATCH", "/api/v1/labels/{id}", ROLE_ADMIN, 1, api_update_label },
+	{ "DELETE", "/api/v1/labels/{id}", ROLE_ADMIN, 0, api_delete_label },
+	{ "POST", "/api/v1/canned_replies", ROLE_ADMIN, 1, api_create_canned },
+	{ "PATCH", "/api/v1/canned_replies/{id}", ROLE_ADMIN, 1,
+	  api_update_canned },
+	{ "DELETE", "/api/v1/canned_replies/{id}", ROLE_ADMIN, 0,
+	  api_delete_canned },
+	{ "DELETE", "/api/v1/contacts/{id}", ROLE_ADMIN, 0, api_erase_contact },
+	{ "GET", "/api/v1/contacts/{id}/export", ROLE_ADMIN, 0,
+	  api_export_contact },
+	{ "DELETE", "/api/v1/conversations/{id}", ROLE_ADMIN, 0,
+	  api_erase_conversation },
+	{ "DELETE", "/api/v1/orders/{id}", ROLE_ADMIN, 0, api_delete_order },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -553,6 +570,7 @@ on_commit(void *arg)
 
 	events_notify(srv->events);
 	outbound_notify(srv->outbound);
+	snooze_notify(srv->snooze);
 }
 
 int
@@ -575,6 +593,11 @@ server_start(struct server *srv, const struct relay_config *cfg,
 	pthread_mutex_init(&srv->inflight_lock, NULL);
 	srv->events = events_start(srv, cfg->heartbeat, cause);
 	if (srv->events == NULL)
+		return -1;
+	/* Auto-assignment asks the streams who is online. */
+	inbox_online_source(events_online, srv->events);
+	srv->snooze = snooze_start(cfg, committer, cause);
+	if (srv->snooze == NULL)
 		return -1;
 	committer_on_commit(committer, on_commit, srv);
 	if (netaddr_resolve(cfg->listen, &ss, &port, &v6, &loopback,
@@ -638,6 +661,8 @@ server_stop(struct server *srv)
 	/* Waiting media requests are answered (resumed) here; a request
 	 * that comes meanwhile finds the fetcher stopping. */
 	fetcher_stop(srv->fetcher);
+	/* The snooze timer writes through the committer too. */
+	snooze_stop(srv->snooze);
 	committer_stop(srv->committer);
 	events_stop(srv->events);
 	/* Give answered responses a moment to leave before closing. */
@@ -656,8 +681,11 @@ server_stop(struct server *srv)
 	srv->templates = NULL;
 	if (listen_fd != MHD_INVALID_SOCKET)
 		close(listen_fd);
+	inbox_online_source(NULL, NULL);
 	events_free(srv->events);
 	srv->events = NULL;
+	snooze_free(srv->snooze);
+	srv->snooze = NULL;
 	fetcher_free(srv->fetcher);
 	srv->fetcher = NULL;
 	for (size_t i = 0; i < srv->nreaders; i++)

@@ -37,6 +37,7 @@ struct outbound;
 struct templates;
 struct store;
 struct inflight;
+struct snooze;
 
 struct server {
 	const struct relay_config *cfg;
@@ -60,6 +61,7 @@ struct server {
 	unsigned port;
 	atomic_int stopping;
 	struct server_counters counters;
+	struct snooze *snooze; /* ends snoozes: inbox.h */
 };
 
 /* One request's state, from its first callback to its completion. */

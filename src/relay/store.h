@@ -26,6 +26,9 @@ struct store;
 #define STORE_NOTE "note"
 #define STORE_AGENT "agent"
 #define STORE_TEMPLATE "template"
+#define STORE_HISTORY "history"
+#define STORE_LABEL "label"
+#define STORE_CANNED "canned_reply"
 
 enum store_durability {
 	STORE_DURABLE, /* fsync at every commit: for anything acknowledged */
@@ -370,5 +373,130 @@ int store_read_receipt_mark(struct store *, int64_t conversation_id,
     int64_t message_id, const char *state, int count_attempt,
     int64_t next_attempt_at, int64_t now);
 int store_read_receipts_queued(struct store *, int64_t *n);
+
+/*
+ * The shared inbox (inbox.c decides what to record; this only stores it):
+ * history lines, labels, canned replies, mentions, snoozes.
+ */
+struct store_history {
+	int64_t conversation_id;
+	int64_t agent_id; /* who; 0 for the relay itself */
+	const char *action; /* "status", "assign", "labels" */
+	const char *reason; /* NULL, or why the relay did it */
+	const cJSON *details;
+	const char *text; /* the line a client shows */
+	int64_t now;
+};
+int store_history_add(struct store *, const struct store_history *,
+    int64_t *id);
+/* An agent's name ("agent N" when unknown): 1 found, 0 none, -1 error. */
+int store_agent_name(struct store *, int64_t id, char *name, size_t len);
+/* A label by name, whatever its case: 1 found (*canonical, caller frees,
+ * may be NULL), 0 none, -1 error. */
+int store_label_find(struct store *, const char *name, int64_t *id,
+    char **canonical);
+/* Inserts (*id == 0) or rewrites a label; *taken when the name is. */
+int store_label_put(struct store *, int64_t *id, const char *name,
+    const char *color, int64_t now, int *taken);
+/* 1 deleted (tombstoned), 0 none, -1 error. */
+int store_label_delete(struct store *, int64_t id);
+/* The conversations whose labels hold name, whatever its case; *ids is
+ * the caller's. */
+int store_conversations_labelled(struct store *, const char *name,
+    int64_t **ids, size_t *n);
+int store_canned_put(struct store *, int64_t *id, const char *shortcut,
+    const char *text, int64_t agent_id, int64_t now, int *taken);
+int store_canned_delete(struct store *, int64_t id);
+int store_note_set_mentions(struct store *, int64_t id,
+    const cJSON *mentions);
+/* The soonest end of a snooze, 0 when nothing is snoozed. */
+int store_snooze_next(struct store *, int64_t *until);
+/* Snoozed conversations whose snooze ended at or before now. */
+int store_snoozes_due(struct store *, int64_t now, int64_t *ids,
+    size_t max, size_t *n);
+/* 1 found, 0 none, -1 error; assignee 0 when none. */
+int store_conversation_state(struct store *, int64_t id, char *status,
+    size_t len, int64_t *snoozed_until, int64_t *assignee_id);
+int store_meta_int(struct store *, const char *key, int64_t *);
+int store_meta_set_int(struct store *, const char *key, int64_t);
+/* The contact's conversation, 0 when it has none yet. */
+int store_conversation_of_contact(struct store *, int64_t contact_id,
+    int64_t *id);
+
+/*
+ * Erasure of personal data, in the caller's transaction. A contact goes
+ * with their conversations, messages (reactions, edits and statuses
+ * too), notes, orders, read receipts, the stored answers of writes about
+ * them, the events that name them, and the bodies of raw webhooks that
+ * name them (emptied; the row keeps a retry a no-op); media no other
+ * conversation names are dropped and their ids listed, for the caller to
+ * remove the files once committed. Every entity a client may have cached
+ * leaves a tombstone. 1 erased, 0 no such contact (or conversation), -1.
+ */
+struct store_erased {
+	int64_t contacts, conversations, messages, statuses, notes, orders,
+	    media, receipts, idempotency, webhooks, events;
+	char **media_ids;
+	size_t nmedia;
+};
+int store_contact_erase(struct store *, int64_t contact_id,
+    struct store_erased *);
+int store_conversation_erase(struct store *, int64_t id,
+    struct store_erased *);
+/* 1 deleted (tombstoned), 0 no such order. */
+int store_order_delete(struct store *, int64_t id);
+int64_t store_erased_rows(const struct store_erased *);
+cJSON *store_erased_json(const struct store_erased *);
+void store_erased_free(struct store_erased *);
+/* Contacts whose id, wa_id or user id is key (on every number). */
+int store_contact_lookup(struct store *, const char *key, int64_t *ids,
+    size_t max, size_t *n);
+/* Checkpoints the WAL and truncates it, on a connection of its own, so
+ * the pages an erasure replaced leave the disk files. */
+int store_scrub(const char *url, char **cause);
+
+/*
+ * Everything held about a contact: {"contact", "conversations" (each with
+ * its "messages", each with "status_history", and "notes"), "orders",
+ * "media_ids"}; NULL when there is no such contact.
+ */
+cJSON *store_contact_export(struct store *, int64_t contact_id);
+
+/* The audit trail of admin actions on personal data: ids and counts. */
+int store_audit_add(struct store *, int64_t now, const char *actor,
+    const char *action, const char *target, int64_t rows,
+    const cJSON *detail);
+int store_audit_each(struct store *, int64_t since,
+    int (*fn)(void *, const cJSON *), void *arg);
+
+/*
+ * Disconnected numbers: their webhooks are answered and stored nowhere.
+ * store_number_disconnect sets (now) or clears (0) the mark by name: 1,
+ * or 0 when no number has that name.
+ */
+int store_number_disconnected(struct store *, int64_t number_id);
+int store_number_disconnect(struct store *, const char *name, int64_t now,
+    int64_t *number_id);
+/* Fails the number's queued messages (stamped) and owed receipts. */
+int store_number_cancel_queued(struct store *, int64_t number_id,
+    int64_t *n);
+/* The number's contacts; the caller frees *ids. */
+int store_number_contacts(struct store *, int64_t number_id, int64_t **ids,
+    size_t *n);
+int store_number_each(struct store *, int (*fn)(void *, const cJSON *),
+    void *arg);
+
+/*
+ * Retention: seconds each thing is kept (0: for ever). One sweep erases,
+ * with tombstones, up to a chunk of what is past its time; *more when
+ * there may be more to do.
+ */
+struct store_retention {
+	int64_t messages;
+	int64_t media;
+	int64_t closed; /* resolved conversations, after last activity */
+};
+int store_retention_sweep(struct store *, int64_t now,
+    const struct store_retention *, struct store_erased *, int *more);
 
 #endif

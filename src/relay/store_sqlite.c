@@ -134,6 +134,54 @@ static const char *migrations[] = {
 	"ALTER TABLE templates ADD COLUMN parameter_format TEXT;"
 	"CREATE INDEX messages_queued ON messages(conversation_id, id)"
 	"  WHERE status = 'queued';",
+	/*
+	 * 4: the shared inbox. A conversation's history (who changed its
+	 * status, assignee or labels, and when); the shared set of labels
+	 * (names unique whatever their case); canned replies; the agents a
+	 * note mentions; an index that finds the next snooze to end.
+	 */
+	"CREATE TABLE history(id INTEGER PRIMARY KEY,"
+	"  conversation_id INTEGER NOT NULL, agent_id INTEGER,"
+	"  action TEXT NOT NULL, reason TEXT, details TEXT, text TEXT,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX history_conversation ON history(conversation_id, id);"
+	"CREATE TABLE labels(id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE COLLATE NOCASE, color TEXT,"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE TABLE canned_replies(id INTEGER PRIMARY KEY,"
+	"  shortcut TEXT NOT NULL UNIQUE, text TEXT NOT NULL, agent_id INTEGER,"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"ALTER TABLE notes ADD COLUMN mentions TEXT;"
+	"CREATE INDEX conversations_snoozed ON conversations(snoozed_until)"
+	"  WHERE status = 'snoozed';"
+	/* Labels conversations carry already join the set (the first
+	 * spelling of a name wins), stamped after every earlier change, so
+	 * agents can go on applying them and clients learn of them. */
+	"INSERT OR IGNORE INTO labels(name, created_at, updated_at)"
+	"  SELECT l.value, unixepoch(), unixepoch()"
+	"  FROM conversations c, json_each(CASE WHEN json_valid(c.labels)"
+	"  THEN c.labels ELSE '[]' END) l"
+	"  WHERE l.type = 'text' ORDER BY c.id, l.key;"
+	"CREATE TEMP TABLE label_seq AS SELECT max("
+	"  coalesce((SELECT max(seq) FROM changes), 0),"
+	"  coalesce((SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'seq'), 0))"
+	"  AS base;"
+	"INSERT INTO changes(kind, entity_id, seq)"
+	"  SELECT 'label', id, (SELECT base FROM label_seq) + id FROM labels;"
+	"UPDATE meta SET v = CAST((SELECT base FROM label_seq) + coalesce("
+	"  (SELECT max(id) FROM labels), 0) AS TEXT) WHERE k = 'seq';"
+	"DROP TABLE label_seq;",
+	/*
+	 * 5: the audit trail of admin actions on personal data (erase,
+	 * export, disconnect, retention sweeps): who, when, what, how many
+	 * rows. It names ids and counts only, never what was erased. And
+	 * numbers that were disconnected.
+	 */
+	"CREATE TABLE audit(id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT,"
+	"  rows INTEGER NOT NULL DEFAULT 0, detail TEXT);"
+	/* A disconnected number's webhooks are answered, never stored. */
+	"ALTER TABLE numbers ADD COLUMN disconnected_at INTEGER;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -196,6 +244,9 @@ enum stmt {
 	S_MSG_CLAIM,
 	S_MSG_DELETE_STANDIN,
 	S_OUTBOUND_ACCEPTED,
+	S_ENTITY_HISTORY,
+	S_ENTITY_LABEL,
+	S_ENTITY_CANNED,
 	NSTMT
 };
 
@@ -249,8 +300,10 @@ static const char *stmt_sql[NSTMT] = {
 	    "UPDATE conversations SET"
 	    " last_inbound_at = CASE WHEN ?3 THEN max(coalesce(last_inbound_at,"
 	    "   0), ?2) ELSE last_inbound_at END,"
-	    " last_message_id = CASE WHEN ?2 >= last_activity_at THEN ?4"
-	    "   ELSE last_message_id END,"
+	    /* The first message is the last one whatever its timestamp:
+	     * a customer's clock may be behind the conversation's start. */
+	    " last_message_id = CASE WHEN ?2 >= last_activity_at"
+	    "   OR last_message_id IS NULL THEN ?4 ELSE last_message_id END,"
 	    " last_activity_at = max(last_activity_at, ?2)"
 	    " WHERE id = ?1",
 	[S_MSG_ADD] = "INSERT INTO messages(number_id, conversation_id, wamid,"
@@ -335,8 +388,8 @@ static const char *stmt_sql[NSTMT] = {
 	    " o.created_at, o.updated_at"
 	    " FROM orders o JOIN numbers n ON n.id = o.number_id"
 	    " WHERE o.id = ?1",
-	[S_ENTITY_NOTE] = "SELECT conversation_id, agent_id, body, created_at"
-			  " FROM notes WHERE id = ?1",
+	[S_ENTITY_NOTE] = "SELECT conversation_id, agent_id, body, created_at,"
+			  " mentions FROM notes WHERE id = ?1",
 	[S_ENTITY_AGENT] = "SELECT name, role, created_at, revoked_at"
 			   " FROM agents WHERE id = ?1",
 	[S_ENTITY_TEMPLATE] = "SELECT waba_id, template_id, name, language,"
@@ -398,6 +451,13 @@ static const char *stmt_sql[NSTMT] = {
 	    "status IN ('queued', 'sending') THEN coalesce(?3, 'sent') ELSE "
 	    "status END, status_at = unixepoch(), sending_since = NULL, "
 	    "next_attempt_at = NULL WHERE id = ?1",
+	[S_ENTITY_HISTORY] = "SELECT conversation_id, agent_id, action, reason,"
+			     " details, text, created_at FROM history"
+			     " WHERE id = ?1",
+	[S_ENTITY_LABEL] = "SELECT name, color, created_at, updated_at"
+			   " FROM labels WHERE id = ?1",
+	[S_ENTITY_CANNED] = "SELECT shortcut, text, agent_id, created_at,"
+			    " updated_at FROM canned_replies WHERE id = ?1",
 };
 
 /*
@@ -637,13 +697,22 @@ store_open(const char *url, enum store_durability durability,
 		return -1;
 	}
 	path = url + 7;
-	/* Create the file private before SQLite does, with umask's help. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
-		return -1;
+	/*
+	 * Create the file private before SQLite does, with umask's help.
+	 * Only when it does not exist: closing a descriptor of the file
+	 * drops every POSIX lock this process holds on it, and a second
+	 * connection opened inside the running relay (the retention sweep,
+	 * an export's audit record) would pull the locks from under the
+	 * writer, whose commits then go to a WAL another connection resets.
+	 */
+	if (access(path, F_OK) != 0) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			*cause = xasprintf("%s: %s", path, strerror(errno));
+			return -1;
+		}
+		close(fd);
 	}
-	close(fd);
 
 	st = xcalloc(1, sizeof *st);
 	st->path = xstrdup(path);
@@ -659,6 +728,9 @@ store_open(const char *url, enum store_durability durability,
 	    "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
 	    cause) != 0 ||
 	    exec(st, "PRAGMA foreign_keys = OFF", cause) != 0 ||
+	    /* Debian builds SQLite with this on; an erasure must not rely
+	     * on how SQLite was built. */
+	    exec(st, "PRAGMA secure_delete = ON", cause) != 0 ||
 	    migrate(st, cause) != 0 || load_epoch(st, cause) != 0) {
 		store_close(st);
 		return -1;
@@ -1620,6 +1692,7 @@ entity_note(struct jw *o, sqlite3_stmt *s)
 	add_col_int(o, "agent_id", s, 1);
 	add_col_str(o, "body", s, 2);
 	add_col_int(o, "created_at", s, 3);
+	add_col_json_or(o, "mentions", s, 4, "[]");
 }
 
 static void
@@ -1646,6 +1719,37 @@ entity_template(struct jw *o, sqlite3_stmt *s)
 	add_col_str(o, "parameter_format", s, 9);
 }
 
+static void
+entity_history(struct jw *o, sqlite3_stmt *s)
+{
+	add_col_int(o, "conversation_id", s, 0);
+	add_col_int(o, "agent_id", s, 1);
+	add_col_str(o, "action", s, 2);
+	add_col_str(o, "reason", s, 3);
+	add_col_json_or(o, "details", s, 4, "{}");
+	add_col_str(o, "text", s, 5);
+	add_col_int(o, "created_at", s, 6);
+}
+
+static void
+entity_label(struct jw *o, sqlite3_stmt *s)
+{
+	add_col_str(o, "name", s, 0);
+	add_col_str(o, "color", s, 1);
+	add_col_int(o, "created_at", s, 2);
+	add_col_int(o, "updated_at", s, 3);
+}
+
+static void
+entity_canned(struct jw *o, sqlite3_stmt *s)
+{
+	add_col_str(o, "shortcut", s, 0);
+	add_col_str(o, "text", s, 1);
+	add_col_int(o, "agent_id", s, 2);
+	add_col_int(o, "created_at", s, 3);
+	add_col_int(o, "updated_at", s, 4);
+}
+
 static const struct {
 	const char *kind;
 	enum stmt stmt;
@@ -1658,6 +1762,9 @@ static const struct {
 	{ STORE_NOTE, S_ENTITY_NOTE, entity_note },
 	{ STORE_AGENT, S_ENTITY_AGENT, entity_agent },
 	{ STORE_TEMPLATE, S_ENTITY_TEMPLATE, entity_template },
+	{ STORE_HISTORY, S_ENTITY_HISTORY, entity_history },
+	{ STORE_LABEL, S_ENTITY_LABEL, entity_label },
+	{ STORE_CANNED, S_ENTITY_CANNED, entity_canned },
 };
 
 int
@@ -1759,7 +1866,7 @@ store_counts(struct store *st)
 	static const char *tables[] = { "webhooks", "events", "quarantine",
 		"contacts", "conversations", "messages", "statuses", "orders",
 		"notes", "agents", "templates", "changes", "media",
-		"read_receipts", NULL };
+		"read_receipts", "history", "labels", "canned_replies", NULL };
 	cJSON *o = cJSON_CreateObject();
 
 	for (size_t i = 0; tables[i] != NULL; i++) {
@@ -2680,4 +2787,1094 @@ store_media_referenced(struct store *st, const char *id,
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * The shared inbox: a conversation's history, labels, canned replies,
+ * mentions and snoozes. Rare writes, so one-off statements.
+ */
+
+int
+store_history_add(struct store *st, const struct store_history *h,
+    int64_t *id)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO history(conversation_id, "
+	    "agent_id, action, reason, details, text, created_at) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, h->conversation_id);
+	bind_id(s, 2, h->agent_id);
+	bind_text(s, 3, h->action);
+	bind_text(s, 4, h->reason);
+	bind_json(s, 5, h->details);
+	bind_text(s, 6, h->text);
+	sqlite3_bind_int64(s, 7, h->now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return store_stamp(st, STORE_HISTORY, *id);
+}
+
+int
+store_agent_name(struct store *st, int64_t id, char *name, size_t len)
+{
+	sqlite3_stmt *s = prep(st, "SELECT name FROM agents WHERE id = ?1");
+	int rc;
+
+	snprintf(name, len, "agent %" PRId64, id);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(name, len, "%s", col_text(s, 0));
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_label_find(struct store *st, const char *name, int64_t *id,
+    char **canonical)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id, name FROM labels "
+	    "WHERE name = ?1");
+	int rc;
+
+	*id = 0;
+	if (canonical != NULL)
+		*canonical = NULL;
+	bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		if (canonical != NULL)
+			*canonical = xstrdup(col_text(s, 1));
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Inserts or (id != 0) rewrites a label; a name taken sets *taken. */
+int
+store_label_put(struct store *st, int64_t *id, const char *name,
+    const char *color, int64_t now, int *taken)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*taken = 0;
+	if (*id == 0)
+		s = prep(st, "INSERT INTO labels(name, color, created_at, "
+		    "updated_at) VALUES(?1, ?2, ?3, ?3)");
+	else {
+		s = prep(st, "UPDATE labels SET name = ?1, color = ?2, "
+		    "updated_at = ?3 WHERE id = ?4");
+		sqlite3_bind_int64(s, 4, *id);
+	}
+	bind_text(s, 1, name);
+	bind_text(s, 2, color);
+	sqlite3_bind_int64(s, 3, now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		*taken = 1;
+		return 0;
+	}
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (*id == 0)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return store_stamp(st, STORE_LABEL, *id);
+}
+
+/* Deletes a row of table by id with a tombstone: 1 done, 0 none. */
+static int
+delete_entity(struct store *st, const char *sql, const char *kind,
+    int64_t id)
+{
+	sqlite3_stmt *s = prep(st, sql);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (sqlite3_changes(st->db) == 0)
+		return 0;
+	return store_tombstone(st, kind, id) == 0 ? 1 : -1;
+}
+
+int
+store_label_delete(struct store *st, int64_t id)
+{
+	return delete_entity(st, "DELETE FROM labels WHERE id = ?1",
+	    STORE_LABEL, id);
+}
+
+int
+store_conversations_labelled(struct store *st, const char *name,
+    int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *s = prep(st, "SELECT DISTINCT c.id FROM conversations c, "
+	    "json_each(c.labels) l WHERE c.labels IS NOT NULL AND "
+	    "l.value = ?1 COLLATE NOCASE ORDER BY c.id");
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	bind_text(s, 1, name);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*ids = xrealloc(*ids, cap * sizeof **ids);
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_canned_put(struct store *st, int64_t *id, const char *shortcut,
+    const char *text, int64_t agent_id, int64_t now, int *taken)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*taken = 0;
+	if (*id == 0) {
+		s = prep(st, "INSERT INTO canned_replies(shortcut, text, "
+		    "agent_id, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, "
+		    "?4)");
+		sqlite3_bind_int64(s, 3, agent_id);
+	} else {
+		s = prep(st, "UPDATE canned_replies SET shortcut = ?1, "
+		    "text = ?2, updated_at = ?4 WHERE id = ?5");
+		sqlite3_bind_int64(s, 5, *id);
+	}
+	bind_text(s, 1, shortcut);
+	bind_text(s, 2, text);
+	sqlite3_bind_int64(s, 4, now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		*taken = 1;
+		return 0;
+	}
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (*id == 0)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return store_stamp(st, STORE_CANNED, *id);
+}
+
+int
+store_canned_delete(struct store *st, int64_t id)
+{
+	return delete_entity(st, "DELETE FROM canned_replies WHERE id = ?1",
+	    STORE_CANNED, id);
+}
+
+int
+store_note_set_mentions(struct store *st, int64_t id, const cJSON *mentions)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE notes SET mentions = ?2 "
+	    "WHERE id = ?1");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_json(s, 2, mentions);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return store_stamp(st, STORE_NOTE, id);
+}
+
+int
+store_snooze_next(struct store *st, int64_t *until)
+{
+	return count_one(st, "SELECT coalesce(min(snoozed_until), 0) FROM "
+	    "conversations WHERE status = 'snoozed'", until);
+}
+
+int
+store_snoozes_due(struct store *st, int64_t now, int64_t *ids, size_t max,
+    size_t *n)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id FROM conversations WHERE "
+	    "status = 'snoozed' AND snoozed_until <= ?1 ORDER BY "
+	    "snoozed_until, id LIMIT ?2");
+	int rc;
+
+	*n = 0;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_conversation_state(struct store *st, int64_t id, char *status,
+    size_t len, int64_t *snoozed_until, int64_t *assignee_id)
+{
+	sqlite3_stmt *s = prep(st, "SELECT status, coalesce(snoozed_until, 0), "
+	    "coalesce(assignee_id, 0) FROM conversations WHERE id = ?1");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		snprintf(status, len, "%s", col_text(s, 0));
+		*snoozed_until = sqlite3_column_int64(s, 1);
+		*assignee_id = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_meta_int(struct store *st, const char *key, int64_t *v)
+{
+	sqlite3_stmt *s = prep(st, "SELECT CAST(v AS INTEGER) FROM meta "
+	    "WHERE k = ?1");
+	int rc;
+
+	*v = 0;
+	bind_text(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_meta_set_int(struct store *st, const char *key, int64_t v)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO meta(k, v) VALUES(?1, ?2) "
+	    "ON CONFLICT(k) DO UPDATE SET v = excluded.v");
+	int rc;
+
+	bind_text(s, 1, key);
+	sqlite3_bind_int64(s, 2, v);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_conversation_of_contact(struct store *st, int64_t contact_id,
+    int64_t *id)
+{
+	sqlite3_stmt *s = st_get(st, S_CONV_BY_CONTACT);
+	int rc;
+
+	*id = 0;
+	sqlite3_bind_int64(s, 1, contact_id);
+	rc = st_row(st, s);
+	if (rc == 1) {
+		*id = sqlite3_column_int64(s, 0);
+		st_reset(s);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Erasure of personal data. Everything held about a contact goes in the
+ * caller's transaction, each entity a sync client cached leaving a
+ * tombstone so every cache follows. secure_delete (set at open) zeroes
+ * what the deletes free; store_scrub then empties the WAL, which still
+ * holds the old pages until a checkpoint.
+ */
+
+static int
+count_done(struct store *st, sqlite3_stmt *s, int64_t *n)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		log_error("store: erase: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	*n += sqlite3_changes(st->db);
+	return 0;
+}
+
+/* Deletes the rows s selects ("SELECT id ... ") from table, each with a
+ * tombstone of kind; s is finalized. */
+static int
+erase_rows(struct store *st, sqlite3_stmt *s, const char *table,
+    const char *kind, int64_t *n)
+{
+	sqlite3_stmt *d;
+	char *sql;
+	int64_t *ids = NULL;
+	size_t nids = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (nids == cap) {
+			cap = cap ? cap * 2 : 64;
+			ids = xreallocarray(ids, cap, sizeof *ids);
+		}
+		ids[nids++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(ids);
+		return -1;
+	}
+	sql = xasprintf("DELETE FROM %s WHERE id = ?1", table);
+	d = prep(st, sql);
+	free(sql);
+	for (size_t i = 0; i < nids; i++) {
+		sqlite3_bind_int64(d, 1, ids[i]);
+		rc = sqlite3_step(d);
+		sqlite3_reset(d);
+		if (rc != SQLITE_DONE || store_tombstone(st, kind, ids[i]) != 0)
+			break;
+		(*n)++;
+	}
+	sqlite3_finalize(d);
+	free(ids);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+media_id_safe(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > 128)
+		return 0;
+	return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_-") == n;
+}
+
+/* Media of the conversation no message elsewhere names: their rows go,
+ * their ids are kept for the files to be removed after the commit. */
+static int
+erase_media(struct store *st, int64_t conv, struct store_erased *e)
+{
+	sqlite3_stmt *s = prep(st, "SELECT DISTINCT json_extract(media, "
+	    "'$.id') FROM messages WHERE conversation_id = ?1 AND "
+	    "json_valid(media) AND json_extract(media, '$.id') IS NOT NULL");
+	sqlite3_stmt *other = prep(st, "SELECT 1 FROM messages WHERE "
+	    "json_extract(media, '$.id') = ?1 AND conversation_id IS NOT ?2 "
+	    "LIMIT 1");
+	sqlite3_stmt *del = prep(st, "DELETE FROM media WHERE id = ?1");
+	int rc, used;
+
+	sqlite3_bind_int64(s, 1, conv);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = col_text(s, 0);
+
+		if (id == NULL || !media_id_safe(id))
+			continue;
+		sqlite3_bind_text(other, 1, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(other, 2, conv);
+		used = sqlite3_step(other) == SQLITE_ROW;
+		sqlite3_reset(other);
+		if (used)
+			continue;
+		sqlite3_bind_text(del, 1, id, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(del) != SQLITE_DONE) {
+			sqlite3_reset(del);
+			rc = SQLITE_ERROR;
+			break;
+		}
+		sqlite3_reset(del);
+		e->media_ids = xreallocarray(e->media_ids, e->nmedia + 1,
+		    sizeof *e->media_ids);
+		e->media_ids[e->nmedia++] = xstrdup(id);
+		e->media++;
+	}
+	sqlite3_finalize(s);
+	sqlite3_finalize(other);
+	sqlite3_finalize(del);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+erase_conversation(struct store *st, int64_t conv, struct store_erased *e)
+{
+	sqlite3_stmt *s;
+
+	if (erase_media(st, conv, e) != 0)
+		return -1;
+	s = prep(st, "DELETE FROM statuses WHERE (number_id, wamid) IN "
+	    "(SELECT number_id, wamid FROM messages WHERE conversation_id = ?1 "
+	    "AND wamid IS NOT NULL)");
+	sqlite3_bind_int64(s, 1, conv);
+	if (count_done(st, s, &e->statuses) != 0)
+		return -1;
+	s = prep(st, "DELETE FROM read_receipts WHERE conversation_id = ?1");
+	sqlite3_bind_int64(s, 1, conv);
+	if (count_done(st, s, &e->receipts) != 0)
+		return -1;
+	/* Stored answers of agents' writes repeat what was written (a
+	 * reply's text, a note's body): they go with it. */
+	s = prep(st, "DELETE FROM idempotency WHERE json_valid(response) AND "
+	    "(json_extract(response, '$.conversation_id') = ?1 OR "
+	    "(json_extract(response, '$.kind') = 'conversation' AND "
+	    "json_extract(response, '$.id') = ?1))");
+	sqlite3_bind_int64(s, 1, conv);
+	if (count_done(st, s, &e->idempotency) != 0)
+		return -1;
+	s = prep(st, "SELECT id FROM messages WHERE conversation_id = ?1");
+	sqlite3_bind_int64(s, 1, conv);
+	if (erase_rows(st, s, "messages", STORE_MESSAGE, &e->messages) != 0)
+		return -1;
+	s = prep(st, "SELECT id FROM notes WHERE conversation_id = ?1");
+	sqlite3_bind_int64(s, 1, conv);
+	if (erase_rows(st, s, "notes", STORE_NOTE, &e->notes) != 0)
+		return -1;
+	s = prep(st, "SELECT id FROM orders WHERE conversation_id = ?1");
+	sqlite3_bind_int64(s, 1, conv);
+	if (erase_rows(st, s, "orders", STORE_ORDER, &e->orders) != 0)
+		return -1;
+	s = prep(st, "SELECT id FROM conversations WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, conv);
+	return erase_rows(st, s, "conversations", STORE_CONVERSATION,
+	    &e->conversations);
+}
+
+/* Raw bodies and kept events that name one of the contact's ids. */
+static int
+erase_mentions(struct store *st, const char *ident, struct store_erased *e)
+{
+	sqlite3_stmt *s;
+	char *quoted;
+	int rc;
+
+	if (ident == NULL || *ident == '\0')
+		return 0;
+	/* Quoted as a JSON string, so one number is not found inside a
+	 * longer one. */
+	quoted = xasprintf("\"%s\"", ident);
+	/* The row stays with an empty body: its hash keeps a retried
+	 * delivery of the same bytes a no-op, which would otherwise bring
+	 * the erased messages back. */
+	s = prep(st, "UPDATE webhooks SET body = x'' WHERE length(body) > 0 "
+	    "AND instr(body, ?1) > 0");
+	sqlite3_bind_blob(s, 1, quoted, (int)strlen(quoted), SQLITE_TRANSIENT);
+	rc = count_done(st, s, &e->webhooks);
+	if (rc == 0) {
+		s = prep(st, "DELETE FROM events WHERE instr(value, ?1) > 0");
+		sqlite3_bind_text(s, 1, quoted, -1, SQLITE_TRANSIENT);
+		rc = count_done(st, s, &e->events);
+	}
+	if (rc == 0) {
+		s = prep(st, "DELETE FROM quarantine WHERE instr(value, ?1) > 0");
+		sqlite3_bind_text(s, 1, quoted, -1, SQLITE_TRANSIENT);
+		rc = count_done(st, s, &e->events);
+	}
+	free(quoted);
+	return rc;
+}
+
+int
+store_contact_erase(struct store *st, int64_t contact_id,
+    struct store_erased *e)
+{
+	sqlite3_stmt *s;
+	char *ids[3] = { NULL, NULL, NULL }, *previous = NULL;
+	cJSON *prev = NULL, *p;
+	int rc;
+
+	s = prep(st, "SELECT wa_id, user_id, parent_user_id, previous_wa_ids "
+	    "FROM contacts WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, contact_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		for (int i = 0; i < 3; i++)
+			if (col_text(s, i) != NULL)
+				ids[i] = xstrdup(col_text(s, i));
+		if (col_text(s, 3) != NULL)
+			previous = xstrdup(col_text(s, 3));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+
+	rc = 0;
+	s = prep(st, "SELECT id FROM conversations WHERE contact_id = ?1");
+	sqlite3_bind_int64(s, 1, contact_id);
+	{
+		int64_t convs[64];
+		size_t n = 0;
+
+		/* One conversation per contact per number; a few at most. */
+		while (sqlite3_step(s) == SQLITE_ROW && n < 64)
+			convs[n++] = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = erase_conversation(st, convs[i], e);
+	}
+	if (rc == 0) {
+		s = prep(st, "DELETE FROM idempotency WHERE json_valid(response) "
+		    "AND (json_extract(response, '$.contact_id') = ?1 OR "
+		    "(json_extract(response, '$.kind') = 'contact' AND "
+		    "json_extract(response, '$.id') = ?1))");
+		sqlite3_bind_int64(s, 1, contact_id);
+		rc = count_done(st, s, &e->idempotency);
+	}
+	if (rc == 0) {
+		s = prep(st, "SELECT id FROM orders WHERE contact_id = ?1");
+		sqlite3_bind_int64(s, 1, contact_id);
+		rc = erase_rows(st, s, "orders", STORE_ORDER, &e->orders);
+	}
+	for (int i = 0; i < 3 && rc == 0; i++)
+		rc = erase_mentions(st, ids[i], e);
+	if (rc == 0 && previous != NULL &&
+	    (prev = cJSON_Parse(previous)) != NULL) {
+		cJSON_ArrayForEach(p, prev) {
+			if (rc == 0 && cJSON_IsString(p))
+				rc = erase_mentions(st, p->valuestring, e);
+		}
+	}
+	if (rc == 0) {
+		s = prep(st, "SELECT id FROM contacts WHERE id = ?1");
+		sqlite3_bind_int64(s, 1, contact_id);
+		rc = erase_rows(st, s, "contacts", STORE_CONTACT,
+		    &e->contacts);
+	}
+	cJSON_Delete(prev);
+	free(previous);
+	for (int i = 0; i < 3; i++)
+		free(ids[i]);
+	return rc == 0 ? 1 : -1;
+}
+
+int
+store_conversation_erase(struct store *st, int64_t id,
+    struct store_erased *e)
+{
+	sqlite3_stmt *s = prep(st, "SELECT 1 FROM conversations WHERE id = ?1");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	return erase_conversation(st, id, e) == 0 ? 1 : -1;
+}
+
+int
+store_order_delete(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM orders WHERE id = ?1");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (sqlite3_changes(st->db) == 0)
+		return 0;
+	/* The order's message keeps its own text; it only loses the link. */
+	s = prep(st, "UPDATE messages SET order_id = NULL WHERE order_id = ?1 "
+	    "RETURNING id");
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (store_stamp(st, STORE_MESSAGE,
+		    sqlite3_column_int64(s, 0)) != 0) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return store_tombstone(st, STORE_ORDER, id) == 0 ? 1 : -1;
+}
+
+int64_t
+store_erased_rows(const struct store_erased *e)
+{
+	return e->contacts + e->conversations + e->messages + e->statuses +
+	    e->notes + e->orders + e->media + e->receipts + e->idempotency +
+	    e->webhooks + e->events;
+}
+
+cJSON *
+store_erased_json(const struct store_erased *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	jx_add_int(o, "contacts", e->contacts);
+	jx_add_int(o, "conversations", e->conversations);
+	jx_add_int(o, "messages", e->messages);
+	jx_add_int(o, "statuses", e->statuses);
+	jx_add_int(o, "notes", e->notes);
+	jx_add_int(o, "orders", e->orders);
+	jx_add_int(o, "media", e->media);
+	jx_add_int(o, "read_receipts", e->receipts);
+	jx_add_int(o, "idempotency", e->idempotency);
+	jx_add_int(o, "webhooks", e->webhooks);
+	jx_add_int(o, "events", e->events);
+	return o;
+}
+
+void
+store_erased_free(struct store_erased *e)
+{
+	for (size_t i = 0; i < e->nmedia; i++)
+		free(e->media_ids[i]);
+	free(e->media_ids);
+	memset(e, 0, sizeof *e);
+}
+
+int
+store_contact_lookup(struct store *st, const char *key, int64_t *ids,
+    size_t max, size_t *n)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id FROM contacts WHERE "
+	    "CAST(id AS TEXT) = ?1 OR wa_id = ?1 OR user_id = ?1 ORDER BY id");
+	int rc;
+
+	*n = 0;
+	bind_text(s, 1, key);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_scrub(const char *url, char **cause)
+{
+	sqlite3 *db = NULL;
+	int rc = SQLITE_ERROR, logp = -1, done = -1;
+
+	if (strncmp(url, "sqlite:", 7) != 0) {
+		*cause = xasprintf("store url '%s': expected sqlite:PATH", url);
+		return -1;
+	}
+	if (sqlite3_open_v2(url + 7, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(db, 2000);
+	/* A connection that has read nothing has no WAL open, and its
+	 * checkpoint does nothing and says SQLITE_OK. */
+	if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	/* TRUNCATE waits for readers to leave the WAL; a stream or sync
+	 * page holds it for milliseconds, so a few tries are enough. */
+	for (int i = 0; i < 10; i++) {
+		rc = sqlite3_wal_checkpoint_v2(db, NULL,
+		    SQLITE_CHECKPOINT_TRUNCATE, &logp, &done);
+		if (rc == SQLITE_OK && logp == 0)
+			break;
+		if (rc == SQLITE_OK)
+			rc = SQLITE_BUSY;
+		usleep(100000);
+	}
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_close(db);
+	return 0;
+fail:
+	*cause = xasprintf("%s: WAL checkpoint: %s", url + 7, db != NULL ?
+	    sqlite3_errmsg(db) : "cannot open");
+	sqlite3_close(db);
+	return -1;
+}
+
+int
+store_audit_add(struct store *st, int64_t now, const char *actor,
+    const char *action, const char *target, int64_t rows,
+    const cJSON *detail)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO audit(at, actor, action, "
+	    "target, rows, detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, now);
+	bind_text(s, 2, actor);
+	bind_text(s, 3, action);
+	bind_text(s, 4, target);
+	sqlite3_bind_int64(s, 5, rows);
+	bind_json(s, 6, detail);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		log_error("store: audit: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_audit_each(struct store *st, int64_t since, int (*fn)(void *,
+    const cJSON *), void *arg)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id, at, actor, action, target, "
+	    "rows, detail FROM audit WHERE at >= ?1 ORDER BY id");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject(), *d;
+		int stop;
+
+		jx_add_int(o, "id", sqlite3_column_int64(s, 0));
+		jx_add_int(o, "at", sqlite3_column_int64(s, 1));
+		cJSON_AddStringToObject(o, "actor", col_text(s, 2));
+		cJSON_AddStringToObject(o, "action", col_text(s, 3));
+		if (col_text(s, 4) != NULL)
+			cJSON_AddStringToObject(o, "target", col_text(s, 4));
+		else
+			cJSON_AddNullToObject(o, "target");
+		jx_add_int(o, "rows", sqlite3_column_int64(s, 5));
+		d = col_text(s, 6) != NULL ? cJSON_Parse(col_text(s, 6)) :
+		    NULL;
+		if (d == NULL)
+			d = cJSON_CreateNull();
+		cJSON_AddItemToObject(o, "detail", d);
+		stop = fn(arg, o);
+		cJSON_Delete(o);
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Every entity of kind that sql (one id bound as ?1) selects, by id. */
+static cJSON *
+export_list(struct store *st, const char *kind, const char *sql, int64_t id)
+{
+	sqlite3_stmt *s = prep(st, sql);
+	cJSON *a = cJSON_CreateArray(), *o;
+
+	sqlite3_bind_int64(s, 1, id);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if ((o = store_entity(st, kind, sqlite3_column_int64(s, 0))) !=
+		    NULL)
+			cJSON_AddItemToArray(a, o);
+	}
+	sqlite3_finalize(s);
+	return a;
+}
+
+cJSON *
+store_contact_export(struct store *st, int64_t contact_id)
+{
+	cJSON *doc, *contact, *convs, *c, *msgs, *m, *media;
+	sqlite3_stmt *s;
+
+	if ((contact = store_entity(st, STORE_CONTACT, contact_id)) == NULL)
+		return NULL;
+	doc = cJSON_CreateObject();
+	cJSON_AddItemToObject(doc, "contact", contact);
+	convs = export_list(st, STORE_CONVERSATION, "SELECT id FROM "
+	    "conversations WHERE contact_id = ?1 ORDER BY id", contact_id);
+	media = cJSON_CreateArray();
+	s = prep(st, "SELECT status, ts FROM statuses WHERE number_id = ?1 "
+	    "AND wamid = ?2 ORDER BY ts, status");
+	cJSON_ArrayForEach(c, convs) {
+		int64_t conv = 0;
+
+		jx_int64(c, "id", &conv);
+		msgs = export_list(st, STORE_MESSAGE, "SELECT id FROM messages "
+		    "WHERE conversation_id = ?1 ORDER BY ts, id", conv);
+		cJSON_ArrayForEach(m, msgs) {
+			cJSON *h = cJSON_CreateArray(), *x;
+			const cJSON *mm = cJSON_GetObjectItemCaseSensitive(m,
+			    "media");
+			const char *wamid = jx_str(m, "wamid");
+			int64_t number = 0;
+
+			/* Every status Meta reported, not just the latest. */
+			sqlite3_stmt *n = prep(st, "SELECT number_id FROM "
+			    "messages WHERE id = ?1");
+			int64_t mid = 0;
+
+			jx_int64(m, "id", &mid);
+			sqlite3_bind_int64(n, 1, mid);
+			if (sqlite3_step(n) == SQLITE_ROW)
+				number = sqlite3_column_int64(n, 0);
+			sqlite3_finalize(n);
+			if (wamid != NULL) {
+				sqlite3_bind_int64(s, 1, number);
+				bind_text(s, 2, wamid);
+				while (sqlite3_step(s) == SQLITE_ROW) {
+					x = cJSON_CreateObject();
+					cJSON_AddStringToObject(x, "status",
+					    col_text(s, 0));
+					jx_add_int(x, "timestamp",
+					    sqlite3_column_int64(s, 1));
+					cJSON_AddItemToArray(h, x);
+				}
+				sqlite3_reset(s);
+				sqlite3_clear_bindings(s);
+			}
+			cJSON_AddItemToObject(m, "status_history", h);
+			if (cJSON_IsObject(mm) && jx_str(mm, "id") != NULL)
+				cJSON_AddItemToArray(media,
+				    cJSON_CreateString(jx_str(mm, "id")));
+		}
+		cJSON_AddItemToObject(c, "messages", msgs);
+		cJSON_AddItemToObject(c, "notes", export_list(st, STORE_NOTE,
+		    "SELECT id FROM notes WHERE conversation_id = ?1 "
+		    "ORDER BY id", conv));
+	}
+	sqlite3_finalize(s);
+	cJSON_AddItemToObject(doc, "conversations", convs);
+	cJSON_AddItemToObject(doc, "orders", export_list(st, STORE_ORDER,
+	    "SELECT id FROM orders WHERE contact_id = ?1 OR conversation_id "
+	    "IN (SELECT id FROM conversations WHERE contact_id = ?1) "
+	    "ORDER BY id", contact_id));
+	cJSON_AddItemToObject(doc, "media_ids", media);
+	return doc;
+}
+
+int
+store_number_disconnected(struct store *st, int64_t number_id)
+{
+	sqlite3_stmt *s = prep(st, "SELECT disconnected_at IS NOT NULL FROM "
+	    "numbers WHERE id = ?1");
+	int rc, v = 0;
+
+	sqlite3_bind_int64(s, 1, number_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	return v;
+}
+
+int
+store_number_disconnect(struct store *st, const char *name, int64_t now,
+    int64_t *number_id)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE numbers SET disconnected_at = ?2 "
+	    "WHERE name = ?1 RETURNING id");
+	int rc;
+
+	bind_text(s, 1, name);
+	if (now != 0)
+		sqlite3_bind_int64(s, 2, now);
+	else
+		sqlite3_bind_null(s, 2);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*number_id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_number_cancel_queued(struct store *st, int64_t number_id,
+    int64_t *n)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE messages SET status = 'failed', "
+	    "failure = '{\"code\":\"number_disconnected\",\"title\":"
+	    "\"the business number was disconnected before this was sent\"}' "
+	    "WHERE number_id = ?1 AND status = 'queued' RETURNING id");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, number_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (store_stamp(st, STORE_MESSAGE,
+		    sqlite3_column_int64(s, 0)) != 0) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		(*n)++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	s = prep(st, "UPDATE read_receipts SET state = 'failed' WHERE "
+	    "number_id = ?1 AND state = 'queued'");
+	sqlite3_bind_int64(s, 1, number_id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_number_contacts(struct store *st, int64_t number_id, int64_t **ids,
+    size_t *n)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id FROM contacts WHERE "
+	    "number_id = ?1 ORDER BY id");
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	sqlite3_bind_int64(s, 1, number_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_number_each(struct store *st, int (*fn)(void *, const cJSON *),
+    void *arg)
+{
+	sqlite3_stmt *s = prep(st, "SELECT name, phone_number_id, "
+	    "disconnected_at FROM numbers ORDER BY name");
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		int stop;
+
+		cJSON_AddStringToObject(o, "name", col_text(s, 0));
+		cJSON_AddStringToObject(o, "phone_number_id", col_text(s, 1));
+		if (sqlite3_column_type(s, 2) == SQLITE_NULL)
+			cJSON_AddNullToObject(o, "disconnected_at");
+		else
+			jx_add_int(o, "disconnected_at",
+			    sqlite3_column_int64(s, 2));
+		stop = fn(arg, o);
+		cJSON_Delete(o);
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Ids of at most max rows sql selects (?1 bound to v). */
+static int64_t *
+select_ids(struct store *st, const char *sql, int64_t v, size_t max,
+    size_t *n)
+{
+	sqlite3_stmt *s = prep(st, sql);
+	int64_t *ids = xreallocarray(NULL, max, sizeof *ids);
+
+	*n = 0;
+	sqlite3_bind_int64(s, 1, v);
+	while (*n < max && sqlite3_step(s) == SQLITE_ROW)
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return ids;
+}
+
+int
+store_retention_sweep(struct store *st, int64_t now,
+    const struct store_retention *r, struct store_erased *e, int *more)
+{
+	sqlite3_stmt *s;
+	int64_t *ids;
+	size_t n;
+	int rc = 0;
+
+	*more = 0;
+	if (r->closed > 0) {
+		ids = select_ids(st, "SELECT id FROM conversations WHERE "
+		    "status = 'resolved' AND last_activity_at < ?1 LIMIT 100",
+		    now - r->closed, 100, &n);
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = erase_conversation(st, ids[i], e);
+		*more |= n == 100;
+		free(ids);
+	}
+	if (rc == 0 && r->messages > 0) {
+		int64_t before = now - r->messages;
+
+		/* Media only old messages name go with them. */
+		s = prep(st, "SELECT DISTINCT json_extract(media, '$.id') FROM "
+		    "messages m WHERE ts < ?1 AND json_valid(media) AND "
+		    "json_extract(media, '$.id') IS NOT NULL AND NOT EXISTS "
+		    "(SELECT 1 FROM messages o WHERE json_extract(o.media, "
+		    "'$.id') = json_extract(m.media, '$.id') AND o.ts >= ?1)");
+		sqlite3_bind_int64(s, 1, before);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			const char *id = col_text(s, 0);
+
+			if (id == NULL || !media_id_safe(id))
+				continue;
+			e->media_ids = xreallocarray(e->media_ids,
+			    e->nmedia + 1, sizeof *e->media_ids);
+			e->media_ids[e->nmedia++] = xstrdup(id);
+		}
+		sqlite3_finalize(s);
+		s = prep(st, "DELETE FROM media WHERE id = ?1");
+		for (size_t i = 0; i < e->nmedia; i++) {
+			sqlite3_bind_text(s, 1, e->media_ids[i], -1,
+			    SQLITE_STATIC);
+			if (sqlite3_step(s) == SQLITE_DONE)
+				e->media += sqlite3_changes(st->db);
+			sqlite3_reset(s);
+		}
+		sqlite3_finalize(s);
+		s = prep(st, "DELETE FROM statuses WHERE (number_id, wamid) IN "
+		    "(SELECT number_id, wamid FROM messages WHERE ts < ?1 AND "
+		    "wamid IS NOT NULL AND coalesce(status, '') NOT IN "
+		    "('queued', 'sending'))");
+		sqlite3_bind_int64(s, 1, before);
+		rc = count_done(st, s, &e->statuses);
+		if (rc == 0) {
+			s = prep(st, "SELECT id FROM messages WHERE ts < ?1 AND "
+			    "coalesce(status, '') NOT IN ('queued', 'sending') "
+			    "ORDER BY id LIMIT 5000");
+			sqlite3_bind_int64(s, 1, before);
+			n = (size_t)e->messages;
+			rc = erase_rows(st, s, "messages", STORE_MESSAGE,
+			    &e->messages);
+			*more |= (size_t)e->messages - n == 5000;
+		}
+		/* What repeats the messages' text must not outlive them. */
+		if (rc == 0) {
+			s = prep(st, "UPDATE webhooks SET body = x'' WHERE "
+			    "received_at < ?1 AND length(body) > 0");
+			sqlite3_bind_int64(s, 1, before);
+			rc = count_done(st, s, &e->webhooks);
+		}
+		if (rc == 0) {
+			s = prep(st, "DELETE FROM idempotency WHERE "
+			    "created_at < ?1");
+			sqlite3_bind_int64(s, 1, before);
+			rc = count_done(st, s, &e->idempotency);
+		}
+	}
+	if (rc == 0 && r->media > 0) {
+		s = prep(st, "DELETE FROM media WHERE created_at < ?1 "
+		    "RETURNING id");
+		sqlite3_bind_int64(s, 1, now - r->media);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			const char *id = col_text(s, 0);
+
+			if (id == NULL || !media_id_safe(id))
+				continue;
+			e->media_ids = xreallocarray(e->media_ids,
+			    e->nmedia + 1, sizeof *e->media_ids);
+			e->media_ids[e->nmedia++] = xstrdup(id);
+			e->media++;
+		}
+		rc = sqlite3_finalize(s) == SQLITE_OK ? 0 : -1;
+	}
+	return rc;
 }

@@ -350,6 +350,52 @@ key_at(struct list *l, int delta, struct cache_list_key *out)
 	return got;
 }
 
+/*
+ * Moves the window by the rows beyond it that delta reaches, reading only
+ * those; -1 when the list ends first (the caller reads it all again).
+ */
+static int
+scroll(struct list *l, int delta)
+{
+	struct fetch f;
+	unsigned need, i;
+	int down = delta > 0;
+
+	need = down ? l->sel_index + (unsigned)delta - (l->nrows - 1) :
+	    (unsigned)(-delta) - l->sel_index;
+	if (l->nrows < l->height)
+		return -1; /* a short list: nothing beyond it */
+	fetch(l, down ? &l->rows[l->nrows - 1].key : &l->rows[0].key,
+	    down ? 1 : -1, (int)need, &f);
+	if (f.n < need) {
+		fetch_free(&f, 0);
+		return -1;
+	}
+	if (down) {
+		for (i = 0; i < need; i++)
+			row_free(&l->rows[i]);
+		memmove(l->rows, l->rows + need, (l->nrows - need) *
+		    sizeof *l->rows);
+		memcpy(l->rows + l->nrows - need, f.rows, need *
+		    sizeof *l->rows);
+		l->sel_index = l->nrows - 1;
+	} else {
+		for (i = l->nrows - need; i < l->nrows; i++)
+			row_free(&l->rows[i]);
+		memmove(l->rows + need, l->rows, (l->nrows - need) *
+		    sizeof *l->rows);
+		/* Newer rows come nearest first. */
+		for (i = 0; i < need; i++)
+			l->rows[need - 1 - i] = f.rows[i];
+		l->sel_index = 0;
+	}
+	free(f.rows);
+	l->offset = l->sel_index;
+	l->selected = l->rows[l->sel_index].id;
+	l->sel_key = l->rows[l->sel_index].key;
+	return 0;
+}
+
 void
 list_move(struct list *l, int delta)
 {
@@ -359,6 +405,21 @@ list_move(struct list *l, int delta)
 
 	if (delta == 0 || l->nrows == 0)
 		return;
+	/* Within the rows on screen nothing needs reading. */
+	off = (int)l->sel_index + delta;
+	if (off >= 0 && off < (int)l->nrows) {
+		l->sel_index = (unsigned)off;
+		l->offset = (unsigned)off;
+		l->selected = l->rows[off].id;
+		l->sel_key = l->rows[off].key;
+		l->position = before + delta;
+		return;
+	}
+	/* A step past the bottom or top scrolls by the rows it needs. */
+	if (abs(delta) < (int)l->height && scroll(l, delta) == 0) {
+		l->position = before + delta;
+		return;
+	}
 	/* Past an end, the cursor stops at the last row there is. */
 	while (key_at(l, delta, &k) != 0) {
 		delta += delta > 0 ? -1 : 1;

@@ -46,6 +46,7 @@
 #include "ui/text.h"
 
 #define ESC_DELAY_MS 25	     /* a lone ESC is Escape after this */
+#define PASTE_WAIT_MS 2000   /* a paste whose end does not come */
 #define TICK_MS 15000	     /* times and window marks move */
 #define DRAFT_SAVE_MS 2000   /* a draft is saved this long after a change */
 #define COMPOSE_MAX EDIT_MAX
@@ -55,6 +56,7 @@
 #define PRESENCE_TTL 60	     /* seconds a viewing/typing mark lasts */
 #define TYPING_EVERY 5	     /* seconds between our typing reports */
 #define WA_TEXT_MAX 4096
+#define SCREEN_PAGE_KIB 4096
 
 enum mode {
 	MODE_MAIN,
@@ -113,6 +115,7 @@ struct screen {
 	char me_name[72];
 	int64_t shown;	/* the conversation in the thread pane */
 	int64_t reply_to;
+	int note_mode; /* the draft is an internal note */
 	int draft_changed;
 
 	char msg[256];
@@ -126,13 +129,14 @@ struct screen {
 	/* search */
 	struct hit *hits;
 	size_t nhits, hit;
-	char *last_query;
 
 	/* prompt */
 	char *history[HISTORY_MAX];
 	int nhistory, hist_pos;
 	int complete_after;
 	char *complete_prefix;
+	char complete_name[513];
+	char complete_lang[32];
 
 	/* confirm */
 	confirm_fn on_yes;
@@ -281,9 +285,17 @@ on_draft_timer(uv_timer_t *h)
 	draft_save(h->data);
 }
 
+static int typing_elsewhere(struct screen *, char *, size_t);
+
 static void
 draft_touched(struct screen *s)
 {
+	char who[72];
+
+	/* Starting to type where someone else is typing: say so. */
+	if (!s->draft_changed && typing_elsewhere(s, who, sizeof who))
+		say(s, THEME_WARN, "%s is typing in this conversation too",
+		    who);
 	s->draft_changed = 1;
 	uv_timer_start(&s->draft_timer, on_draft_timer, DRAFT_SAVE_MS, 0);
 	if (s->shown != 0 && now() - s->typing_sent >= TYPING_EVERY) {
@@ -344,6 +356,7 @@ show_conversation(struct screen *s)
 	s->viewing_sent = 0;
 	s->shown = id;
 	s->reply_to = 0;
+	s->note_mode = 0;
 	thread_open(s->thread, id);
 	sidebar_show(s->sidebar, id);
 	draft_load(s);
@@ -382,6 +395,19 @@ send_draft(struct screen *s)
 		;
 	if (p == t + len)
 		return;
+	if (s->note_mode) {
+		/* A note never reaches WhatsApp: no window, no Meta limit. */
+		body = cJSON_CreateObject();
+		cJSON_AddStringToObject(body, "body", t);
+		if (queue_conv(s, s->shown, "notes", body) != 0)
+			return;
+		edit_clear(s->compose);
+		s->draft_changed = 1;
+		draft_save(s);
+		thread_reload(s->thread);
+		say(s, THEME_OK, "Note queued (only agents see it)");
+		return;
+	}
 	units = utf8_utf16_length(t, len);
 	if (units > WA_TEXT_MAX) {
 		say(s, THEME_ERROR, "Not sent: %ld characters, WhatsApp takes "
@@ -556,19 +582,23 @@ search_run(struct screen *s)
 {
 	size_t len;
 	const char *q = edit_text(s->line, &len);
-	char *cause = NULL;
+	char *cause = NULL, *query;
 
 	hits_clear(s);
 	if (len == 0)
 		return;
-	if (cache_search(s->cl->cache, q, HITS_MAX, add_hit, s, &cause) < 0) {
+	/* As you type, the last word is a prefix: "bestell" finds
+	 * "Bestellung". */
+	query = q[len - 1] != ' ' && q[len - 1] != '*' ?
+	    xasprintf("%.*s*", (int)len, q) : xstrndup(q, len);
+	if (cache_search(s->cl->cache, query, HITS_MAX, add_hit, s,
+	    &cause) < 0) {
 		/* A half-typed query is normal; say why only when it is not. */
 		if (cause != NULL && strstr(cause, "at least one word") == NULL)
 			say_outside(s, THEME_WARN, "", cause);
 		free(cause);
 	}
-	free(s->last_query);
-	s->last_query = xstrndup(q, len);
+	free(query);
 	dirty(s);
 }
 
@@ -683,6 +713,157 @@ pc_filter(struct screen *s, const char *rest)
 	return 0;
 }
 
+static int64_t
+shown_contact(struct screen *s)
+{
+	cJSON *c = cache_entity(s->cl->cache, "conversation", s->shown);
+	int64_t id = 0;
+
+	jx_int64(c, "contact_id", &id);
+	cJSON_Delete(c);
+	return id;
+}
+
+static const char *
+skip_word(const char *p)
+{
+	while (*p == ' ')
+		p++;
+	while (*p != ' ' && *p != '\0')
+		p++;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+/* contact name [NAME] | contact set KEY VALUE | contact unset KEY */
+static int
+pc_contact(struct screen *s, const char *rest)
+{
+	char what[16], key[64];
+	const char *value;
+	int64_t cid;
+	cJSON *body, *attrs;
+	char *path;
+
+	if (need_conversation(s) != 0)
+		return -1;
+	if ((cid = shown_contact(s)) <= 0) {
+		say(s, THEME_WARN, "This conversation has no contact cached");
+		return -1;
+	}
+	if (sscanf(rest, "%15s", what) != 1)
+		what[0] = '\0';
+	body = cJSON_CreateObject();
+	if (strcmp(what, "name") == 0) {
+		value = skip_word(rest);
+		if (*value == '\0')
+			cJSON_AddNullToObject(body, "display_name");
+		else
+			cJSON_AddStringToObject(body, "display_name", value);
+	} else if ((strcmp(what, "set") == 0 || strcmp(what, "unset") == 0) &&
+	    sscanf(skip_word(rest), "%63s", key) == 1) {
+		attrs = cJSON_AddObjectToObject(body, "attributes");
+		value = skip_word(skip_word(rest));
+		if (what[0] == 'u')
+			cJSON_AddNullToObject(attrs, key);
+		else if (*value != '\0')
+			cJSON_AddStringToObject(attrs, key, value);
+		else {
+			cJSON_Delete(body);
+			say(s, THEME_WARN, "contact set KEY VALUE");
+			return -1;
+		}
+	} else {
+		cJSON_Delete(body);
+		say(s, THEME_WARN, "contact name [NAME] | contact set KEY VALUE "
+		    "| contact unset KEY");
+		return -1;
+	}
+	path = xasprintf("/api/v1/contacts/%" PRId64, cid);
+	if (queue(s, s->shown, "contact", "PATCH", path, body) == 0)
+		say(s, THEME_OK, "Contact change queued");
+	free(path);
+	return 0;
+}
+
+/*
+ * order new CURRENCY SKU QTY PRICE [SKU QTY PRICE ...] [-- TEXT]
+ * order status ID STATUS
+ */
+static int
+pc_order(struct screen *s, const char *rest)
+{
+	char what[16], cur[8], sku[101], qty[16], price[24], st[16];
+	const char *p, *text;
+	long long oid;
+	int64_t cid;
+	cJSON *body, *items;
+	char *path, *words;
+	int n;
+
+	if (need_conversation(s) != 0)
+		return -1;
+	if (sscanf(rest, "%15s", what) != 1)
+		what[0] = '\0';
+	if (strcmp(what, "status") == 0) {
+		if (sscanf(skip_word(rest), "%lld %15s", &oid, st) != 2 ||
+		    oid <= 0) {
+			say(s, THEME_WARN, "order status ID received|pending|"
+			    "confirmed|paid|shipped|delivered|cancelled|"
+			    "refunded");
+			return -1;
+		}
+		body = cJSON_CreateObject();
+		cJSON_AddStringToObject(body, "status", st);
+		path = xasprintf("/api/v1/orders/%lld", oid);
+		if (queue(s, s->shown, "order", "PATCH", path, body) == 0)
+			say(s, THEME_OK, "Order status queued");
+		free(path);
+		return 0;
+	}
+	if (strcmp(what, "new") != 0 || (cid = shown_contact(s)) <= 0 ||
+	    sscanf(skip_word(rest), "%7s", cur) != 1) {
+		say(s, THEME_WARN, "order new CURRENCY SKU QTY PRICE [SKU QTY "
+		    "PRICE ...] [-- NOTE]");
+		return -1;
+	}
+	body = cJSON_CreateObject();
+	jx_add_int(body, "contact_id", cid);
+	items = cJSON_AddArrayToObject(body, "items");
+	text = strstr(rest, " -- ");
+	words = xstrndup(rest, text != NULL ? (size_t)(text - rest) :
+	    strlen(rest));
+	p = skip_word(skip_word(words));
+	while (*p != '\0' && sscanf(p, "%100s %15s %23s%n", sku, qty, price,
+	    &n) == 3) {
+		cJSON *it = cJSON_CreateObject();
+		long long q = atoll(qty);
+
+		cJSON_AddStringToObject(it, "product_retailer_id", sku);
+		cJSON_AddNumberToObject(it, "quantity", (double)q);
+		cJSON_AddStringToObject(it, "item_price", price);
+		cJSON_AddStringToObject(it, "currency", cur);
+		cJSON_AddItemToArray(items, it);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	n = *p != '\0'; /* words left that are not a whole item */
+	free(words);
+	if (cJSON_GetArraySize(items) == 0 || n) {
+		cJSON_Delete(body);
+		say(s, THEME_WARN, "order new CURRENCY SKU QTY PRICE [SKU QTY "
+		    "PRICE ...] [-- NOTE]");
+		return -1;
+	}
+	if (text != NULL && text[4] != '\0')
+		cJSON_AddStringToObject(body, "text", text + 4);
+	if (queue(s, s->shown, "order", "POST", "/api/v1/orders", body) == 0)
+		say(s, THEME_OK, "Order queued");
+	return 0;
+}
+
 static int
 pc_open(struct screen *s, const char *rest)
 {
@@ -751,15 +932,16 @@ pc_status(struct screen *s, const char *rest)
 	body = cJSON_CreateObject();
 	if (st[0] == 's') {
 		if (sscanf(dur, "%lld%c", &n, &unit) < 1 || n <= 0 ||
-		    n > 10000 || strchr("mhd", unit) == NULL) {
+		    n > 100000 || unit == '\0' || strchr("smhd", unit) ==
+		    NULL) {
 			cJSON_Delete(body);
 			say(s, THEME_WARN, "snooze needs a duration: 30m, 4h, "
 			    "2d");
 			return -1;
 		}
 		cJSON_AddStringToObject(body, "status", "snoozed");
-		jx_add_int(body, "snoozed_until", now() + n * (unit == 'm' ?
-		    60 : unit == 'h' ? 3600 : 86400));
+		jx_add_int(body, "snoozed_until", now() + n * (unit == 's' ?
+		    1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400));
 	} else
 		cJSON_AddStringToObject(body, "status", st);
 	if (queue_conv(s, s->shown, "status", body) == 0)
@@ -848,22 +1030,32 @@ pc_template(struct screen *s, const char *rest)
 	if ((params = strstr(rest, " -- ")) != NULL) {
 		char *copy = xstrdup(params + 4), *w, *save = NULL;
 
-		comps = cJSON_AddArrayToObject(t, "components");
 		c = cJSON_CreateObject();
 		cJSON_AddStringToObject(c, "type", "body");
 		ps = cJSON_AddArrayToObject(c, "parameters");
 		/* Parameters are separated by '|' so they may hold spaces. */
 		for (w = strtok_r(copy, "|", &save); w != NULL;
 		    w = strtok_r(NULL, "|", &save)) {
-			cJSON *p = cJSON_CreateObject();
+			cJSON *p;
+			size_t end;
 
 			while (*w == ' ')
 				w++;
+			for (end = strlen(w); end > 0 && w[end - 1] == ' ';
+			    end--)
+				w[end - 1] = '\0';
+			if (*w == '\0')
+				continue;
+			p = cJSON_CreateObject();
 			cJSON_AddStringToObject(p, "type", "text");
 			cJSON_AddStringToObject(p, "text", w);
 			cJSON_AddItemToArray(ps, p);
 		}
-		cJSON_AddItemToArray(comps, c);
+		if (cJSON_GetArraySize(ps) > 0) {
+			comps = cJSON_AddArrayToObject(t, "components");
+			cJSON_AddItemToArray(comps, c);
+		} else
+			cJSON_Delete(c);
 		free(copy);
 	}
 	if (queue_conv(s, s->shown, "message", body) == 0) {
@@ -941,12 +1133,15 @@ pc_sidebar(struct screen *s, const char *rest)
 
 static const struct prompt_cmd prompt_cmds[] = {
 	{ "assign", "me|none|AGENT", pc_assign },
+	{ "contact", "name [NAME] | set KEY VALUE | unset KEY", pc_contact },
 	{ "discard", "", pc_discard },
 	{ "filter", "mine|unassigned|all|status S|label L|clear", pc_filter },
 	{ "help", "", pc_help },
 	{ "label", "+LABEL -LABEL ...", pc_label },
 	{ "note", "TEXT", pc_note },
 	{ "open", "ID|PHONE", pc_open },
+	{ "order", "new CUR SKU QTY PRICE ... [-- NOTE] | status ID S",
+	  pc_order },
 	{ "quit", "", pc_quit },
 	{ "retry", "", pc_retry },
 	{ "search", "WORDS", pc_search },
@@ -1003,6 +1198,35 @@ history_add(struct screen *s, const char *line)
 	s->history[s->nhistory++] = xstrdup(line);
 }
 
+/*
+ * Tab after "template ": the next approved template whose name starts
+ * with what is typed, with its language, round and round.
+ */
+static void
+complete_template(struct screen *s, const char *word, size_t len)
+{
+	char name[513], lang[32], *line;
+
+	if (s->complete_prefix == NULL) {
+		s->complete_prefix = xstrndup(word, len);
+		s->complete_name[0] = s->complete_lang[0] = '\0';
+	}
+	if (cache_template_next(s->cl->cache, s->complete_prefix,
+	    s->complete_name, s->complete_lang, name, sizeof name, lang,
+	    sizeof lang) != 0 && cache_template_next(s->cl->cache,
+	    s->complete_prefix, NULL, NULL, name, sizeof name, lang,
+	    sizeof lang) != 0) {
+		say(s, THEME_WARN, "No approved template starts so");
+		return;
+	}
+	snprintf(s->complete_name, sizeof s->complete_name, "%s", name);
+	snprintf(s->complete_lang, sizeof s->complete_lang, "%s", lang);
+	line = xasprintf("template %s %s -- ", name, lang);
+	edit_set(s->line, line, strlen(line));
+	free(line);
+	say(s, THEME_DIM, "Parameters after --, separated by |");
+}
+
 /* Tab: the next command or action name starting with what is typed. */
 static void
 prompt_complete(struct screen *s)
@@ -1012,6 +1236,14 @@ prompt_complete(struct screen *s)
 	size_t total = NPROMPT + CMD_COUNT, i;
 	int start;
 
+	if (len >= 9 && strncmp(t, "template ", 9) == 0) {
+		const char *w = t + 9, *sp = memchr(w, ' ', len - 9);
+
+		if (s->complete_prefix != NULL || sp == NULL)
+			complete_template(s, w, sp != NULL ? (size_t)(sp - w) :
+			    len - 9);
+		return;
+	}
 	if (memchr(t, ' ', len) != NULL)
 		return;
 	if (s->complete_prefix == NULL) {
@@ -1102,7 +1334,7 @@ spawn_argv(struct screen *s, const char *command, const char *const *extra)
 	o.flags = UV_PROCESS_DETACHED;
 	p = xcalloc(1, sizeof *p);
 	if ((rc = uv_spawn(s->loop, p, &o)) != 0) {
-		free(p);
+		uv_close((uv_handle_t *)p, spawn_closed);
 		log_warn("tui: cannot run %s: %s", args[0], uv_strerror(rc));
 	} else
 		uv_unref((uv_handle_t *)p);
@@ -1193,17 +1425,19 @@ media_fetch(struct screen *s, int open_it)
 
 /* -- $EDITOR ---------------------------------------------------------- */
 
-static void
-editor_closed(uv_handle_t *h)
-{
-	free(h);
-}
-
 struct editor_job {
 	uv_process_t proc;
 	struct screen *s;
 	char *path;
 };
+
+static void on_stdin(uv_poll_t *, int, int);
+
+static void
+editor_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
 
 static void
 editor_exit(uv_process_t *p, int64_t status, int sig)
@@ -1218,8 +1452,7 @@ editor_exit(uv_process_t *p, int64_t status, int sig)
 	term_resume(s->term);
 	s->suspended = 0;
 	s->resized = 1;
-	uv_poll_start(&s->in_poll, UV_READABLE, NULL);
-	uv_poll_stop(&s->in_poll);
+	uv_poll_start(&s->in_poll, UV_READABLE, on_stdin);
 	if (status == 0 && sig == 0 && (f = fopen(j->path, "r")) != NULL) {
 		buf_init(&b);
 		while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 &&
@@ -1237,13 +1470,10 @@ editor_exit(uv_process_t *p, int64_t status, int sig)
 		say(s, THEME_WARN, "The editor failed; the draft is as it was");
 	unlink(j->path);
 	free(j->path);
-	j->proc.data = NULL;
+	/* The job goes with its handle. */
 	uv_close((uv_handle_t *)&j->proc, editor_closed);
-	free(j);
 	dirty(s);
 }
-
-static void on_stdin(uv_poll_t *, int, int);
 
 static void
 run_editor(struct screen *s)
@@ -1300,9 +1530,72 @@ run_editor(struct screen *s)
 		say(s, THEME_ERROR, "Cannot run %s: %s", ed, uv_strerror(rc));
 		unlink(j->path);
 		free(j->path);
-		free(j);
+		/* A handle that failed to spawn is still closed (libuv). */
+		uv_close((uv_handle_t *)&j->proc, editor_closed);
 		return;
 	}
+}
+
+/* -- canned replies --------------------------------------------------- */
+
+struct canned_pick {
+	char *text;
+	char *shortcut;
+	int n;
+};
+
+static void
+canned_first(void *arg, const struct cache_canned *c)
+{
+	struct canned_pick *p = arg;
+
+	if (p->n++ == 0) {
+		p->text = xstrdup(c->text != NULL ? c->text : "");
+		p->shortcut = xstrdup(c->shortcut != NULL ? c->shortcut : "");
+	}
+}
+
+/*
+ * Tab in the draft: when the word before the cursor is a /shortcut, the
+ * canned reply it names (the shortest shortcut it starts) replaces it,
+ * placeholders filled in from the contact and the agent. -1 when there
+ * is nothing to expand (Tab then moves the focus on).
+ */
+static int
+complete_canned(struct screen *s)
+{
+	size_t len, cur = edit_cursor(s->compose), start;
+	const char *t = edit_text(s->compose, &len);
+	struct canned_pick pick = { NULL, NULL, 0 };
+	char *word, *out;
+	struct buf b;
+
+	for (start = cur; start > 0 && t[start - 1] != ' ' &&
+	    t[start - 1] != '\n'; start--)
+		;
+	if (cur - start < 2 || t[start] != '/' || s->shown == 0)
+		return -1;
+	word = xstrndup(t + start + 1, cur - start - 1);
+	cache_canned_find(s->cl->cache, word, canned_first, &pick);
+	free(word);
+	if (pick.n == 0) {
+		say(s, THEME_WARN, "No canned reply's shortcut starts so");
+		return 0;
+	}
+	out = cache_canned_expand(s->cl->cache, pick.text, s->shown,
+	    s->me_name[0] != '\0' ? s->me_name : NULL);
+	buf_init(&b);
+	buf_add(&b, t, start);
+	buf_adds(&b, out != NULL ? out : pick.text);
+	buf_add(&b, t + cur, len - cur);
+	edit_set(s->compose, b.data, b.len);
+	buf_free(&b);
+	free(out);
+	say_outside(s, THEME_OK, "Canned reply /", pick.shortcut);
+	free(pick.text);
+	free(pick.shortcut);
+	draft_touched(s);
+	return 0;
 }
 
 /* -- actions ---------------------------------------------------------- */
@@ -1504,7 +1797,8 @@ run_command(struct screen *s, int cmd)
 		s->mode = MODE_PROMPT;
 		edit_clear(s->line);
 		edit_insert(s->line, "template ", 9);
-		say(s, THEME_DIM, "template NAME [LANGUAGE] [-- P1 | P2 ...]");
+		say(s, THEME_DIM, "template NAME [LANGUAGE] [-- P1 | P2 ...]; "
+		    "Tab completes approved templates");
 		break;
 	case CMD_COMPOSE_CANCEL_REPLY:
 		s->reply_to = 0;
@@ -1512,6 +1806,16 @@ run_command(struct screen *s, int cmd)
 	case CMD_COMPOSE_LEAVE:
 		draft_save(s);
 		focus(s, LAYOUT_THREAD);
+		break;
+	case CMD_COMPOSE_NOTE:
+		s->note_mode = !s->note_mode;
+		say(s, s->note_mode ? THEME_NOTE : THEME_NORMAL, "%s",
+		    s->note_mode ? "Internal note: only agents will see it" :
+		    "Reply: the customer will see it");
+		break;
+	case CMD_COMPOSE_COMPLETE:
+		if (complete_canned(s) != 0)
+			focus(s, (enum layout_focus)((s->focus + 1) % 3));
 		break;
 	case CMD_COMPOSE_NEWLINE:
 	case CMD_EDIT_LEFT:
@@ -1677,9 +1981,11 @@ on_key(struct screen *s, key_code k)
 		help_key(s, k);
 		return;
 	}
-	s->msg[0] = '\0';
 	ctx = context(s);
 	if ((cmd = keymap_lookup(s->keys, ctx, k)) >= 0) {
+		/* A command clears the last message; typing keeps it in view
+		 * (a warning about who else is typing stays readable). */
+		s->msg[0] = '\0';
 		run_command(s, cmd);
 		return;
 	}
@@ -1751,7 +2057,11 @@ on_stdin(uv_poll_t *h, int status, int events)
 		return;
 	input_feed(s->input, chunk, (size_t)n);
 	drain_input(s);
-	if (input_pending(s->input))
+	/* A lone ESC becomes Escape soon; a paste that stops arriving (its
+	 * end lost) is delivered after a longer wait. */
+	if (input_pending(s->input) == INPUT_PENDING_PASTE)
+		uv_timer_start(&s->esc_timer, on_esc_timer, PASTE_WAIT_MS, 0);
+	else if (input_pending(s->input))
 		uv_timer_start(&s->esc_timer, on_esc_timer, ESC_DELAY_MS, 0);
 }
 
@@ -1807,6 +2117,25 @@ draw_list(struct screen *s)
 	    s->mode != MODE_SEARCH);
 	buf_free(&f);
 	list_draw(s->list, s->cv, &body, s->focus == LAYOUT_LIST, now());
+}
+
+/* Another agent typing in the conversation on show: 1 and a name. */
+static int
+typing_elsewhere(struct screen *s, char *who, size_t len)
+{
+	int64_t t = now();
+
+	for (int i = 0; i < PRESENCE_MAX; i++) {
+		const struct presence *p = &s->presence[i];
+
+		if (p->agent != 0 && p->agent != s->me && p->conversation ==
+		    s->shown && t - p->at <= PRESENCE_TTL &&
+		    strcmp(p->state, "typing") == 0) {
+			snprintf(who, len, "%s", p->name);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static void
@@ -1964,6 +2293,8 @@ draw_compose(struct screen *s)
 	}
 	if (s->shown == 0)
 		buf_adds(&left, " no conversation ");
+	else if (s->note_mode)
+		buf_adds(&left, " NOTE: only agents see it (M-n: reply) ");
 	else if (!conversation_window_open(s, s->shown))
 		buf_adds(&left, " window closed: only templates (M-t) ");
 	else if (s->reply_to > 0)
@@ -1984,8 +2315,9 @@ draw_compose(struct screen *s)
 		buf_init(&cut);
 		text_cut_buf(&cut, left.data, left.len - 1, w > rw + 4 ?
 		    w - rw - 4 : 1, TEXT_ELLIPSIS);
-		canvas_put(s->cv, 2, y, cut.data, cut.len, strstr(left.data,
-		    "closed") ? THEME_WARN : attr);
+		canvas_put(s->cv, 2, y, cut.data, cut.len, s->note_mode ?
+		    THEME_NOTE : strstr(left.data, "closed") ? THEME_WARN :
+		    attr);
 		if (w > rw + 2)
 			canvas_puts(s->cv, w - (unsigned)rw - 2, y, right.data,
 			    units > WA_TEXT_MAX ? THEME_ERROR : attr);
@@ -2275,6 +2607,36 @@ on_presence(struct screen *s, const char *json)
 	dirty(s);
 }
 
+/* A note mentions us: say where, and notify as for a new message. */
+static void
+on_mention(struct screen *s, const char *json)
+{
+	cJSON *o = cJSON_Parse(json);
+	const char *by = jx_str(o, "agent");
+	int64_t conv = 0;
+	struct buf b;
+
+	if (o == NULL || jx_int64(o, "conversation_id", &conv) != 0) {
+		cJSON_Delete(o);
+		return;
+	}
+	buf_init(&b);
+	utf8_sanitize(by != NULL ? by : "someone", strlen(by != NULL ? by :
+	    "someone"), 0, &b);
+	buf_add(&b, "", 1);
+	say(s, THEME_WARN, "%s mentioned you in conversation %" PRId64
+	    " (:open %" PRId64 ")", b.data, conv, conv);
+	if (s->cfg->notify_bell)
+		term_bell(s->term);
+	if (s->cfg->notify_command != NULL) {
+		const char *extra[] = { b.data, NULL };
+
+		spawn_argv(s, s->cfg->notify_command, extra);
+	}
+	buf_free(&b);
+	cJSON_Delete(o);
+}
+
 static void
 on_client_event(void *arg, enum client_event ev, const char *detail)
 {
@@ -2290,10 +2652,17 @@ on_client_event(void *arg, enum client_event ev, const char *detail)
 		break;
 	case CLIENT_OUTBOX:
 		thread_reload(s->thread);
+		if (detail != NULL)
+			say_outside(s, THEME_ERROR, "Refused by the relay "
+			    "(:retry, :discard): ", detail);
 		break;
 	case CLIENT_PRESENCE:
 		if (detail != NULL)
 			on_presence(s, detail);
+		break;
+	case CLIENT_MENTION:
+		if (detail != NULL)
+			on_mention(s, detail);
 		break;
 	case CLIENT_SYNC_STATE:
 		notify_check(s);
@@ -2440,22 +2809,36 @@ fail:
 	return NULL;
 }
 
+/*
+ * The theme: each pair's foreground on the terminal's own background, from
+ * the 256-colour palette when there is one, else the 8 ANSI colours; no
+ * colours at all with NO_COLOR or a terminal without them, where the
+ * attribute bits alone carry every distinction (theme.h).
+ */
 static void
 theme(struct screen *s)
 {
-	/* 8 colours: readable on dark and light backgrounds alike. */
-	term_set_pair(s->term, THEME_PAIR_INBOUND, 6, -1);
-	term_set_pair(s->term, THEME_PAIR_OUTBOUND, 2, -1);
-	term_set_pair(s->term, THEME_PAIR_NOTE, 3, -1);
-	term_set_pair(s->term, THEME_PAIR_SYSTEM, 5, -1);
-	term_set_pair(s->term, THEME_PAIR_SELECT, 4, -1);
-	term_set_pair(s->term, THEME_PAIR_STATUS, 4, -1);
-	term_set_pair(s->term, THEME_PAIR_ERROR, 1, -1);
-	term_set_pair(s->term, THEME_PAIR_WARN, 3, -1);
-	term_set_pair(s->term, THEME_PAIR_OK, 2, -1);
-	term_set_pair(s->term, THEME_PAIR_UNREAD, -1, -1);
-	term_set_pair(s->term, THEME_PAIR_LABEL, 5, -1);
-	term_set_pair(s->term, THEME_PAIR_BORDER, 4, -1);
+	static const struct {
+		int pair, c8, c256;
+	} pairs[] = {
+		{ THEME_PAIR_INBOUND, 6, 74 },	 /* steel blue */
+		{ THEME_PAIR_OUTBOUND, 2, 71 },	 /* green */
+		{ THEME_PAIR_NOTE, 3, 179 },	 /* amber */
+		{ THEME_PAIR_SYSTEM, 5, 139 },	 /* mauve */
+		{ THEME_PAIR_SELECT, 4, 67 },
+		{ THEME_PAIR_STATUS, 4, 24 },
+		{ THEME_PAIR_ERROR, 1, 167 },
+		{ THEME_PAIR_WARN, 3, 172 },
+		{ THEME_PAIR_OK, 2, 71 },
+		{ THEME_PAIR_UNREAD, -1, -1 },
+		{ THEME_PAIR_LABEL, 5, 133 },
+		{ THEME_PAIR_BORDER, 4, 60 },
+	};
+	int rich = term_colour_count(s->term) >= 256;
+
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+		term_set_pair(s->term, pairs[i].pair, rich ? pairs[i].c256 :
+		    pairs[i].c8, -1);
 }
 
 static void
@@ -2502,6 +2885,8 @@ screen_run(struct client *cl)
 	/* The terminal is ours: the log goes to its file or nowhere. */
 	log_set_fd(logfd);
 	theme(s);
+	/* Memory stays flat however large the cache: SQLite keeps 4 MiB. */
+	cache_set_page_cache(cl->cache, SCREEN_PAGE_KIB);
 	cache_meta_get_int(cl->cache, "me", &me);
 	s->me = me;
 	s->cv = canvas_new(1, 1);
@@ -2582,7 +2967,6 @@ screen_run(struct client *cl)
 	for (int i = 0; i < s->nhistory; i++)
 		free(s->history[i]);
 	free(s->help);
-	free(s->last_query);
 	free(s->complete_prefix);
 	free(s->paste);
 	edit_free(s->compose);

@@ -33,11 +33,11 @@
 #define WINDOW_CHUNKS 3
 #define NOTES_MAX 256
 /* How far back a reply's quoted message is looked for by wamid. */
-#define QUOTE_DEPTH 2000
+#define QUOTE_DEPTH 200
 /* Columns before every line: the direction marker and a space. */
 #define GUTTER 2
 
-enum item_kind { ITEM_MESSAGE, ITEM_NOTE, ITEM_PENDING };
+enum item_kind { ITEM_MESSAGE, ITEM_NOTE, ITEM_EVENT, ITEM_PENDING };
 
 /* A paragraph of an item: wrapped, or cut to one line. */
 #define PARA_ONE_LINE 0x1
@@ -367,6 +367,19 @@ ty_text(struct thread *t, struct item *it, const struct view *v)
 		para_add(it, THEME_DIM, 0, "(empty message)");
 }
 
+/*
+ * A media id as the relay serves them (1 to 128 letters, digits, _ or -):
+ * it goes into a request path, so anything else is no file to open.
+ */
+static int
+media_id_ok(const char *id)
+{
+	size_t n = id != NULL ? strlen(id) : 0;
+
+	return n >= 1 && n <= 128 && strspn(id, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
 static void
 ty_media(struct thread *t, struct item *it, const struct view *v)
 {
@@ -387,17 +400,17 @@ ty_media(struct thread *t, struct item *it, const struct view *v)
 	    *size ? ", " : "", size, nonempty(fn) ? " " : "", S(fn));
 	if (v->text != NULL)
 		para_add(it, body_attr(it), 0, "%s", v->text);
-	if (nonempty(id)) {
+	if (media_id_ok(id)) {
 		struct thread_media *md = &it->media;
-		char *f = clean(fn, 0);
+		char *f = clean(fn, 0), *mime = clean(jx_str(m, "mime_type"), 0);
 
 		it->has_media = 1;
 		snprintf(md->id, sizeof md->id, "%s", id);
-		snprintf(md->mime, sizeof md->mime, "%s",
-		    S(jx_str(m, "mime_type")));
+		snprintf(md->mime, sizeof md->mime, "%s", S(mime));
 		snprintf(md->filename, sizeof md->filename, "%s", S(f));
 		snprintf(md->kind, sizeof md->kind, "%s", v->type);
 		md->size = n;
+		free(mime);
 		free(f);
 	}
 }
@@ -734,13 +747,36 @@ message_item(struct thread *t, const struct cache_thread_row *r)
 	return it;
 }
 
+/* A history line: who changed the status, assignee or labels. */
 static struct item *
-note_item(struct thread *t, const struct cache_thread_row *r)
+event_item(struct thread *t, const struct cache_thread_row *r)
 {
 	struct item *it = xcalloc(1, sizeof *it);
 	cJSON *d = parse(r->data, r->data_len);
+
+	/* One line, "14:05 alice set the status to pending". */
+	(void)t;
+	it->kind = ITEM_EVENT;
+	it->id = r->id;
+	it->ts = r->ts;
+	it->mark = '*';
+	it->head_attr = THEME_SYSTEM;
+	it->name = clean(S(jx_str(d, "text")), 0);
+	cJSON_Delete(d);
+	return it;
+}
+
+static struct item *
+note_item(struct thread *t, const struct cache_thread_row *r)
+{
+	struct item *it;
+	cJSON *d;
 	int64_t agent = 0;
 
+	if (r->status != NULL && strcmp(r->status, "history") == 0)
+		return event_item(t, r);
+	it = xcalloc(1, sizeof *it);
+	d = parse(r->data, r->data_len);
 	it->kind = ITEM_NOTE;
 	it->id = r->id;
 	it->ts = r->ts;
@@ -778,7 +814,6 @@ pending_item(struct thread *t, const struct cache_thread_row *r)
 		cJSON_AddItemToObject(d, "wa", cJSON_Duplicate(body, 1));
 	jx_add_int(d, "agent_id", t->me);
 	if (strcmp(type, "reaction") == 0) {
-		it->name = xstrdup(agent_name(t, t->me));
 		it->head_attr = THEME_OUTBOUND | CANVAS_BOLD;
 		para_add(it, THEME_OUTBOUND, 0, "[reaction %s]",
 		    S(jx_str(body, "emoji")));
@@ -787,6 +822,9 @@ pending_item(struct thread *t, const struct cache_thread_row *r)
 	it->hidden = 0;
 	free(it->wamid);
 	it->wamid = NULL;
+	/* The outbox is this agent's own, whoever the relay says they are. */
+	free(it->name);
+	it->name = xstrdup("you");
 	it->state = xstrdup(failed ? "FAILED, not sent" : "queued, not sent");
 	it->state_attr = failed ? THEME_ERROR : THEME_WARN;
 	if (nonempty(r->error))
@@ -872,6 +910,8 @@ take_older(struct thread *t, struct ivec *rows, size_t limit)
 		n = limit;
 	} else
 		t->at_start = 1;
+	if (n == 0)
+		return;
 	if (t->msgs.cap < t->msgs.n + n) {
 		t->msgs.cap = t->msgs.n + n;
 		t->msgs.v = xgrow(t->msgs.v, t->msgs.cap,
@@ -1006,7 +1046,7 @@ find_wamid(struct thread *t, const char *wamid)
 }
 
 static struct item *
-find_id(struct thread *t, int64_t id)
+find_id(const struct thread *t, int64_t id)
 {
 	size_t lo = 0, hi = t->msgs.n;
 
@@ -1290,10 +1330,6 @@ window_changed(struct thread *t)
 	load_notes(t);
 	load_pending(t);
 	load_reactions(t);
-	for (size_t i = 0; i < t->msgs.n; i++) {
-		if (!t->msgs.v[i]->quote_done && !t->msgs.v[i]->hidden)
-			resolve_quote(t, t->msgs.v[i]);
-	}
 	merge(t);
 }
 
@@ -1431,11 +1467,17 @@ render(struct item *it, unsigned w)
 	it->rw = w;
 }
 
+/*
+ * An item's lines at the current width. A quote is looked up here, the
+ * first time its message comes near the screen, not for the whole window.
+ */
 static size_t
 lines_of(struct thread *t, size_t i)
 {
 	struct item *it = t->items.v[i];
 
+	if (it->kind != ITEM_NOTE && !it->quote_done)
+		resolve_quote(t, it);
 	if (it->rw != t->w)
 		render(it, t->w);
 	return it->nlines;
@@ -1791,6 +1833,8 @@ thread_jump_quoted(struct thread *t)
 {
 	struct item *m = find_id(t, t->sel);
 
+	if (m != NULL && !m->quote_done)
+		resolve_quote(t, m);
 	if (m == NULL || m->quote_id <= 0)
 		return -1;
 	return thread_jump(t, m->quote_id);
@@ -1799,20 +1843,11 @@ thread_jump_quoted(struct thread *t)
 int
 thread_selected_media(const struct thread *t, struct thread_media *out)
 {
-	size_t lo = 0, hi = t->msgs.n;
+	const struct item *m = find_id(t, t->sel);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (t->msgs.v[mid]->id < t->sel)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (t->sel == 0 || lo >= t->msgs.n || t->msgs.v[lo]->id != t->sel ||
-	    !t->msgs.v[lo]->has_media)
+	if (t->sel == 0 || m == NULL || !m->has_media)
 		return -1;
-	*out = t->msgs.v[lo]->media;
+	*out = m->media;
 	return 0;
 }
 
@@ -2002,8 +2037,14 @@ thread_draw(struct thread *t, struct canvas *cv, unsigned x, unsigned y,
 
 	if (w == 0 || h == 0)
 		return;
-	t->w = w;
-	t->h = h;
+	if (w != t->w || h != t->h) {
+		/* Lines of another width: keep the same item at the top. */
+		t->w = w;
+		t->h = h;
+		if (t->top < t->items.n && t->off >= lines_of(t, t->top))
+			t->off = lines_of(t, t->top) - 1;
+		settle(t);
+	}
 	canvas_clip(cv, x, y, w, h);
 	canvas_fill(cv, x, y, w, h, " ", THEME_NORMAL);
 	if (t->conv == 0) {
@@ -2019,10 +2060,8 @@ thread_draw(struct thread *t, struct canvas *cv, unsigned x, unsigned y,
 	if (t->bottom)
 		bottom_pos(t, &top, &off, &pad);
 	else {
-		top = t->top;
-		off = t->off;
-		if (top >= t->items.n)
-			top = t->items.n - 1;
+		top = t->top < t->items.n ? t->top : t->items.n - 1;
+		off = t->off < lines_of(t, top) ? t->off : 0;
 	}
 	row = pad;
 	for (size_t i = top; i < t->items.n && row < h; i++) {

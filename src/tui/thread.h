@@ -26,8 +26,8 @@ struct thread *thread_new(struct cache *, int64_t me_agent_id);
 void thread_free(struct thread *);
 
 /*
- * Shows a conversation (0: none), at its newest message, which is
- * selected. Opening the conversation already shown reloads it.
+ * Shows a conversation (0: none) from the cache, at its newest message,
+ * which is selected. Opening the one already shown starts it over there.
  */
 void thread_open(struct thread *, int64_t conversation_id);
 int64_t thread_conversation(const struct thread *);

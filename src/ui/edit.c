@@ -1,8 +1,8 @@
 /*
  * The editor: a text, a cursor on a cluster boundary, a kill ring of one
- * entry, and the rows it draws. Boundaries are never stored: a position
- * after "\n" is always one (a newline is a cluster of its own), so each
- * is found by walking clusters from the start of its line.
+ * entry, and the rows it draws. Boundaries are never stored: each is
+ * found by walking clusters from a place known to be one (see
+ * safe_start), which is near in any text but one without ASCII.
  */
 #include "ui/edit.h"
 
@@ -120,11 +120,36 @@ cluster_at(const struct edit *e, size_t p)
 	return text_cluster(e->text.data + p, e->text.len - p, NULL);
 }
 
-/* The boundaries from the start of p's line up to p (and one past). */
-static void
-line_boundaries(struct edit *e, size_t p)
+/*
+ * A boundary before p (p > 0), found without walking clusters: the start
+ * of the line (a newline is a cluster of its own), or a place between two
+ * ASCII characters, which no rule of UAX #29 joins (none is an extender,
+ * a spacing mark, a prepend, ZWJ, a regional indicator or a jamo; CR is
+ * never in the text).
+ */
+static size_t
+safe_start(const struct edit *e, size_t p)
 {
-	size_t off = line_start(e, p);
+	const unsigned char *s = (const unsigned char *)e->text.data;
+	size_t i;
+
+	for (i = p - 1; i > 0; i--) {
+		if (s[i - 1] == '\n')
+			return i;
+		if (s[i] < 0x80 && s[i - 1] < 0x80)
+			return i;
+	}
+	return 0;
+}
+
+/*
+ * Boundaries from a safe start before p up to p, and one past p when p
+ * is inside a cluster, into e->at (at least one; the last is >= p).
+ */
+static void
+boundaries_to(struct edit *e, size_t p)
+{
+	size_t off = p > 0 ? safe_start(e, p) : 0;
 
 	e->nat = 0;
 	for (;;) {
@@ -147,7 +172,7 @@ prev_boundary(struct edit *e, size_t p)
 		return 0;
 	if (e->text.data[p - 1] == '\n')
 		return p - 1;
-	line_boundaries(e, p);
+	boundaries_to(e, p);
 	return e->nat >= 2 ? e->at[e->nat - 2] : 0;
 }
 
@@ -161,7 +186,7 @@ next_boundary(const struct edit *e, size_t p)
 static size_t
 snap(struct edit *e, size_t p, int forward)
 {
-	line_boundaries(e, p);
+	boundaries_to(e, p);
 	if (e->at[e->nat - 1] == p)
 		return p;
 	if (forward)
@@ -210,8 +235,8 @@ word_left(struct edit *e, size_t p)
 			p--;
 			continue;
 		}
-		/* One walk per line: its boundaries, then back along them. */
-		line_boundaries(e, p);
+		/* A stretch of boundaries, then back along them. */
+		boundaries_to(e, p);
 		for (i = e->nat - 1; i > 0; i--) {
 			if (is_word(e, e->at[i - 1]))
 				in_word = 1;
@@ -219,8 +244,6 @@ word_left(struct edit *e, size_t p)
 				return e->at[i];
 		}
 		p = e->at[0];
-		if (in_word)
-			return p;
 	}
 	return 0;
 }
@@ -260,7 +283,8 @@ static int
 kill_range(struct edit *e, size_t from, size_t to, int backward)
 {
 	int run = e->last == CMD_EDIT_DELETE_WORD_BACK ||
-	    e->last == CMD_EDIT_DELETE_WORD || e->last == CMD_EDIT_KILL_TO_END ||
+	    e->last == CMD_EDIT_DELETE_WORD ||
+	    e->last == CMD_EDIT_KILL_TO_END ||
 	    e->last == CMD_EDIT_KILL_TO_START;
 	struct buf b;
 

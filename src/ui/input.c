@@ -937,8 +937,8 @@ input_describe(const char *s, size_t n, struct buf *out)
 	while (input_next(in, &ev)) {
 		if (ev.type == INPUT_PASTE) {
 			/* Its raw bytes are not kept: its markers stand in. */
-			buf_printf(out, "^[[200~...^[[201~  paste, %zu bytes%s%s\n",
-			    ev.len,
+			buf_printf(out,
+			    "^[[200~...^[[201~  paste, %zu bytes%s%s\n", ev.len,
 			    (ev.flags & INPUT_PASTE_TRUNCATED) ? ", cut" : "",
 			    (ev.flags & INPUT_PASTE_UNTERMINATED) ?
 				", no end" : "");

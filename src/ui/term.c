@@ -137,6 +137,12 @@ term_has_colours(const struct term *t)
 	return t->colours;
 }
 
+int
+term_colour_count(const struct term *t)
+{
+	return t->colours ? COLORS : 0;
+}
+
 void
 term_set_pair(struct term *t, int id, int fg, int bg)
 {

@@ -26,6 +26,8 @@ void term_size(const struct term *, unsigned *w, unsigned *h);
 void term_resize(struct term *);
 
 int term_has_colours(const struct term *);
+/* How many colours the terminal has (0 without colours). */
+int term_colour_count(const struct term *);
 /* Defines colour pair id (CANVAS_PAIR) as fg on bg (-1: default). */
 void term_set_pair(struct term *, int id, int fg, int bg);
 

@@ -79,6 +79,16 @@ text_cluster(const char *s, size_t len, unsigned *width)
 			*width = 0;
 		return 0;
 	}
+	/*
+	 * Printable ASCII before ASCII (or the end) is a cluster of one
+	 * column: no rule of UAX #29 joins two ASCII characters but CR LF.
+	 * Most text is this, and editors and wraps walk all of it.
+	 */
+	if (p[0] >= 0x20 && p[0] < 0x7f && (len == 1 || p[1] < 0x80)) {
+		if (width != NULL)
+			*width = 1;
+		return 1;
+	}
 	if ((n = utf8_decode(p, len, &cp)) == 0) {
 		/* Invalid: one byte, drawn as U+FFFD by the canvas. */
 		if (width != NULL)

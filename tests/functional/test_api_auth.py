@@ -84,6 +84,13 @@ class RouteAuth(unittest.TestCase):
                      ("DELETE", "/api/v1/notes/{id}", "ROLE_AGENT"),
                      ("POST", "/api/v1/agents", "ROLE_ADMIN"),
                      ("DELETE", "/api/v1/agents/{id}", "ROLE_ADMIN"),
+                     ("POST", "/api/v1/labels", "ROLE_ADMIN"),
+                     ("PATCH", "/api/v1/labels/{id}", "ROLE_ADMIN"),
+                     ("DELETE", "/api/v1/labels/{id}", "ROLE_ADMIN"),
+                     ("POST", "/api/v1/canned_replies", "ROLE_ADMIN"),
+                     ("PATCH", "/api/v1/canned_replies/{id}", "ROLE_ADMIN"),
+                     ("DELETE", "/api/v1/canned_replies/{id}", "ROLE_ADMIN"),
+                     ("GET", "/api/v1/presence", "ROLE_AGENT"),
                      ("GET", "/healthz", "ROLE_PUBLIC")]:
             self.assertIn(want, got)
         # Every route under /api/ needs a token.

@@ -47,6 +47,14 @@ def add_agent(r, name, role="agent"):
     return token
 
 
+def make_labels(r, admin, names):
+    """Labels of the shared set, made by an admin."""
+    for name in names:
+        status, _, body = api(r, admin, "POST", "/api/v1/labels",
+                              {"name": name})
+        assert status == 201, body
+
+
 def start_relay(**kw):
     r = R.Relay(**kw)
     try:
@@ -133,6 +141,8 @@ class SyncPages(unittest.TestCase):
         try:
             cls.token = add_agent(r, "syncer")
             cls.other = add_agent(r, "other")
+            # Labels come from the shared set an admin keeps.
+            make_labels(r, add_agent(r, "boss", "admin"), ["vip"])
             post_webhooks(r, [text_webhook("4915%07d" % (i % cls.N_CONTACTS),
                                            "message %d" % i)[0]
                               for i in range(cls.N_WEBHOOKS)])
@@ -358,6 +368,8 @@ class EventStreams(unittest.TestCase):
         try:
             cls.alice = add_agent(r, "alice")
             cls.bob = add_agent(r, "bob")
+            cls.admin = add_agent(r, "boss", "admin")
+            make_labels(r, cls.admin, ["l%d" % i for i in range(5)])
             cls.wa_ids = ["4916%07d" % i for i in range(8)]
             post_webhooks(r, [text_webhook(w)[0] for w in cls.wa_ids])
             cls.convs = sorted(c["id"] for c in r.changes()
@@ -439,9 +451,11 @@ class EventStreams(unittest.TestCase):
     def mid_cursor(self):
         # Make a few changes, then take a cursor from the middle of them.
         for conv in self.convs[:4]:
+            label = "replay-%d" % next(_serial)
+            make_labels(self.relay, self.admin, [label])
             status, _, _ = self.api(
                 "POST", "/api/v1/conversations/%d/labels" % conv,
-                {"add": ["replay-%d" % next(_serial)]})
+                {"add": [label]})
             self.assertEqual(status, 200)
         log = self.relay.changes()
         _, _, page = self.api("GET", "/api/v1/sync?limit=%d" %

@@ -130,6 +130,13 @@ class Writes(RelayCase):
         return self.ok("POST", "/api/v1/conversations/%d/messages" % conv,
                        body, status, **kw)
 
+    def test_a_conversations_first_message_is_its_last_whatever_its_time(self):
+        # The customer's clock an hour behind the relay's: the message is
+        # still what the inbox shows as the conversation's last.
+        c = self.new_conversation(ts=int(time.time()) - 3600)
+        conv = self.relay.entity("conversation", c["conv"])
+        self.assertEqual(conv["last_message_id"], c["msg"])
+
     def test_me_names_the_tokens_agent_and_role(self):
         me = self.ok("GET", "/api/v1/me", None)
         self.assertEqual(me, {"id": self.agent_ids["alice"], "name": "alice",
@@ -475,8 +482,19 @@ class Writes(RelayCase):
             ({"status": "OPEN"}, 422, "invalid", "status"),
         ])
 
+    def make_labels(self, names):
+        """Labels of the shared set (only those can be applied)."""
+        have = {x["name"] for x in self.relay.entities("label")
+                if x is not None}
+        for name in names:
+            if name not in have:
+                self.ok("POST", "/api/v1/labels", {"name": name}, 201,
+                        token=self.root)
+
     def test_labels_are_added_removed_and_limited(self):
         c = self.new_conversation()
+        self.make_labels(["vip", "billing", "\u00e9t\u00e9 " + EMOJI,
+                          "one-more"] + ["m%d" % i for i in range(48)])
         path = "/api/v1/conversations/%d/labels" % c["conv"]
         conv = self.ok("POST", path, {"add": ["vip", "billing", "vip"]})
         self.assertEqual(conv["labels"], ["vip", "billing"])

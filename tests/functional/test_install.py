@@ -64,6 +64,8 @@ class Install(unittest.TestCase):
         "share/doc/glivi-tui/relay.md",
         "share/doc/glivi-tui/keymaps.md",
         "share/doc/glivi-tui/simulator.md",
+        "share/doc/glivi-tui/screen.md",
+        "share/doc/glivi-tui/data-protection.md",
         "lib/systemd/system/glivi-relay.service",
     }
 

@@ -8,6 +8,7 @@ terminal sends them. Waits are on what the screen shows, with deadlines;
 every process is stopped.
 """
 import errno
+import json
 import os
 import pty
 import select
@@ -26,6 +27,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import relay as R  # noqa: E402
 import test_outbound as O  # noqa: E402
+from apiclient import api  # noqa: E402
 from client import Client, TUI  # noqa: E402
 from test_client_core import pin_port  # noqa: E402
 from tui import Screen, have_tmux  # noqa: E402
@@ -130,7 +132,8 @@ class Layout(TuiCase):
         for w, h in ((80, 24), (120, 40), (200, 50)):
             with self.subTest(size="%dx%d" % (w, h)):
                 s = self.screen(c, w, h)
-                t = s.wait("live")
+                # Live, and the relay has said who we are.
+                t = s.wait(lambda t: "live │ alice" in t)
                 rows = t.split("\n")
                 self.assertEqual(len(rows), h)
                 self.assertIn("Inbox: all", rows[0])
@@ -316,6 +319,26 @@ class Writing(TuiCase):
         s.keys("y")
         self.assertEqual(s.wait_exit(), 0)
 
+    def test_editor_replaces_the_draft_and_the_screen_comes_back(self):
+        p = self.pair()
+        self.shop(p, 1)
+        c = self.client(p)
+        c.sync()
+        editor = os.path.join(c.dir, "editor.sh")
+        with open(editor, "w") as f:
+            f.write("#!/bin/sh\nprintf 'aus dem Editor\\nzweite Zeile\\n' "
+                    "> \"$1\"\n")
+        os.chmod(editor, 0o755)
+        s = self.screen(c, 100, 30, env={"VISUAL": editor})
+        s.wait("live")
+        s.keys("c")
+        s.type("wird ersetzt")
+        s.keys("M-e")
+        t = s.wait("zweite Zeile")
+        self.assertIn("aus dem Editor", t)
+        self.assertNotIn("wird ersetzt", t)
+        self.assertIn("Inbox: all", t)
+
     def test_bad_keymap_file_is_refused_with_file_and_line(self):
         p = self.pair()
         c = self.client(p)
@@ -327,6 +350,294 @@ class Writing(TuiCase):
         r = c.run()
         self.assertEqual(r.returncode, 2)
         self.assertIn("my.keys:2:", r.stderr.decode())
+
+
+class Crm(TuiCase):
+    """What an agent does to a conversation from the screen reaches the
+    relay through the outbox and comes back through sync."""
+
+    def prompt(self, s, line):
+        s.keys(":")
+        s.wait(lambda t: t.split("\n")[-2].startswith(":"))
+        s.type(line)
+        s.keys("Enter")
+
+    def test_notes_assignment_status_contact_and_orders(self):
+        p = self.pair()
+        (w, conv), = self.shop(p, 1)
+        c = self.client(p)
+        c.sync()
+        s = self.screen(c, 120, 40)
+        s.wait("live")
+        # An internal note from the compose area's note mode.
+        s.keys("c")
+        s.keys("M-n")
+        s.wait("NOTE: only agents see it")
+        s.type("Kunde ist Stammkunde")
+        s.keys("Enter")
+        s.wait("Note queued")
+        notes = R.wait_for(lambda: [n for n in p.relay.entities("note")
+                                    if n["body"] == "Kunde ist Stammkunde"],
+                           what="the note")
+        self.assertEqual(notes[0]["conversation_id"], conv)
+        s.wait("Kunde ist Stammkunde")
+        self.assertFalse(any("Stammkunde" in json.dumps(m)
+                             for m in p.sent()))
+        s.keys("M-n")
+        s.wait("Reply: the customer will see it")
+        s.keys("Escape")
+        s.wait("── reply ──")
+        # Assignment, status, the contact's name, an order.
+        self.prompt(s, "assign me")
+        s.wait("@alice")
+        self.prompt(s, "status pending")
+        s.wait("Customer · pending")
+        self.prompt(s, "contact name Jürgen Weiß")
+        s.wait("Jürgen Weiß · pending")
+        self.prompt(s, "contact set kundennummer 4711")
+        s.wait("kundennummer: 4711")
+        # A write the relay refuses says why at once.
+        self.prompt(s, "contact set Kunden-Nummer 1")
+        s.wait("Refused by the relay (:retry, :discard): attribute names")
+        self.prompt(s, "discard")
+        s.wait("discarded")
+        self.prompt(s, "order new EUR kaffee-1kg 2 14.99 filter 1 4.50 "
+                       "-- Geschenkverpackung")
+        t = s.wait("EUR 34.48")
+        self.assertIn("2 items", t)
+        order = [o for o in p.relay.changes()
+                 if o["kind"] == "order" and not o.get("deleted")][-1]
+        self.assertEqual(order["data"]["total"], "34.48")
+        self.prompt(s, "order status %d paid" % order["id"])
+        s.wait("#%d paid" % order["id"])
+        conv_now = p.relay.entity("conversation", conv)
+        self.assertEqual(conv_now["status"], "pending")
+        self.assertIsNotNone(conv_now["assignee_id"])
+
+    def test_labels_history_lines_and_canned_replies(self):
+        p = self.pair()
+        (w, conv), = self.shop(p, 1)
+        admin = p.relay.cli("agent", "add", "root", "--role",
+                            "admin").stdout.decode().strip()
+        st, _, _ = api(p.relay, admin, "POST", "/api/v1/labels",
+                       {"name": "vip", "color": "#aa0000"})
+        self.assertEqual(st, 201)
+        st, _, _ = api(p.relay, admin, "POST", "/api/v1/canned_replies",
+                       {"shortcut": "danke", "text": "Danke, "
+                        "{{contact.first_name}}! Gruß, {{agent.name}}"})
+        self.assertEqual(st, 201)
+        c = self.client(p)
+        c.sync()
+        s = self.screen(c, 120, 40)
+        s.wait(lambda t: "live │ alice" in t)
+        self.prompt(s, "label +vip")
+        s.wait("#vip")
+        self.prompt(s, "status resolved")
+        t = s.wait("Customer · resolved")
+        # Each change is a history line in the thread, marked '*'.
+        s.wait(lambda t: sum(1 for r in t.split("\n")
+                             if "│* " in r) >= 2)
+        # A canned reply expands from its /shortcut with Tab.
+        s.keys("c")
+        s.type("/dan")
+        s.keys("Tab")
+        s.wait("Danke, Customer! Gruß, alice")
+        s.keys("Enter")
+        R.wait_for(lambda: any(m.get("text") == "Danke, Customer! Gruß, alice"
+                               for m in p.sent()), what="the canned reply")
+
+    def test_bad_prompt_input_says_why_and_queues_nothing(self):
+        p = self.pair()
+        self.shop(p, 1)
+        c = self.client(p)
+        c.sync()
+        s = self.screen(c, 120, 40)
+        s.wait("live")
+        for line, why in (("status sideways", "status open|pending"),
+                          ("status snooze", "snooze needs a duration"),
+                          ("order new EUR kaffee 2", "order new CURRENCY"),
+                          ("order status x paid", "order status ID"),
+                          ("contact set", "contact set KEY VALUE"),
+                          ("label", "label +LABEL"),
+                          ("nonsense", "Unknown command"),
+                          ("note", "note TEXT")):
+            with self.subTest(line=line):
+                self.prompt(s, line)
+                s.wait(why)
+        ob = c.status()["outbox"]
+        self.assertEqual((ob["queued"], ob["accepted"], ob["failed"]),
+                         (0, 0, 0))
+
+
+class Media(TuiCase):
+
+    def test_open_fetches_through_the_relay_and_runs_the_opener(self):
+        import test_media as M
+        p = M.MediaPair(self.certs)
+        self.addCleanup(p.close)
+        p.start()
+        pin_port(p.relay)
+        data = b"\x89PNG\r\n\x1a\n" + os.urandom(4096)
+        reg = p.register(data, "image/png")
+        p.customer_sends(reg["id"], wa_id=wa(60), caption="kaputt")
+        got = os.path.join(self.dir, "opened-%d" % os.getpid())
+        c = self.client(p)
+        # The opener gets the fetched file as its last argument: this one
+        # copies it where the test looks.
+        opener = os.path.join(c.dir, "opener.sh")
+        with open(opener, "w") as f:
+            f.write("#!/bin/sh\ncp \"$1\" %s\n" % got)
+        os.chmod(opener, 0o755)
+        with open(c.config, "a") as f:
+            f.write("\n[ui]\nopener = %s\n" % opener)
+        c.sync()
+        s = self.screen(c, 120, 40)
+        s.wait("live")
+        t = s.wait("kaputt")
+        self.assertIn("[image", t)
+        s.keys("Tab")
+        s.keys("o")
+        s.wait("Opened")
+        R.wait_for(lambda: os.path.exists(got) and
+                   os.path.getsize(got) == len(data), what="the opener")
+        with open(got, "rb") as f:
+            self.assertEqual(f.read(), data)
+        os.unlink(got)
+        # The file is kept private under the cache directory.
+        mdir = os.path.join(c.cache_dir, "media")
+        self.assertEqual(os.stat(mdir).st_mode & 0o777, 0o700)
+        for name in os.listdir(mdir):
+            self.assertEqual(os.stat(os.path.join(mdir, name)).st_mode
+                             & 0o777, 0o600)
+
+
+class TwoAgents(TuiCase):
+    """Two real screens, alice's and bob's, on one relay."""
+
+    prompt = Crm.prompt
+
+    def two(self, **kw):
+        import test_sim as S
+        p = self.pair(relay_kw={"wabas": {"main": S.WABA}},
+                      outbound={"template_refresh": "1s"}, **kw)
+        bob = p.relay.cli("agent", "add", "bob").stdout.decode().strip()
+        (w, conv), = self.shop(p, 1)
+        a = self.client(p)
+        b = Client("https://localhost:%d" % p.relay.port, bob,
+                   ca_file=self.certs[0])
+        self.addCleanup(b.close)
+        a.sync()
+        b.sync()
+        sa = self.screen(a, 120, 40)
+        sb = self.screen(b, 120, 40)
+        sa.wait(lambda t: "live │ alice" in t)
+        sb.wait(lambda t: "live │ bob" in t)
+        return p, w, conv, sa, sb
+
+    def test_handover_typing_notes_and_orders_reach_the_other_agent(self):
+        p, w, conv, sa, sb = self.two()
+        # alice hands the conversation to bob: bob's list shows it.
+        t0 = time.monotonic()
+        self.prompt(sa, "assign bob")
+        sb.wait(lambda t: "@bob" in t.split("\n")[2])
+        handover = time.monotonic() - t0
+        self.assertLess(handover, 5.0)
+        # alice types; bob sees it, and is warned when he starts too.
+        sb.keys("Tab")
+        sa.keys("c")
+        sa.type("Moment bitte")
+        sb.wait("alice typing…")
+        sb.keys("c")
+        sb.type("Hallo")
+        sb.wait("alice is typing in this conversation too")
+        # A note mentioning bob: he is told; the customer never sees it.
+        sa.keys("C-u")
+        sa.keys("M-n")
+        sa.type("intern @bob bitte Rückruf")
+        sa.keys("Enter")
+        sb.wait("alice mentioned you in conversation %d" % conv)
+        sb.wait("intern @bob bitte Rückruf")
+        self.assertFalse(any("Rückruf" in json.dumps(m) for m in p.sent()))
+        # An order alice creates shows in bob's sidebar with its total.
+        sa.keys("Tab")  # out of the compose area (no /shortcut to expand)
+        self.prompt(sa, "order new EUR kaffee-1kg 2 14.99")
+        sb.wait("EUR 29.98")
+
+    def test_resolved_and_snoozed_reopen_and_a_template_reaches_a_closed_window(
+            self):
+        p, w, conv, sa, sb = self.two()
+        self.prompt(sa, "status resolved")
+        sb.wait("Customer · resolved")
+        p.customer_writes(w, "Noch eine Frage")
+        sb.wait("Customer · open")
+        self.prompt(sa, "status snooze 2s")
+        sb.wait("Customer · snoozed")
+        sb.wait("Customer · open", timeout=30)
+        # A customer whose last message is two days old: free text is
+        # refused, a template goes through.
+        old = wa(70)
+        closed = p.customer_writes(old, "Alte Frage",
+                                   ts=int(time.time()) - 2 * 86400)
+        R.wait_for(lambda: [e for e in p.relay.changes()
+                            if e["kind"] == "template"],
+                   what="templates from the simulator")
+        self.prompt(sa, "open %d" % closed)
+        sa.wait("Alte Frage")
+        sa.keys("c")
+        sa.type("Hallo?")
+        sa.keys("Enter")
+        sa.wait("window is closed")
+        sa.keys("C-u")
+        sa.keys("M-t")
+        sa.wait(":template")
+        sa.type("hello")
+        sa.keys("Tab")
+        sa.wait(":template hello_world en_US --")
+        sa.keys("Enter")
+        sa.wait("Template queued")
+        R.wait_for(lambda: any(m.get("template") == "hello_world"
+                               for m in p.sent()),
+                   what="the template at the simulator")
+        sa.wait(lambda t: "· read" in t or "· delivered" in t)
+
+
+class Notify(TuiCase):
+
+    def test_command_runs_for_new_messages_but_never_for_backlog(self):
+        p = self.pair()
+        self.shop(p, 2)
+        c = self.client(p)
+        c.sync()
+        log = os.path.join(c.dir, "notified")
+        script = os.path.join(c.dir, "notify.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\nprintf '%s|' \"$@\" >> " + log +
+                    "\necho >> " + log + "\n")
+        os.chmod(script, 0o755)
+        with open(c.config, "a") as f:
+            f.write("\n[notify]\nbell = false\ncommand = %s glivi\n"
+                    % script)
+        s = self.screen(c, 100, 30)
+        s.wait("live")
+        # Backlog written while the screen was closed: no notification.
+        p.customer_writes(wa(50), "neu und geheim")
+        R.wait_for(lambda: os.path.exists(log), what="a notification")
+        with open(log) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines, ["glivi|Customer|"])
+        # Off by default: the message's text is not passed on.
+        try:
+            s.wait("neu und geheim")
+        except AssertionError as e:
+            import sqlite3
+            db = sqlite3.connect(c.cache_path())
+            raise AssertionError("%s\ncache: %r %r\nrelay: %r" % (
+                e, db.execute("SELECT id, seq, conversation_id, body FROM"
+                              " messages").fetchall(),
+                db.execute("SELECT id, seq, last_message_id FROM"
+                           " conversations").fetchall(),
+                [(x["kind"], x["id"], x["seq"]) for x in
+                 p.relay.changes()]))
 
 
 class Hostile(TuiCase):
@@ -363,16 +674,34 @@ class Hostile(TuiCase):
             self.assertNotIn(seq, out, seq)
         # The messages were drawn, neutralised.
         self.assertIn(b"osc52 \xe2\x90\x9b]52;", out)
+        # 256 colours on a terminal that has them.
+        self.assertIn(b"\x1b[38;5;", out)
+
+    def test_no_color_means_no_colour_sequences(self):
+        p = self.pair()
+        self.hostile_shop(p)
+        c = self.client(p)
+        c.sync()
+        out = run_in_pty(c, 100, 30, keys=[b"j", b"q"],
+                         env={"NO_COLOR": "1"})
+        self.assertIn(b"Inbox: all", out)
+        for sgr in (b"\x1b[38;5;", b"\x1b[3%dm", b"\x1b[39;49m"):
+            if b"%d" in sgr:
+                for n in range(8):
+                    self.assertNotIn(sgr % n, out)
+            else:
+                self.assertNotIn(sgr, out)
 
 
-def run_in_pty(c, w, h, keys, settle=1.0):
+def run_in_pty(c, w, h, keys, settle=1.0, env=None):
     """Runs the screen in a pty of w x h, sends keys one by one once it
     has drawn, and returns every byte it wrote."""
     pid, fd = pty.fork()
     if pid == 0:
-        env = c.env()
-        env.update(TERM="xterm-256color", TZ="UTC")
-        os.execve(TUI, [TUI, "-c", c.config], env)
+        e = c.env()
+        e.update(TERM="xterm-256color", TZ="UTC")
+        e.update(env or {})
+        os.execve(TUI, [TUI, "-c", c.config], e)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", h, w, 0, 0))
     os.kill(pid, signal.SIGWINCH)
     out = bytearray()

@@ -6,7 +6,8 @@
  * with no control but "\n" and at most INPUT_PASTE_MAX bytes; raw bytes
  * are at most INPUT_SEQ_MAX; after a flush nothing is held. A third run
  * flushes after every feed, as a too-short ESC timer would, and must only
- * keep the invariants.
+ * keep the invariants. The key-dump text of the bytes is valid UTF-8
+ * with no control but the newline ending each line.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -146,8 +147,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	input_free(in);
 	buf_reset(&b);
 
+	/* What the key-dump mode puts on screen: text, one line an event. */
 	input_describe(s, n < 4096 ? n : 4096, &b);
 	CHECK(b.len == 0 || utf8_valid(b.data, b.len));
+	CHECK(b.len == 0 || b.data[b.len - 1] == '\n');
+	for (off = 0; off < b.len; off++)
+		CHECK((unsigned char)b.data[off] >= 0x20 ||
+		    b.data[off] == '\n');
 	buf_free(&b);
 	return 0;
 }

@@ -1516,7 +1516,207 @@ cache_put_provisional__refuses_what_is_not_an_entity(void **state)
 	    "{\"kind\":\"message\",\"id\":5}"), -1);
 }
 
+/* -- data protection ---------------------------------------------------- */
+
+static void
+cache_open__refuses_a_directory_others_can_read(void **state)
+{
+	struct fx *fx = *state;
+	char *notice = NULL, *cause = NULL;
+
+	fx->c = open_cache(fx);
+	cache_close(fx->c);
+	fx->c = NULL;
+	assert_int_equal(chmod(fx->dir, 0750), 0);
+	assert_null(cache_open(fx->dir, URL, &notice, &cause));
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "chmod 700"));
+	free(cause);
+	assert_int_equal(chmod(fx->dir, 0700), 0);
+	fx->c = open_cache(fx);
+}
+
+static void
+cache_apply__a_conversation_tombstone_takes_its_draft_and_outbox(
+    void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_entry e[4];
+	char *d, *cause = NULL;
+	int64_t id;
+	int n;
+
+	fx->c = open_synced(fx);
+	load_every_kind(fx->c);
+	assert_int_equal(cache_draft_set(fx->c, 1, "a secret draft"), 0);
+	assert_int_equal(cache_draft_set(fx->c, 2, "another one"), 0);
+	assert_int_equal(cache_outbox_add(fx->c, 1, "message", "POST",
+	    "/api/v1/conversations/1/messages", "{\"text\":\"x\"}", &id,
+	    &cause), 0);
+	APPLY(fx->c, "v1.e.20", ev("conversation", 1, 20, NULL));
+	assert_null(cache_draft_get(fx->c, 1));
+	d = cache_draft_get(fx->c, 2);
+	assert_string_equal(d, "another one");
+	free(d);
+	n = cache_outbox_due(fx->c, INT64_MAX, e, 4);
+	assert_int_equal(n, 0);
+}
+
+static void
+cache_prune__drops_old_messages_and_their_search_entries(void **state)
+{
+	struct fx *fx = *state;
+	struct cache_counts n;
+	char *cause = NULL;
+	long dropped;
+
+	fx->c = open_synced(fx);
+	load_every_kind(fx->c);
+	expect_search(fx->c, "cafe", "message:100 ");
+	assert_int_equal(cache_prune(fx->c, 0, &dropped, &cause), 0);
+	assert_int_equal(dropped, 0);
+	assert_int_equal(cache_prune(fx->c, INT64_MAX, &dropped, &cause), 0);
+	assert_true(dropped > 0);
+	expect_search(fx->c, "cafe", "");
+	assert_int_equal(cache_counts(fx->c, &n), 0);
+	assert_int_equal(n.messages, 0);
+	assert_true(n.contacts > 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+/* -- the shared inbox ------------------------------------------------- */
+
+static void
+add_label(void *arg, const struct cache_label *l)
+{
+	buf_printf(arg, "%lld:%s:%s ", (long long)l->id, l->name,
+	    l->color ? l->color : "-");
+}
+
+static void
+add_canned(void *arg, const struct cache_canned *r)
+{
+	buf_printf(arg, "%s=%s ", r->shortcut, r->text);
+}
+
+static void
+add_history(void *arg, const struct cache_history *h)
+{
+	buf_printf(arg, "%lld:%lld:%s:%s:%s|", (long long)h->id,
+	    (long long)h->agent_id, h->action, h->reason ? h->reason : "-",
+	    h->text);
+}
+
+static void
+cache_labels__lists_the_shared_set_by_name_and_drops_deleted_ones(
+    void **state)
+{
+	struct fx *fx = *state;
+	struct buf b;
+
+	fx->c = open_synced(fx);
+	APPLY(fx->c, "v1.e.3",
+	    ev("label", 1, 1, "{\"name\":\"vip\",\"color\":\"#ff0000\"}"),
+	    ev("label", 2, 2, "{\"name\":\"Billing\",\"color\":null}"),
+	    ev("label", 3, 3, "{\"name\":\"zeta\"}"));
+	buf_init(&b);
+	assert_int_equal(cache_labels(fx->c, add_label, &b), 3);
+	assert_string_equal(b.data, "2:Billing:- 1:vip:#ff0000 3:zeta:- ");
+	APPLY(fx->c, "v1.e.5", ev("label", 3, 4, NULL),
+	    ev("label", 1, 5, "{\"name\":\"VIP\",\"color\":\"#00ff00\"}"));
+	buf_reset(&b);
+	assert_int_equal(cache_labels(fx->c, add_label, &b), 2);
+	assert_string_equal(b.data, "2:Billing:- 1:VIP:#00ff00 ");
+	buf_free(&b);
+}
+
+static void
+cache_canned_find__matches_a_shortcut_prefix_shortest_first(void **state)
+{
+	struct fx *fx = *state;
+	struct buf b;
+
+	fx->c = open_synced(fx);
+	APPLY(fx->c, "v1.e.4",
+	    ev("canned_reply", 1, 1, "{\"shortcut\":\"thanks-long\","
+	    "\"text\":\"B\"}"),
+	    ev("canned_reply", 2, 2, "{\"shortcut\":\"thanks\","
+	    "\"text\":\"Thanks {{contact.name}}\"}"),
+	    ev("canned_reply", 3, 3, "{\"shortcut\":\"hello\","
+	    "\"text\":\"Hi\"}"),
+	    ev("canned_reply", 4, 4, "{\"shortcut\":\"t_x\","
+	    "\"text\":\"U\"}"));
+	buf_init(&b);
+	assert_int_equal(cache_canned_find(fx->c, "th", add_canned, &b), 2);
+	assert_string_equal(b.data, "thanks=Thanks {{contact.name}} "
+	    "thanks-long=B ");
+	buf_reset(&b);
+	assert_int_equal(cache_canned_find(fx->c, "thanks-", add_canned, &b),
+	    1);
+	buf_reset(&b);
+	/* No wildcard: "_" and "%" are themselves; no case folding. */
+	assert_int_equal(cache_canned_find(fx->c, "t_", add_canned, &b), 1);
+	assert_int_equal(cache_canned_find(fx->c, "%", add_canned, &b), 0);
+	assert_int_equal(cache_canned_find(fx->c, "TH", add_canned, &b), 0);
+	assert_int_equal(cache_canned_find(fx->c, "nope", add_canned, &b), 0);
+	buf_reset(&b);
+	assert_int_equal(cache_canned_replies(fx->c, add_canned, &b), 4);
+	assert_string_equal(b.data, "t_x=U hello=Hi thanks=Thanks "
+	    "{{contact.name}} thanks-long=B ");
+	buf_free(&b);
+}
+
+static void
+cache_history__lists_a_conversations_lines_oldest_first(void **state)
+{
+	struct fx *fx = *state;
+	struct buf b;
+
+	fx->c = open_synced(fx);
+	APPLY(fx->c, "v1.e.3",
+	    ev("history", 2, 2, "{\"conversation_id\":7,\"agent_id\":null,"
+	    "\"action\":\"status\",\"reason\":\"inbound\","
+	    "\"text\":\"The customer wrote again: reopened\","
+	    "\"created_at\":20}"),
+	    ev("history", 1, 1, "{\"conversation_id\":7,\"agent_id\":3,"
+	    "\"action\":\"status\",\"reason\":null,"
+	    "\"text\":\"alice resolved the conversation\","
+	    "\"created_at\":10}"),
+	    ev("history", 3, 3, "{\"conversation_id\":8,\"agent_id\":3,"
+	    "\"action\":\"assign\",\"text\":\"x\"}"));
+	buf_init(&b);
+	assert_int_equal(cache_history(fx->c, 7, add_history, &b), 2);
+	assert_string_equal(b.data, "1:3:status:-:alice resolved the "
+	    "conversation|2:0:status:inbound:The customer wrote again: "
+	    "reopened|");
+	buf_free(&b);
+}
+
+static void
+cache_canned_expand__fills_the_conversations_contact_and_the_agent(
+    void **state)
+{
+	struct fx *fx = *state;
+	char *got;
+
+	fx->c = open_synced(fx);
+	APPLY(fx->c, "v1.e.3",
+	    ev("contact", 5, 1, "{\"display_name\":null,\"profile_name\":"
+	    "\"J\u00fcrgen Wei\u00df\",\"wa_id\":\"4915112345678\"}"),
+	    ev("conversation", 9, 2, "{\"contact_id\":5}"));
+	got = cache_canned_expand(fx->c, "Hallo {{contact.first_name}} "
+	    "({{contact.name}}, {{contact.phone}}), {{agent.name}} hier, "
+	    "Fall {{conversation.id}}.", 9, "alice");
+	assert_string_equal(got, "Hallo J\xc3\xbcrgen (J\xc3\xbcrgen "
+	    "Wei\xc3\x9f, 4915112345678), alice hier, Fall 9.");
+	free(got);
+	/* A conversation not cached: what is known, and nothing else. */
+	got = cache_canned_expand(fx->c, "Hi {{contact.name}}, "
+	    "{{agent.name}}", 404, "bob");
+	assert_string_equal(got, "Hi , bob");
+	free(got);
+}
 
 int
 main(void)
@@ -1525,6 +1725,9 @@ main(void)
 		T(cache_open__creates_a_private_dir_and_private_files),
 		T(cache_open__gives_its_write_ahead_logs_the_files_mode),
 		T(cache_open__reopens_what_it_wrote),
+		T(cache_open__refuses_a_directory_others_can_read),
+		T(cache_apply__a_conversation_tombstone_takes_its_draft_and_outbox),
+		T(cache_prune__drops_old_messages_and_their_search_entries),
 		T(cache_apply__inserts_entities_of_every_kind),
 		T(cache_apply__stores_the_cursor_with_the_page),
 		T(cache_apply__leaves_the_cursor_alone_when_the_page_fails),
@@ -1565,6 +1768,10 @@ main(void)
 		T(cache_draft__sets_gets_and_clears),
 		T(cache_put_provisional__inserts_only_what_the_cache_lacks),
 		T(cache_put_provisional__refuses_what_is_not_an_entity),
+		T(cache_labels__lists_the_shared_set_by_name_and_drops_deleted_ones),
+		T(cache_canned_find__matches_a_shortcut_prefix_shortest_first),
+		T(cache_history__lists_a_conversations_lines_oldest_first),
+		T(cache_canned_expand__fills_the_conversations_contact_and_the_agent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -99,11 +99,13 @@ static void
 msg(struct fx *fx, int64_t id, int64_t ts, const char *dir, const char *type,
     const char *status, const char *more)
 {
+	/* Outbound messages are the screen's agent's unless more says. */
 	putf(fx, "message", id, "{\"conversation_id\":1,\"wamid\":"
 	    "\"wamid.%lld\",\"direction\":\"%s\",\"type\":\"%s\","
-	    "\"timestamp\":%lld,\"status\":\"%s\",\"agent_id\":%s%s}",
+	    "\"timestamp\":%lld,\"status\":\"%s\"%s%s}",
 	    (long long)id, dir, type, (long long)ts, status,
-	    strcmp(dir, "out") == 0 ? "1" : "null", more);
+	    strcmp(dir, "out") == 0 && strstr(more, "\"agent_id\"") == NULL ?
+	    ",\"agent_id\":1" : "", more);
 }
 
 static void
@@ -626,6 +628,60 @@ thread_draw__shows_unsent_replies_at_the_bottom(void **state)
 	    "> now (HTTP 422)\n");
 }
 
+static void
+thread_draw__shows_a_whole_conversation_at_60_columns(void **state)
+{
+	struct fx *fx = *state;
+
+	text(fx, 1, T0 - DAY, "in", "received", "Hallo! Meine Bestellung "
+	    "5531 ist noch nicht da. Können Sie nachsehen?");
+	msg(fx, 2, T0 - DAY + 240, "out", "text", "read", ",\"text\":"
+	    "\"Sie ist unterwegs und kommt morgen.\",\"agent_id\":2,"
+	    "\"target_wamid\":\"wamid.1\",\"wa\":{\"type\":\"text\","
+	    "\"reply_to\":1}");
+	msg(fx, 3, T0 - DAY + 300, "in", "reaction", "received",
+	    ",\"target_wamid\":\"wamid.2\",\"wa\":{\"reaction\":{\"emoji\":"
+	    "\"🙏\"}}");
+	note(fx, 1, T0 - DAY + 400, 2, "Carrier confirmed: delivery "
+	    "tomorrow before noon.");
+	msg(fx, 4, T0 + 1800, "in", "image", "received", ",\"text\":\"Die "
+	    "Box ist beschädigt 📦\",\"media\":{\"id\":\"m4\",\"mime_type\":"
+	    "\"image/jpeg\",\"file_size\":482133}");
+	msg(fx, 5, T0 + 1860, "in", "location", "received", ",\"wa\":{"
+	    "\"location\":{\"latitude\":48.1374,\"longitude\":11.5755,"
+	    "\"name\":\"Packstation 112\",\"address\":\"Marienplatz 1, "
+	    "München\"}}");
+	msg(fx, 6, T0 + 2400, "out", "text", "failed", ",\"text\":\"Wir "
+	    "schicken Ersatz.\",\"failure\":{\"code\":131047,\"title\":"
+	    "\"Re-engagement message\"}");
+	thread_open(fx->t, 1);
+	check_draw(fx, 60, 24,
+	    "\n"
+	    "\n"
+	    "\n"
+	    "───────────────────── Sun 22 Nov 2026 ──────────────────────\n"
+	    "< 09:00 Jürgen Weiß\n"
+	    "< Hallo! Meine Bestellung 5531 ist noch nicht da. Können Sie\n"
+	    "< nachsehen?\n"
+	    "> 09:04 bob · read\n"
+	    "> | Jürgen Weiß: Hallo! Meine Bestellung 5531 ist noch nich…\n"
+	    "> Sie ist unterwegs und kommt morgen.\n"
+	    "> 🙏 Jürgen Weiß\n"
+	    "# 09:06 NOTE bob\n"
+	    "# Carrier confirmed: delivery tomorrow before noon.\n"
+	    "───────────────────── Mon 23 Nov 2026 ──────────────────────\n"
+	    "< 09:30 Jürgen Weiß\n"
+	    "< [image, 470.8 KB]\n"
+	    "< Die Box ist beschädigt 📦\n"
+	    "< 09:31 Jürgen Weiß\n"
+	    "< [location] Packstation 112\n"
+	    "< Marienplatz 1, München\n"
+	    "< 48.13740, 11.57550\n"
+	    "> 09:40 you · FAILED\n"
+	    "> Wir schicken Ersatz.\n"
+	    "> ! not delivered (131047): Re-engagement message\n");
+}
+
 /* -- hostile text -------------------------------------------------------- */
 
 #define ESC "\x1b"
@@ -769,7 +825,7 @@ thread_draw__shows_escapes_as_visible_pictures(void **state)
  * header is line 2i - 1.
  */
 static void
-many(struct fx *fx, int n)
+many_with(struct fx *fx, int n, const char *more)
 {
 	struct buf b;
 	char *cause = NULL;
@@ -780,13 +836,19 @@ many(struct fx *fx, int n)
 		buf_printf(&b, "%s{\"kind\":\"message\",\"id\":%d,\"seq\":%lld,"
 		    "\"data\":{\"conversation_id\":1,\"wamid\":\"wamid.%d\","
 		    "\"direction\":\"in\",\"type\":\"text\",\"timestamp\":%lld,"
-		    "\"status\":\"received\",\"text\":\"m%04d\"}}",
+		    "\"status\":\"received\",\"text\":\"m%04d\"%s}}",
 		    i > 1 ? "," : "", i, (long long)++fx->seq, i,
-		    (long long)(T0 + i), i);
+		    (long long)(T0 + i), i, more);
 	buf_adds(&b, "]");
 	if (cache_apply(fx->c, b.data, b.len, "$", NULL, NULL, &cause) != 0)
 		fail_msg("%s", cause);
 	buf_free(&b);
+}
+
+static void
+many(struct fx *fx, int n)
+{
+	many_with(fx, n, "");
 }
 
 /* Row y of the pane as drawn (w x h), without the trailing newline. */
@@ -951,6 +1013,38 @@ thread_open__holds_a_bounded_window_of_a_long_thread(void **state)
 	expect_row(fx, 9, "< m10000");
 }
 
+/* Every message a reply to one the cache never had: each looks back. */
+static void
+thread_open__looks_quotes_up_only_near_the_screen(void **state)
+{
+	struct fx *fx = *state;
+	struct timespec a, b;
+	double ms;
+
+	many_with(fx, 10000, ",\"wa\":{\"type\":\"text\",\"context\":{"
+	    "\"id\":\"wamid.elsewhere\"}}");
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	thread_open(fx->t, 1);
+	free(draw(fx, 40, 10, 1));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+	print_message("opening 10,000 replies to unknown messages: %.2f ms\n",
+	    ms);
+	expect_row(fx, 8, "< | (a message not in the cache)");
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	thread_page(fx->t, -2);
+	free(draw(fx, 40, 10, 1));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+	print_message("a page up: %.2f ms\n", ms);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	thread_top(fx->t);
+	free(draw(fx, 40, 10, 1));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+	print_message("to the top: %.2f ms\n", ms);
+}
+
 static void
 thread_reload__keeps_the_view_and_follows_the_bottom(void **state)
 {
@@ -1024,6 +1118,12 @@ thread_selected_media__gives_the_file_of_the_selected_message(void **state)
 	assert_string_equal(m.filename, "Factura\xe2\x90\x9b[2J.pdf");
 	assert_int_equal(m.size, 48100);
 	assert_string_equal(m.kind, "document");
+	/* An id that is not one the relay serves opens nothing. */
+	msg(fx, 3, T0 + 2, "in", "image", "received", ",\"media\":{\"id\":"
+	    "\"../../admin?x=1\",\"mime_type\":\"image/png\"}");
+	thread_open(fx->t, 1);
+	assert_int_equal(thread_selected(fx->t), 3);
+	assert_int_equal(thread_selected_media(fx->t, &m), -1);
 }
 
 static void
@@ -1084,12 +1184,14 @@ main(void)
 		T(thread_draw__shows_edits_and_deletions),
 		T(thread_draw__shows_notes_between_messages_by_time),
 		T(thread_draw__shows_unsent_replies_at_the_bottom),
+		T(thread_draw__shows_a_whole_conversation_at_60_columns),
 		T(thread_draw__never_puts_controls_on_the_canvas_nor_splits_clusters),
 		T(thread_draw__shows_escapes_as_visible_pictures),
 		T(thread_scroll__moves_by_lines_and_stops_at_both_ends),
 		T(thread_page__moves_by_half_screens),
 		T(thread_select__moves_between_messages_and_scrolls_them_into_view),
 		T(thread_open__holds_a_bounded_window_of_a_long_thread),
+		T(thread_open__looks_quotes_up_only_near_the_screen),
 		T(thread_reload__keeps_the_view_and_follows_the_bottom),
 		T(thread_selected_media__gives_the_file_of_the_selected_message),
 		T(thread_draw__stays_inside_its_rectangle),

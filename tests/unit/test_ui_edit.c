@@ -229,6 +229,15 @@ edit_command__moves_by_words_like_readline(void **state)
 	assert_int_equal(edit_cursor(e), LEN(text));
 	edit_free(e);
 
+	/* A word found a stretch at a time is still one word. */
+	e = make("foo barbazqux" ZHONG "x", 0);
+	run(e, CMD_EDIT_WORD_LEFT, 1, EDIT_MOVED);
+	assert_int_equal(edit_cursor(e), 4);
+	run(e, CMD_EDIT_END, 1, EDIT_MOVED);
+	run(e, CMD_EDIT_DELETE_WORD_BACK, 1, EDIT_CHANGED);
+	expect_text(e, "foo ");
+	edit_free(e);
+
 	/* Over empty lines both ways. */
 	e = make("ab\n\n\ncd", 0);
 	run(e, CMD_EDIT_WORD_LEFT, 1, EDIT_MOVED);

@@ -322,6 +322,7 @@ keymap_emacs__binds_the_emacs_motions(void **state)
 	assert_int_equal(lookup(km, KEYMAP_LIST, "M-<"), CMD_LIST_FIRST);
 	assert_int_equal(lookup(km, KEYMAP_COMPOSE, "C-n"), CMD_EDIT_DOWN);
 	assert_int_equal(lookup(km, KEYMAP_COMPOSE, "M-n"), CMD_LIST_NEXT);
+	assert_int_equal(lookup(km, KEYMAP_COMPOSE, "M-N"), CMD_COMPOSE_NOTE);
 	assert_int_equal(lookup(km, KEYMAP_SEARCH, "C-s"), CMD_SEARCH_NEXT);
 	assert_int_equal(lookup(km, KEYMAP_LIST, "C-s"), CMD_SEARCH_START);
 	assert_int_equal(lookup(km, KEYMAP_COMPOSE, "C-g"), CMD_COMPOSE_LEAVE);
