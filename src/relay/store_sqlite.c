@@ -1993,20 +1993,27 @@ store_agent_by_token_hash(struct store *st, const unsigned char hash[32],
 	return rc;
 }
 
+/* The number a query gives for one text key: 0 when no row, -1 on error. */
+static int
+number_for(struct store *st, const char *sql, const char *key, int64_t *n)
+{
+	sqlite3_stmt *s = prep(st, sql);
+	int rc;
+
+	*n = 0;
+	bind_text(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 store_agent_id_by_name(struct store *st, const char *name, int64_t *id)
 {
-	sqlite3_stmt *s = prep(st, "SELECT id FROM agents WHERE name = ?1 "
-	    "AND revoked_at IS NULL");
-	int rc;
-
-	*id = 0;
-	bind_text(s, 1, name);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return number_for(st, "SELECT id FROM agents WHERE name = ?1 AND "
+	    "revoked_at IS NULL", name, id);
 }
 
 int
@@ -3047,17 +3054,8 @@ store_conversation_state(struct store *st, int64_t id, char *status,
 int
 store_meta_int(struct store *st, const char *key, int64_t *v)
 {
-	sqlite3_stmt *s = prep(st, "SELECT CAST(v AS INTEGER) FROM meta "
-	    "WHERE k = ?1");
-	int rc;
-
-	*v = 0;
-	bind_text(s, 1, key);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return number_for(st, "SELECT CAST(v AS INTEGER) FROM meta WHERE "
+	    "k = ?1", key, v);
 }
 
 int
