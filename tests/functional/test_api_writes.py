@@ -29,10 +29,11 @@ class RelayCase(unittest.TestCase):
     a helper to make conversations."""
 
     check_clean_exit = True
+    relay_args = {}  # keyword arguments of the class's Relay
 
     @classmethod
     def setUpClass(cls):
-        cls.relay = r = R.Relay()
+        cls.relay = r = R.Relay(**cls.relay_args)
         try:
             r.start()
             cls.root = cls.add_agent("root", "admin")

@@ -584,19 +584,7 @@ class Presence(InboxCase):
     """A relay whose heartbeat is 1 s: a stream whose client went away is
     noticed when the relay next writes to it (a ping at the latest)."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.relay = r = R.Relay(server_extra="heartbeat = 1s\n")
-        try:
-            r.start()
-            cls.root = cls.add_agent("root", "admin")
-            cls.alice = cls.add_agent("alice")
-            cls.bob = cls.add_agent("bob")
-            cls.agent_ids = {a["data"]["name"]: a["id"]
-                             for a in r.changes() if a["kind"] == "agent"}
-        except BaseException:
-            r.close()
-            raise
+    relay_args = {"server_extra": "heartbeat = 1s\n"}
 
     def presence(self, token=None):
         return self.ok("GET", "/api/v1/presence", None, token=token)

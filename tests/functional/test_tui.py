@@ -12,12 +12,10 @@ import json
 import os
 import pty
 import select
-import shutil
 import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import termios
 import fcntl
 import time
@@ -26,10 +24,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import relay as R  # noqa: E402
-import test_outbound as O  # noqa: E402
 from apiclient import api  # noqa: E402
 from client import Client, TUI  # noqa: E402
-from test_client_core import pin_port  # noqa: E402
+from test_client_core import ClientCase, pin_port  # noqa: E402
 from tui import Screen, have_tmux  # noqa: E402
 
 # What hostile messages carry, which must never reach the terminal.
@@ -81,23 +78,9 @@ def wa(n):
 
 
 @unittest.skipUnless(have_tmux(), "tmux is not installed")
-class TuiCase(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="glivi-tui-screen-")
-        cls.certs = R.make_certs(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
-    def pair(self, **kw):
-        p = O.Pair(self.certs, **kw)
-        self.addCleanup(p.close)
-        p.start()
-        pin_port(p.relay)
-        return p
+class TuiCase(ClientCase):
+    """ClientCase's certificates and relay + simulator pairs, and screens
+    of glivi-tui in tmux."""
 
     def client(self, p, extra=""):
         c = Client("https://localhost:%d" % p.relay.port, p.agent,
