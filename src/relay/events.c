@@ -16,7 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
 
 #include "core/buf.h"
 #include "core/jsonw.h"
