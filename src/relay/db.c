@@ -212,7 +212,8 @@ db_socket(struct db *d)
 }
 
 int
-db_notifications(struct db *d)
+db_notifications(struct db *d, db_notify_fn fn, void *arg)
 {
-	return d->ops->notifications != NULL ? d->ops->notifications(d) : 0;
+	return d->ops->notifications != NULL ?
+	    d->ops->notifications(d, fn, arg) : 0;
 }

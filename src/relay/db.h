@@ -85,8 +85,10 @@ int db_scrub(const char *url, char **cause);
 /* PostgreSQL: a connection's server socket, to wait on notifications;
  * -1 for SQLite. */
 int db_socket(struct db *);
-/* PostgreSQL: takes notifications that arrived (returns how many), or -1
- * when the connection broke. */
-int db_notifications(struct db *);
+/* PostgreSQL: takes the notifications that arrived, giving each to fn
+ * (may be NULL); returns how many, or -1 when the connection broke. */
+typedef void (*db_notify_fn)(void *, const char *channel,
+    const char *payload);
+int db_notifications(struct db *, db_notify_fn, void *);
 
 #endif

@@ -31,7 +31,7 @@ struct db_ops {
 	int (*conflict)(struct db *);
 	int (*broken)(struct db *);
 	int (*socket)(struct db *);
-	int (*notifications)(struct db *);
+	int (*notifications)(struct db *, db_notify_fn, void *);
 };
 
 struct db {

@@ -538,7 +538,7 @@ pg_socket(struct db *d)
 }
 
 static int
-pg_notifications(struct db *d)
+pg_notifications(struct db *d, db_notify_fn fn, void *arg)
 {
 	struct pg *p = PG(d);
 	PGnotify *n;
@@ -550,6 +550,8 @@ pg_notifications(struct db *d)
 	}
 	while ((n = PQnotifies(p->conn)) != NULL) {
 		count++;
+		if (fn != NULL)
+			fn(arg, n->relname, n->extra);
 		PQfreemem(n);
 	}
 	return count;

@@ -8,6 +8,7 @@
 #include "relay/events.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,9 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
 
 
 #include "core/buf.h"
+#include "core/hmac.h"
 #include "core/jsonw.h"
 #include "core/jsonx.h"
 #include "core/log.h"
@@ -86,6 +91,22 @@ struct presence_rec {
 	struct presence_rec *next;
 };
 
+/* An agent online on another relay. */
+struct peer_agent {
+	int64_t id;
+	char name[72];
+};
+
+/* Another relay of the same store, as it last told us. */
+struct peer {
+	char origin[24];
+	time_t seen;
+	struct peer_agent *online;
+	size_t nonline;
+	struct presence_rec *present;
+	struct peer *next;
+};
+
 struct events {
 	struct server *srv;
 	struct presence_rec *present;
@@ -100,6 +121,16 @@ struct events {
 	pthread_t doorbell;
 	int has_doorbell;
 	atomic_int doorbell_stop;
+	/* Several relays (see "Other relays" below); under lock. */
+	int clustered;
+	char origin[24];
+	int wake[2];	 /* the doorbell thread's: texts to publish */
+	char **outq;
+	size_t noutq;
+	struct peer *peers;
+	int roster_due;
+	struct peer_agent *announced; /* agents the streams know online */
+	size_t nannounced;
 	atomic_uint_fast64_t delivered;
 	struct ring ring;
 };
@@ -214,57 +245,8 @@ heartbeat_main(void *arg)
 	return NULL;
 }
 
-/*
- * Several relays on one PostgreSQL store: another relay's commit rings
- * NOTIFY, and this thread passes it on to the streams here, which read
- * the changes from the store. A notification carries nothing, and none
- * is replayed after the listening connection broke: so every (re)start of
- * listening also wakes the streams, which catch up by query. The
- * heartbeat's poll of the store's head stays as the safety net.
- */
-static void *
-doorbell_main(void *arg)
-{
-	struct events *ev = arg;
-	struct store *reader = NULL;
-	char *cause = NULL;
-	int listening = 0, rc;
-
-	pthread_setname_np(pthread_self(), "glivi-doorbell");
-	while (!atomic_load(&ev->doorbell_stop)) {
-		if (reader == NULL &&
-		    store_open_reader(ev->srv->cfg->store_url, &reader,
-		    &cause) != 0) {
-			log_warn("events: doorbell: %s", cause);
-			free(cause);
-			cause = NULL;
-			reader = NULL;
-		}
-		if (reader != NULL && !listening) {
-			if (store_listen(reader) == 0) {
-				listening = 1;
-				events_notify(ev);
-			}
-		}
-		if (!listening) {
-			/* The store is away: the connection retries with
-			 * its own backoff; look again shortly. */
-			struct timespec pause = { 0, 200 * 1000 * 1000 };
-
-			nanosleep(&pause, NULL);
-			continue;
-		}
-		rc = store_doorbell(reader, 250);
-		if (rc > 0)
-			events_notify(ev);
-		else if (rc < 0) {
-			log_warn("events: lost the doorbell; listening again");
-			listening = 0;
-		}
-	}
-	store_close(reader);
-	return NULL;
-}
+static void start_doorbell(struct events *);
+static void presence_list_free(struct presence_rec *);
 
 struct events *
 events_start(struct server *srv, long long interval, char **cause)
@@ -289,15 +271,8 @@ events_start(struct server *srv, long long interval, char **cause)
 		free(ev);
 		return NULL;
 	}
-	if (strncmp(srv->cfg->store_url, "postgres", 8) == 0) {
-		rc = pthread_create(&ev->doorbell, NULL, doorbell_main, ev);
-		if (rc != 0)
-			log_warn("events: no doorbell (%s); other relays' "
-			    "commits are seen within %d ms", strerror(rc),
-			    POLL_MS);
-		else
-			ev->has_doorbell = 1;
-	}
+	if (strncmp(srv->cfg->store_url, "postgres", 8) == 0)
+		start_doorbell(ev);
 	return ev;
 }
 
@@ -334,11 +309,22 @@ events_free(struct events *ev)
 		return;
 	for (size_t i = 0; i < ev->ring.n; i++)
 		frame_free(&ev->ring.f[(ev->ring.start + i) % RING_MAX]);
-	while (ev->present != NULL) {
-		struct presence_rec *p = ev->present;
+	presence_list_free(ev->present);
+	while (ev->peers != NULL) {
+		struct peer *p = ev->peers;
 
-		ev->present = p->next;
+		ev->peers = p->next;
+		presence_list_free(p->present);
+		free(p->online);
 		free(p);
+	}
+	for (size_t i = 0; i < ev->noutq; i++)
+		free(ev->outq[i]);
+	free(ev->outq);
+	free(ev->announced);
+	if (ev->clustered) {
+		close(ev->wake[0]);
+		close(ev->wake[1]);
 	}
 	free(ev->ring.f);
 	free(ev->ring.index_key);
@@ -785,7 +771,7 @@ presence_json(int64_t agent_id, const char *agent, int64_t conversation_id,
 }
 
 static void
-online_locked(struct events *ev, int64_t agent_id, const char *agent,
+online_event_locked(struct events *ev, int64_t agent_id, const char *agent,
     int online)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -801,13 +787,88 @@ online_locked(struct events *ev, int64_t agent_id, const char *agent,
 	free(text);
 }
 
+static int peer_online_locked(struct events *, int64_t);
+static void publish_locked(struct events *, cJSON *);
+static void publish_presence_locked(struct events *, const char *);
+static void presence_end_locked(struct events *, int64_t);
+
+/*
+ * Tells the streams when an agent comes online anywhere (a stream here, or
+ * on another relay of the store) or goes offline everywhere.
+ */
+static void
+announce_locked(struct events *ev, int64_t agent_id, const char *agent)
+{
+	int online = agent_streams_locked(ev, agent_id) > 0 ||
+	    peer_online_locked(ev, agent_id);
+	size_t i;
+
+	for (i = 0; i < ev->nannounced && ev->announced[i].id != agent_id;
+	    i++)
+		;
+	if (online == (i < ev->nannounced))
+		return;
+	if (!online)
+		presence_end_locked(ev, agent_id);
+	if (online) {
+		ev->announced = xreallocarray(ev->announced,
+		    ev->nannounced + 1, sizeof *ev->announced);
+		ev->announced[ev->nannounced].id = agent_id;
+		snprintf(ev->announced[ev->nannounced].name,
+		    sizeof ev->announced[0].name, "%s", agent);
+		ev->nannounced++;
+	} else
+		ev->announced[i] = ev->announced[--ev->nannounced];
+	online_event_locked(ev, agent_id, agent, online);
+}
+
+/* An agent's first stream here opened (1) or its last one ended (0). */
+static void
+online_locked(struct events *ev, int64_t agent_id, const char *agent,
+    int online)
+{
+	cJSON *o;
+
+	announce_locked(ev, agent_id, agent);
+	if (!ev->clustered)
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "t", "online");
+	jx_add_int(o, "a", agent_id);
+	cJSON_AddStringToObject(o, "n", agent);
+	cJSON_AddBoolToObject(o, "v", online);
+	publish_locked(ev, o);
+}
+
+/* A presence event made here: to the other relays too. */
+static void
+publish_presence_locked(struct events *ev, const char *text)
+{
+	cJSON *o;
+
+	if (!ev->clustered)
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "t", "presence");
+	cJSON_AddItemToObject(o, "d", cJSON_Parse(text));
+	publish_locked(ev, o);
+}
+
 static void
 agent_gone_locked(struct events *ev, int64_t agent_id, const char *agent)
 {
-	struct presence_rec **pp, *p;
-
 	if (ev->stopping || agent_streams_locked(ev, agent_id) > 0)
 		return;
+	online_locked(ev, agent_id, agent, 0);
+}
+
+/* An agent offline everywhere: whatever it was doing ends, as if it had
+ * said idle. */
+static void
+presence_end_locked(struct events *ev, int64_t agent_id)
+{
+	struct presence_rec **pp, *p;
+
 	for (pp = &ev->present; (p = *pp) != NULL;) {
 		if (p->agent_id != agent_id) {
 			pp = &p->next;
@@ -817,11 +878,11 @@ agent_gone_locked(struct events *ev, int64_t agent_id, const char *agent)
 		    p->conversation_id, "idle", (int64_t)time(NULL));
 
 		queue_locked(ev, 0, "presence", text);
+		publish_presence_locked(ev, text);
 		free(text);
 		*pp = p->next;
 		free(p);
 	}
-	online_locked(ev, agent_id, agent, 0);
 }
 
 static int
@@ -868,8 +929,8 @@ events_presence_set(struct events *ev, int64_t agent_id, const char *agent,
 		    p->conversation_id == conversation_id)
 			break;
 	}
-	if (strcmp(state, "idle") == 0 || agent_streams_locked(ev,
-	    agent_id) == 0) {
+	if (strcmp(state, "idle") == 0 || (agent_streams_locked(ev,
+	    agent_id) == 0 && !peer_online_locked(ev, agent_id))) {
 		/* Idle, or an agent with no stream (a script): nothing to
 		 * remember, as nothing would ever end it. */
 		if (p != NULL) {
@@ -892,6 +953,7 @@ events_presence_set(struct events *ev, int64_t agent_id, const char *agent,
 		p->at = now;
 	}
 	queue_locked(ev, 0, "presence", text);
+	publish_presence_locked(ev, text);
 	pthread_mutex_unlock(&ev->lock);
 	free(text);
 }
@@ -900,8 +962,18 @@ void
 events_to_agent(struct events *ev, int64_t agent_id, const char *event,
     const char *json)
 {
+	cJSON *o;
+
 	pthread_mutex_lock(&ev->lock);
 	queue_locked(ev, agent_id, event, json);
+	if (ev->clustered) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "t", "agent");
+		jx_add_int(o, "a", agent_id);
+		cJSON_AddStringToObject(o, "e", event);
+		cJSON_AddStringToObject(o, "d", json);
+		publish_locked(ev, o);
+	}
 	pthread_mutex_unlock(&ev->lock);
 }
 
@@ -923,8 +995,38 @@ events_online(void *arg, int64_t *ids, size_t max)
 		ids[i] = s->agent_id;
 		n++;
 	}
+	for (struct peer *p = ev->peers; p != NULL; p = p->next) {
+		for (size_t k = 0; k < p->nonline; k++) {
+			int64_t id = p->online[k].id;
+
+			for (i = 0; i < n && ids[i] != id; i++)
+				;
+			if (i < n || n == max)
+				continue;
+			for (i = n; i > 0 && ids[i - 1] > id; i--)
+				ids[i] = ids[i - 1];
+			ids[i] = id;
+			n++;
+		}
+	}
 	pthread_mutex_unlock(&ev->lock);
 	return n;
+}
+
+static void
+add_presences(cJSON *present, const struct presence_rec *p)
+{
+	cJSON *a;
+
+	for (; p != NULL; p = p->next) {
+		a = cJSON_CreateObject();
+		cJSON_AddStringToObject(a, "agent", p->agent);
+		jx_add_int(a, "agent_id", p->agent_id);
+		jx_add_int(a, "conversation_id", p->conversation_id);
+		cJSON_AddStringToObject(a, "state", p->state);
+		jx_add_int(a, "at", p->at);
+		cJSON_AddItemToArray(present, a);
+	}
 }
 
 char *
@@ -947,19 +1049,440 @@ events_presence_now(struct events *ev)
 		cJSON_AddStringToObject(a, "agent", s->agent);
 		cJSON_AddItemToArray(online, a);
 	}
-	for (struct presence_rec *p = ev->present; p != NULL; p = p->next) {
+	/* Agents online on other relays only. */
+	for (size_t i = 0; i < ev->nannounced; i++) {
+		if (agent_streams_locked(ev, ev->announced[i].id) > 0)
+			continue;
 		a = cJSON_CreateObject();
-		cJSON_AddStringToObject(a, "agent", p->agent);
-		jx_add_int(a, "agent_id", p->agent_id);
-		jx_add_int(a, "conversation_id", p->conversation_id);
-		cJSON_AddStringToObject(a, "state", p->state);
-		jx_add_int(a, "at", p->at);
-		cJSON_AddItemToArray(present, a);
+		jx_add_int(a, "agent_id", ev->announced[i].id);
+		cJSON_AddStringToObject(a, "agent", ev->announced[i].name);
+		cJSON_AddItemToArray(online, a);
 	}
+	add_presences(present, ev->present);
+	for (struct peer *p = ev->peers; p != NULL; p = p->next)
+		add_presences(present, p->present);
 	pthread_mutex_unlock(&ev->lock);
 	cJSON_AddItemToObject(o, "online", online);
 	cJSON_AddItemToObject(o, "presence", present);
 	text = jx_print(o);
 	cJSON_Delete(o);
 	return text;
+}
+
+/*
+ * Other relays of the same PostgreSQL store.
+ *
+ * Their commits ring NOTIFY glivi_changes, and the doorbell thread passes
+ * that on to the streams here, which read the changes from the store. A
+ * notification carries nothing, and none is replayed after the listening
+ * connection broke: so every (re)start of listening also wakes the
+ * streams, which catch up by query. The heartbeat's poll of the store's
+ * head stays as the safety net.
+ *
+ * What is not stored travels on glivi_peers as small JSON texts, each
+ * with the sending relay's origin: an agent's first stream opened or last
+ * one ended ("online"), presence ("presence"), an event for one agent's
+ * streams such as a mention ("agent"), and every heartbeat interval all of
+ * it at once ("roster"), which also repairs what was missed. A relay not
+ * heard from for three intervals is gone (killed, cut off): its agents go
+ * offline and their presence idle, unless they are online elsewhere.
+ */
+#define PEER_MAX_TEXT 7900 /* PostgreSQL's NOTIFY payload is under 8000 */
+
+/* A whole number member, or 0. */
+static int64_t
+peer_int(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	double d;
+
+	if (!cJSON_IsNumber(v) || jx_number(v, &d) != 0 || d < 0 ||
+	    d > 9007199254740992.0 || d != (double)(int64_t)d)
+		return 0;
+	return (int64_t)d;
+}
+
+static struct peer *
+peer_find_locked(struct events *ev, const char *origin, int create)
+{
+	struct peer *p;
+
+	for (p = ev->peers; p != NULL; p = p->next) {
+		if (strcmp(p->origin, origin) == 0)
+			return p;
+	}
+	if (!create)
+		return NULL;
+	p = xcalloc(1, sizeof *p);
+	snprintf(p->origin, sizeof p->origin, "%s", origin);
+	p->next = ev->peers;
+	ev->peers = p;
+	return p;
+}
+
+static int
+peer_online_locked(struct events *ev, int64_t agent_id)
+{
+	for (struct peer *p = ev->peers; p != NULL; p = p->next) {
+		for (size_t i = 0; i < p->nonline; i++) {
+			if (p->online[i].id == agent_id)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Queues a text for the doorbell thread to publish; takes o. */
+static void
+publish_locked(struct events *ev, cJSON *o)
+{
+	char *text;
+
+	cJSON_AddStringToObject(o, "o", ev->origin);
+	text = jx_print(o);
+	cJSON_Delete(o);
+	if (strlen(text) > PEER_MAX_TEXT || ev->noutq >= 4096) {
+		/* Ephemeral, and the next roster says it again. */
+		free(text);
+		return;
+	}
+	ev->outq = xreallocarray(ev->outq, ev->noutq + 1, sizeof *ev->outq);
+	ev->outq[ev->noutq++] = text;
+	if (write(ev->wake[1], "", 1) < 0 && errno != EAGAIN)
+		log_warn("events: cannot wake the doorbell: %s",
+		    strerror(errno));
+}
+
+static int
+peer_set_online(struct peer *p, int64_t id, const char *name, int online)
+{
+	size_t i;
+
+	for (i = 0; i < p->nonline && p->online[i].id != id; i++)
+		;
+	if (online && i == p->nonline) {
+		p->online = xreallocarray(p->online, p->nonline + 1,
+		    sizeof *p->online);
+		p->online[p->nonline].id = id;
+		snprintf(p->online[p->nonline].name,
+		    sizeof p->online[0].name, "%s", name);
+		p->nonline++;
+		return 1;
+	}
+	if (!online && i < p->nonline) {
+		p->online[i] = p->online[--p->nonline];
+		return 1;
+	}
+	return 0;
+}
+
+/* Remembers (or, idle, forgets) a presence of a peer's. */
+static void
+peer_presence(struct peer *p, const cJSON *d)
+{
+	struct presence_rec **pp, *r;
+	int64_t agent = peer_int(d, "agent_id");
+	int64_t conv = peer_int(d, "conversation_id");
+	const char *state = jx_str(d, "state"), *name = jx_str(d, "agent");
+
+	if (agent <= 0 || state == NULL || name == NULL)
+		return;
+	for (pp = &p->present; (r = *pp) != NULL; pp = &r->next) {
+		if (r->agent_id == agent && r->conversation_id == conv)
+			break;
+	}
+	if (strcmp(state, "idle") == 0) {
+		if (r != NULL) {
+			*pp = r->next;
+			free(r);
+		}
+		return;
+	}
+	if (r == NULL) {
+		r = xcalloc(1, sizeof *r);
+		r->agent_id = agent;
+		r->conversation_id = conv;
+		r->next = p->present;
+		p->present = r;
+	}
+	snprintf(r->agent, sizeof r->agent, "%s", name);
+	snprintf(r->state, sizeof r->state, "%s", state);
+	r->at = peer_int(d, "at");
+}
+
+static void
+presence_list_free(struct presence_rec *r)
+{
+	while (r != NULL) {
+		struct presence_rec *next = r->next;
+
+		free(r);
+		r = next;
+	}
+}
+
+/* Forgets a peer: its presence ends here, and its agents go offline
+ * unless they are online elsewhere. */
+static void
+peer_drop_locked(struct events *ev, struct peer *gone)
+{
+	struct peer **pp;
+
+	for (pp = &ev->peers; *pp != NULL && *pp != gone; pp = &(*pp)->next)
+		;
+	if (*pp == NULL)
+		return;
+	*pp = gone->next;
+	for (struct presence_rec *r = gone->present; r != NULL; r = r->next) {
+		char *text = presence_json(r->agent_id, r->agent,
+		    r->conversation_id, "idle", (int64_t)time(NULL));
+
+		queue_locked(ev, 0, "presence", text);
+		free(text);
+	}
+	for (size_t i = 0; i < gone->nonline; i++)
+		announce_locked(ev, gone->online[i].id, gone->online[i].name);
+	presence_list_free(gone->present);
+	free(gone->online);
+	free(gone);
+}
+
+/* A roster replaces what a peer said before. */
+static void
+peer_roster_locked(struct events *ev, struct peer *p, const cJSON *o)
+{
+	struct peer_agent *was = p->online;
+	size_t nwas = p->nonline;
+	const cJSON *a;
+
+	p->online = NULL;
+	p->nonline = 0;
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(o, "online")) {
+		if (peer_int(a, "a") > 0 && jx_str(a, "n") != NULL)
+			peer_set_online(p, peer_int(a, "a"), jx_str(a, "n"), 1);
+	}
+	for (size_t i = 0; i < nwas; i++)
+		announce_locked(ev, was[i].id, was[i].name);
+	for (size_t i = 0; i < p->nonline; i++)
+		announce_locked(ev, p->online[i].id, p->online[i].name);
+	free(was);
+	presence_list_free(p->present);
+	p->present = NULL;
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(o,
+	    "presence"))
+		peer_presence(p, a);
+}
+
+/* What all relays hear on glivi_peers, ours included (ignored). */
+static void
+peer_receive(void *arg, const char *text)
+{
+	struct events *ev = arg;
+	cJSON *o = cJSON_Parse(text), *d;
+	const char *origin = jx_str(o, "o"), *t = jx_str(o, "t");
+	struct peer *p;
+	char *json;
+
+	if (origin == NULL || t == NULL || strcmp(origin, ev->origin) == 0) {
+		cJSON_Delete(o);
+		return;
+	}
+	pthread_mutex_lock(&ev->lock);
+	if (strcmp(t, "bye") == 0) {
+		if ((p = peer_find_locked(ev, origin, 0)) != NULL)
+			peer_drop_locked(ev, p);
+		goto done;
+	}
+	p = peer_find_locked(ev, origin, 1);
+	p->seen = time(NULL);
+	if (strcmp(t, "hello") == 0)
+		ev->roster_due = 1;
+	else if (strcmp(t, "roster") == 0)
+		peer_roster_locked(ev, p, o);
+	else if (strcmp(t, "online") == 0 && peer_int(o, "a") > 0 &&
+	    jx_str(o, "n") != NULL) {
+		if (peer_set_online(p, peer_int(o, "a"), jx_str(o, "n"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "v"))))
+			announce_locked(ev, peer_int(o, "a"), jx_str(o, "n"));
+	} else if (strcmp(t, "presence") == 0 &&
+	    cJSON_IsObject(d = cJSON_GetObjectItemCaseSensitive(o, "d"))) {
+		peer_presence(p, d);
+		json = jx_print(d);
+		queue_locked(ev, 0, "presence", json);
+		free(json);
+	} else if (strcmp(t, "agent") == 0 && peer_int(o, "a") > 0 &&
+	    jx_str(o, "e") != NULL && jx_str(o, "d") != NULL)
+		queue_locked(ev, peer_int(o, "a"), jx_str(o, "e"),
+		    jx_str(o, "d"));
+done:
+	pthread_mutex_unlock(&ev->lock);
+	cJSON_Delete(o);
+}
+
+/* Everything this relay knows first-hand, for the others. */
+static void
+roster_locked(struct events *ev)
+{
+	cJSON *o = cJSON_CreateObject(), *online, *present, *a;
+	size_t budget = PEER_MAX_TEXT - 200;
+
+	cJSON_AddStringToObject(o, "t", "roster");
+	online = cJSON_AddArrayToObject(o, "online");
+	present = cJSON_AddArrayToObject(o, "presence");
+	for (struct stream *s = ev->streams; s != NULL; s = s->next) {
+		int seen = 0;
+
+		for (struct stream *t = ev->streams; t != s; t = t->next)
+			seen |= t->agent_id == s->agent_id;
+		if (seen || s->closing || budget < 100)
+			continue;
+		a = cJSON_CreateObject();
+		jx_add_int(a, "a", s->agent_id);
+		cJSON_AddStringToObject(a, "n", s->agent);
+		cJSON_AddItemToArray(online, a);
+		budget -= 100;
+	}
+	for (struct presence_rec *p = ev->present; p != NULL &&
+	    budget >= 200; p = p->next) {
+		char *text = presence_json(p->agent_id, p->agent,
+		    p->conversation_id, p->state, p->at);
+
+		cJSON_AddItemToArray(present, cJSON_Parse(text));
+		free(text);
+		budget -= 200;
+	}
+	publish_locked(ev, o);
+}
+
+/* Drops the peers not heard from for three heartbeat intervals. */
+static void
+peers_expire_locked(struct events *ev, time_t now)
+{
+	struct peer *p, *next;
+
+	for (p = ev->peers; p != NULL; p = next) {
+		next = p->next;
+		if (now - p->seen > 3 * ev->interval) {
+			log_info("events: relay %s went quiet; its agents are "
+			    "offline here", p->origin);
+			peer_drop_locked(ev, p);
+		}
+	}
+}
+
+/* Sends what publish_locked queued; drops it when the store is away. */
+static void
+peer_flush(struct events *ev, struct store *reader)
+{
+	char **q, buf[64];
+	size_t n;
+
+	while (read(ev->wake[0], buf, sizeof buf) > 0)
+		;
+	pthread_mutex_lock(&ev->lock);
+	q = ev->outq;
+	n = ev->noutq;
+	ev->outq = NULL;
+	ev->noutq = 0;
+	pthread_mutex_unlock(&ev->lock);
+	for (size_t i = 0; i < n; i++) {
+		if (reader != NULL)
+			store_peer_send(reader, q[i]);
+		free(q[i]);
+	}
+	free(q);
+}
+
+static void *
+doorbell_main(void *arg)
+{
+	struct events *ev = arg;
+	struct store *reader = NULL;
+	char *cause = NULL;
+	time_t last_roster = 0, now;
+	int listening = 0, rc;
+	cJSON *hello;
+	char *bye;
+
+	pthread_setname_np(pthread_self(), "glivi-doorbell");
+	while (!atomic_load(&ev->doorbell_stop)) {
+		if (reader == NULL &&
+		    store_open_reader(ev->srv->cfg->store_url, &reader,
+		    &cause) != 0) {
+			log_warn("events: doorbell: %s", cause);
+			free(cause);
+			cause = NULL;
+			reader = NULL;
+		}
+		if (reader != NULL && !listening &&
+		    store_listen(reader) == 0) {
+			listening = 1;
+			events_notify(ev);
+			/* Ask the others for their rosters; send ours. */
+			pthread_mutex_lock(&ev->lock);
+			hello = cJSON_CreateObject();
+			cJSON_AddStringToObject(hello, "t", "hello");
+			publish_locked(ev, hello);
+			ev->roster_due = 1;
+			pthread_mutex_unlock(&ev->lock);
+		}
+		now = time(NULL);
+		pthread_mutex_lock(&ev->lock);
+		if (ev->roster_due || now - last_roster >= ev->interval) {
+			ev->roster_due = 0;
+			last_roster = now;
+			roster_locked(ev);
+		}
+		peers_expire_locked(ev, now);
+		pthread_mutex_unlock(&ev->lock);
+		peer_flush(ev, listening ? reader : NULL);
+		if (!listening) {
+			/* The store is away: the connection retries with
+			 * its own backoff; look again shortly. */
+			struct timespec pause = { 0, 200 * 1000 * 1000 };
+
+			nanosleep(&pause, NULL);
+			continue;
+		}
+		rc = store_doorbell(reader, 250, ev->wake[0], peer_receive, ev);
+		if (rc > 0)
+			events_notify(ev);
+		else if (rc < 0) {
+			log_warn("events: lost the doorbell; listening again");
+			listening = 0;
+		}
+	}
+	/* The others need not wait three intervals to know. */
+	if (listening) {
+		bye = xasprintf("{\"t\":\"bye\",\"o\":\"%s\"}", ev->origin);
+		store_peer_send(reader, bye);
+		free(bye);
+	}
+	store_close(reader);
+	return NULL;
+}
+
+static void
+start_doorbell(struct events *ev)
+{
+	unsigned char rnd[8];
+	int rc;
+
+	if (RAND_bytes(rnd, sizeof rnd) != 1 ||
+	    pipe2(ev->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+		log_warn("events: no doorbell; other relays' commits are seen "
+		    "within %d ms, and agents online there are not", POLL_MS);
+		return;
+	}
+	hex_encode(rnd, sizeof rnd, ev->origin);
+	ev->clustered = 1;
+	rc = pthread_create(&ev->doorbell, NULL, doorbell_main, ev);
+	if (rc != 0) {
+		log_warn("events: no doorbell (%s)", strerror(rc));
+		ev->clustered = 0;
+		close(ev->wake[0]);
+		close(ev->wake[1]);
+		return;
+	}
+	ev->has_doorbell = 1;
 }

@@ -2101,27 +2101,59 @@ store_listen(struct store *st)
 {
 	if (db_kind(st->db) != DB_POSTGRES)
 		return -1;
-	return exec(st, "LISTEN glivi_changes", NULL);
+	return exec(st, "LISTEN glivi_changes; LISTEN glivi_peers", NULL);
+}
+
+struct doorbell {
+	int rang;
+	void (*peer)(void *, const char *);
+	void *arg;
+};
+
+static void
+on_notify(void *arg, const char *channel, const char *payload)
+{
+	struct doorbell *d = arg;
+
+	if (strcmp(channel, "glivi_changes") == 0)
+		d->rang++;
+	else if (strcmp(channel, "glivi_peers") == 0 && d->peer != NULL)
+		d->peer(d->arg, payload);
 }
 
 int
-store_doorbell(struct store *st, int ms)
+store_doorbell(struct store *st, int ms, int wake_fd,
+    void (*peer)(void *, const char *), void *arg)
 {
-	struct pollfd p;
-	int n;
+	struct doorbell d = { 0, peer, arg };
+	struct pollfd p[2];
 
 	/* What libpq read already (with a query's answer) comes first. */
-	if ((n = db_notifications(st->db)) != 0)
-		return n > 0 ? 1 : -1;
-	p.fd = db_socket(st->db);
-	p.events = POLLIN;
-	p.revents = 0;
-	if (p.fd < 0)
+	if (db_notifications(st->db, on_notify, &d) < 0)
 		return -1;
-	if (poll(&p, 1, ms) <= 0)
+	if (d.rang > 0)
+		return d.rang;
+	p[0].fd = db_socket(st->db);
+	p[0].events = POLLIN;
+	p[1].fd = wake_fd;
+	p[1].events = POLLIN;
+	p[0].revents = p[1].revents = 0;
+	if (p[0].fd < 0)
+		return -1;
+	if (poll(p, wake_fd >= 0 ? 2 : 1, ms) <= 0 || p[0].revents == 0)
 		return 0;
-	n = db_notifications(st->db);
-	return n < 0 ? -1 : n > 0;
+	if (db_notifications(st->db, on_notify, &d) < 0)
+		return -1;
+	return d.rang;
+}
+
+int
+store_peer_send(struct store *st, const char *text)
+{
+	struct dbq *s = prep(st, "SELECT pg_notify('glivi_peers', ?1)");
+
+	bind_text(s, 1, text);
+	return prep_done(st, s);
 }
 
 struct store_lease {

@@ -218,12 +218,19 @@ int store_head(struct store *, int64_t *head, int64_t *horizon);
  * (NOTIFY, carrying nothing) that the other relays' event streams listen
  * for, then read what changed from the store itself. store_listen is -1 on
  * SQLite (one relay: nothing to listen for), and starts listening again
- * after the connection broke; store_doorbell waits up to ms: 1 rang, 0
- * not, -1 the connection broke (notifications missed meanwhile are gone:
- * catch up by query).
+ * after the connection broke. store_doorbell waits up to ms, or until
+ * wake_fd (-1: none) is readable: the number of doorbells that rang, 0
+ * none, -1 the connection broke (what rang meanwhile is gone: catch up
+ * by query).
+ *
+ * Relays also tell each other what is not stored (who is online, viewing,
+ * typing; mentions): store_peer_send publishes a short text, and
+ * store_doorbell gives every other relay's to peer(arg, text).
  */
 int store_listen(struct store *);
-int store_doorbell(struct store *, int ms);
+int store_doorbell(struct store *, int ms, int wake_fd,
+    void (*peer)(void *, const char *), void *arg);
+int store_peer_send(struct store *, const char *text);
 
 /*
  * Work that must run on one relay of several at a time (the sender, the

@@ -257,7 +257,8 @@ class Cluster(unittest.TestCase):
                  % (token_file, sim_port, cls.certs[0], RATE))
         for port in ports:
             r = R.Relay(certs=cls.certs, store=store, port=port,
-                        extra=extra, server_extra="threads = 2\n")
+                        extra=extra,
+                        server_extra="threads = 2\nheartbeat = 1s\n")
             cls.relays.append(r)
             r.start()
         cls.sim = S.Sim(simdir, cls.certs,
@@ -267,6 +268,7 @@ class Cluster(unittest.TestCase):
         cls.sim.start()
         cls.balancer.wait_up("r1", "r2")
         cls.token = add_agent(cls.relays[0], "alice")
+        cls.bob = add_agent(cls.relays[1], "bob")
 
     @classmethod
     def stop_all(cls):
@@ -322,8 +324,8 @@ class Cluster(unittest.TestCase):
         self.assertEqual(last, {(c["kind"], c["id"]): c["seq"]
                                 for c in log})
 
-    def stream(self, r, cursor):
-        s = Stream(r, self.token, since=cursor)
+    def stream(self, r, cursor, token=None):
+        s = Stream(r, token or self.token, since=cursor)
         self.addCleanup(s.close)
         self.assertEqual(s.status, 200)
         return s
@@ -465,6 +467,64 @@ class Cluster(unittest.TestCase):
         for r in self.relays:
             self.assertIsNone(r.proc.poll(), "a relay exited")
         self.wamids_stored_once(wamids)
+
+    def test_5_presence_and_mentions_reach_agents_on_the_other_relay(self):
+        r1, r2 = self.relays
+        doc = self.sim.control("POST", "inbound", {
+            "number": R.MAIN, "from": customer(3000), "name": "Presence",
+            "text": "hi"})
+        conv = R.wait_for(lambda: r1.message(doc["wamid"]),
+                          timeout=DEADLINE, what="the message")[
+                              "conversation_id"]
+        bob = self.stream(r2, None, self.bob)
+
+        def event(stream, kind, pred=lambda d: True):
+            got = stream.until(lambda e: e["event"] == kind and
+                               pred(json.loads(e["data"])),
+                               timeout=DEADLINE)[-1]
+            return json.loads(got["data"])
+
+        def presence():
+            status, _, doc = api(r2, self.bob, "GET", "/api/v1/presence")
+            self.assertEqual(status, 200, doc)
+            return doc
+
+        alice = self.stream(r1, None)
+        on = event(bob, "online", lambda d: d["agent"] == "alice")
+        self.assertTrue(on["online"])
+        self.assertIn("alice", [a["agent"] for a in presence()["online"]])
+        # Presence said on one relay is seen on the other.
+        status, _, _ = api(r1, self.token, "POST", "/api/v1/presence",
+                           {"conversation_id": conv, "state": "typing"})
+        self.assertEqual(status, 204)
+        p = event(bob, "presence", lambda d: d["agent"] == "alice")
+        self.assertEqual((p["conversation_id"], p["state"]),
+                         (conv, "typing"))
+        self.assertIn(("alice", conv, "typing"),
+                      [(x["agent"], x["conversation_id"], x["state"])
+                       for x in presence()["presence"]])
+        # A mention written through one relay reaches the agent's stream
+        # on the other.
+        status, _, note = api(r1, self.token, "POST",
+                              "/api/v1/conversations/%d/notes" % conv,
+                              {"body": "@bob have a look"})
+        self.assertEqual(status, 201, note)
+        m = event(bob, "mention")
+        self.assertEqual(m["note_id"], note["id"])
+        # alice's relay dies: she is offline and idle there within three
+        # heartbeats, as nobody said goodbye.
+        alice.close()
+        r1.kill()
+        try:
+            off = event(bob, "online", lambda d: d["agent"] == "alice" and
+                        not d["online"])
+            self.assertFalse(off["online"])
+            self.assertNotIn("alice", [a["agent"] for a in
+                                       presence()["online"]])
+            self.assertEqual(presence()["presence"], [])
+        finally:
+            r1.start()
+            self.balancer.wait_up("r1", "r2")
 
 
 if __name__ == "__main__":
