@@ -524,6 +524,26 @@ store_savepoint_rollback__undoes_rows_and_seq(void **state)
 	assert_int_equal(sd, sc + 1);
 }
 
+static void
+store_background_checkpoints__and_scrub_keep_every_commit(void **state)
+{
+	struct fixture *f = *state;
+	char *cause = NULL, wa[16];
+
+	if (store_background_checkpoints(f->st, &cause) != 0)
+		fail_msg("store_background_checkpoints: %s", cause);
+	for (int i = 0; i < 50; i++) {
+		begin(f);
+		snprintf(wa, sizeof wa, "%d", 1000 + i);
+		contact(f, f->number, wa);
+		commit(f);
+	}
+	if (store_scrub(f->url, &cause) != 0)
+		fail_msg("store_scrub: %s", cause);
+	assert_int_equal(count(f, "contacts"), 50);
+	assert_int_equal(head(f), 50);
+}
+
 /* -- the change log -------------------------------------------------------- */
 
 static void
@@ -1044,6 +1064,26 @@ store_conversation_activity__first_message_is_last_even_when_older(
 	assert_int_equal(num(e, "last_activity_at"), NOW + 10);
 	assert_int_equal(num(e, "last_inbound_at"), NOW + 5);
 	cJSON_Delete(e);
+}
+
+static void
+store_conversation_info__no_recipient_without_an_id(void **state)
+{
+	struct fixture *f = *state;
+	struct store_contact c = { .number_id = f->number,
+		.profile_name = "nameless" };
+	struct store_conversation_info ci;
+	int64_t k = 0, conv;
+
+	begin(f);
+	assert_int_equal(store_contact_upsert(f->st, &c, NOW, &k), 0);
+	conv = conversation(f, f->number, k);
+	assert_int_equal(store_conversation_activity(f->st, conv, NOW + 1, 1,
+	    0), 0);
+	commit(f);
+	assert_int_equal(store_conversation_info(f->st, conv, &ci), 1);
+	assert_int_equal(ci.has_recipient, 0);
+	assert_int_equal(ci.last_inbound_at, NOW + 1);
 }
 
 /* -- messages -------------------------------------------------------------- */
@@ -2791,6 +2831,7 @@ main(void)
 		T(store_commit__keeps_and_rollback_discards),
 		T(store_rollback__gives_the_seqs_back),
 		T(store_savepoint_rollback__undoes_rows_and_seq),
+		T(store_background_checkpoints__and_scrub_keep_every_commit),
 		T(store_changes__in_seq_order_once_per_entity),
 		T(store_changes__stops_when_the_callback_says),
 		T(store_tombstone__marks_deleted_and_a_stamp_revives),
@@ -2805,6 +2846,7 @@ main(void)
 		T(store_contact_renumber__keeps_the_old_wa_id),
 		T(store_contact_lookup__by_id_wa_id_or_user_id),
 		T(store_conversation_for__one_per_contact),
+		T(store_conversation_info__no_recipient_without_an_id),
 		T(store_conversation_activity__first_message_is_last_even_when_older),
 		T(store_message_add__existed_and_find),
 		T(store_message_status__set_read_and_failure_kept),
