@@ -75,7 +75,10 @@ static const struct option_def relay_options[] = {
 
 	{ "store", "url", OPT_STRING, "sqlite:/var/lib/glivi-relay/relay.db",
 	  0, 0, 0, C(store_url),
-	  "Where conversations live: sqlite:PATH. (PostgreSQL comes later.)" },
+	  "Where conversations live: sqlite:PATH (one relay), or\n"
+	  "postgres://USER@HOST:PORT/DB (several relays on one database; the\n"
+	  "password comes from PGPASSFILE or ~/.pgpass, never from here).\n"
+	  "A relay holds one PostgreSQL connection per HTTP thread plus six." },
 	{ "store", "raw_retention", OPT_DURATION, "30d", 0, 3650 * DAY, 0,
 	  C(raw_retention),
 	  "How long raw webhook bodies are kept for audit (0: not kept\n"

@@ -33,6 +33,24 @@ MAIN = "106540352242922"
 SECOND = "106540352242923"
 
 
+_databases = [0]
+
+
+def store_url(d):
+    """The store a test relay uses: a SQLite file in its dir, or, when
+    GLIVI_TEST_PG_URL names a PostgreSQL server (tests/run-with-pg), a
+    new database of its own there."""
+    base = os.environ.get("GLIVI_TEST_PG_URL")
+    if not base:
+        return "sqlite:" + os.path.join(d, "relay.db")
+    _databases[0] += 1
+    name = "glivi_f_%d_%d" % (os.getpid(), _databases[0])
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", base, "-c",
+                    "CREATE DATABASE " + name], check=True,
+                   stdout=subprocess.DEVNULL)
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
 def wait_for(cond, timeout=20.0, what="condition"):
     """Polls cond() until it returns a true value or the deadline passes."""
     deadline = time.monotonic() + timeout
@@ -120,9 +138,12 @@ class Relay:
     """One glivi-relay process with its own files."""
 
     def __init__(self, numbers=None, extra="", server_extra="",
-                 plain_http=False, certs=None, wabas=None):
+                 plain_http=False, certs=None, wabas=None, store=None,
+                 port=0):
         """certs: (ca, cert, key) to share between relays; made if None.
-        wabas: number name -> waba_id for its [number.NAME] section."""
+        wabas: number name -> waba_id for its [number.NAME] section.
+        store: a store URL to share with other relays; port: a fixed
+        port to listen on (a load balancer's backends keep theirs)."""
         self.dir = tempfile.mkdtemp(prefix="glivi-relay-test-")
         self.ca, self.cert, self.key = certs or make_certs(self.dir)
         self.app_secret_file = os.path.join(self.dir, "app_secret")
@@ -130,6 +151,7 @@ class Relay:
         write_secret(self.app_secret_file, APP_SECRET)
         write_secret(self.verify_token_file, VERIFY_TOKEN.encode())
         self.db = os.path.join(self.dir, "relay.db")
+        self.store_url = store or store_url(self.dir)
         self.ready = os.path.join(self.dir, "ready")
         self.log = os.path.join(self.dir, "relay.log")
         self.plain_http = plain_http
@@ -143,11 +165,11 @@ class Relay:
                "tls_cert = %s\ntls_key = %s\n" % (self.cert, self.key))
         self.config = os.path.join(self.dir, "relay.conf")
         with open(self.config, "w") as f:
-            f.write("[server]\nlisten = 127.0.0.1:0\n%sdata_dir = %s\n%s\n"
-                    "[store]\nurl = sqlite:%s\n\n"
+            f.write("[server]\nlisten = 127.0.0.1:%d\n%sdata_dir = %s\n%s\n"
+                    "[store]\nurl = %s\n\n"
                     "[meta]\napp_secret_file = %s\nverify_token_file = %s\n\n"
                     "[log]\nlevel = debug\n\n%s%s"
-                    % (tls, self.dir, server_extra, self.db,
+                    % (port, tls, self.dir, server_extra, self.store_url,
                        self.app_secret_file, self.verify_token_file,
                        sections, extra))
         self.proc = None
