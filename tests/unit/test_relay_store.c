@@ -486,6 +486,34 @@ store_rollback__gives_the_seqs_back(void **state)
 }
 
 static void
+store_rollback__after_a_failed_statement_the_store_works_again(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char h[32] = { 7 };
+	char *cause = NULL;
+	int64_t id = 0, k;
+
+	begin(f);
+	assert_int_equal(store_agent_add(f->st, "ann", "agent", h, NOW, &id,
+	    &cause), 0);
+	commit(f);
+	/* A statement the database refuses (a name taken), then rollback:
+	 * the next transaction and reads work as before. */
+	begin(f);
+	assert_int_equal(store_agent_add(f->st, "ann", "agent", h, NOW, &id,
+	    &cause), -1);
+	free(cause);
+	store_rollback(f->st);
+	assert_false(store_in_transaction(f->st));
+	assert_int_equal(store_agent_id_by_name(f->st, "ann", &id), 0);
+	assert_true(id > 0);
+	begin(f);
+	k = contact(f, f->number, "111");
+	commit(f);
+	assert_int_equal(store_contact_exists(f->st, k, NULL), 1);
+}
+
+static void
 store_savepoint_rollback__undoes_rows_and_seq(void **state)
 {
 	struct fixture *f = *state;
@@ -1537,15 +1565,16 @@ store_agent__add_find_revoke(void **state)
 	    &cause), 0);
 	assert_int_equal(store_agent_add(f->st, "alice", "admin", h1, NOW,
 	    &alice, &cause), 0);
-	/* A name taken is an error with a cause, and the transaction goes
-	 * on (the API answers 409 inside a group of writes). */
+	commit(f);
+	/* A name taken is an error with a cause. */
+	begin(f);
 	assert_int_equal(store_agent_add(f->st, "alice", "agent", h3, NOW, &id,
 	    &cause), -1);
 	assert_non_null(cause);
 	assert_non_null(strstr(cause, "alice"));
 	free(cause);
 	cause = NULL;
-	commit(f);
+	store_rollback(f->st);
 	assert_int_equal(count(f, "agents"), 2);
 
 	assert_int_equal(store_agent_by_token_hash(f->st, h1, &a), 1);
@@ -1599,6 +1628,36 @@ store_agent__add_find_revoke(void **state)
 	e = store_entity(f->st, STORE_AGENT, bob);
 	assert_true(is_null(e, "revoked_at"));
 	cJSON_Delete(e);
+}
+
+static void
+store_agent_add__a_name_taken_leaves_the_transaction_usable(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char h1[32], h2[32], h3[32];
+	char *cause = NULL;
+	int64_t id = 0, other = 0;
+
+	memset(h1, 1, sizeof h1);
+	memset(h2, 2, sizeof h2);
+	memset(h3, 3, sizeof h3);
+	begin(f);
+	assert_int_equal(store_agent_add(f->st, "alice", "agent", h1, NOW, &id,
+	    &cause), 0);
+	commit(f);
+	/* The API answers 409 inside a group of writes, and the others of
+	 * the group commit. */
+	begin(f);
+	contact(f, f->number, "111");
+	assert_int_equal(store_agent_add(f->st, "alice", "agent", h2, NOW,
+	    &other, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(store_agent_add(f->st, "bob", "agent", h3, NOW,
+	    &other, &cause), 0);
+	commit(f);
+	assert_int_equal(count(f, "agents"), 2);
+	assert_int_equal(count(f, "contacts"), 1);
 }
 
 /* -- the read path --------------------------------------------------------- */
@@ -2830,6 +2889,7 @@ main(void)
 		T(store_counts__names_every_table_and_starts_empty),
 		T(store_commit__keeps_and_rollback_discards),
 		T(store_rollback__gives_the_seqs_back),
+		T(store_rollback__after_a_failed_statement_the_store_works_again),
 		T(store_savepoint_rollback__undoes_rows_and_seq),
 		T(store_background_checkpoints__and_scrub_keep_every_commit),
 		T(store_changes__in_seq_order_once_per_entity),
@@ -2856,6 +2916,7 @@ main(void)
 		T(store_template_upsert__keeps_what_the_update_does_not_say),
 		T(store_template_sync__writes_only_what_changed_and_prune),
 		T(store_agent__add_find_revoke),
+		T(store_agent_add__a_name_taken_leaves_the_transaction_usable),
 		T(store_entity__every_kind_as_tree_and_text),
 		T(store_set__writes_settable_columns_and_stamps),
 		T(store_outbound_due__in_order_per_conversation),
