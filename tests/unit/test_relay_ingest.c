@@ -1,5 +1,6 @@
 /*
- * Ingest rules against a real SQLite store in a temp dir: dedupe, status
+ * Ingest rules against a real store (SQLite in a temp dir, or PostgreSQL
+ * under tests/run-with-pg; see testutil_store_url): dedupe, status
  * order, reactions/edits/revokes in any order, orders, routing, renumbering.
  */
 #include <setjmp.h>
@@ -20,8 +21,11 @@
 #include "relay/ingest.h"
 #include "relay/store.h"
 
+#include "../testutil.h"
+
 struct fixture {
 	char dir[64];
+	char *url;
 	struct store *st;
 	struct relay_config cfg;
 	struct relay_number numbers[2];
@@ -31,13 +35,13 @@ static int
 setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof *f);
-	char *url, *cause = NULL;
+	char *cause = NULL;
 
 	snprintf(f->dir, sizeof f->dir, "/tmp/glivi-ingest-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	url = xasprintf("sqlite:%s/relay.db", f->dir);
-	assert_int_equal(store_open(url, STORE_RELAXED, &f->st, &cause), 0);
-	free(url);
+	f->url = testutil_store_url(f->dir);
+	if (store_open(f->url, STORE_RELAXED, &f->st, &cause) != 0)
+		fail_msg("store_open: %s", cause);
 	f->numbers[0].name = xstrdup("main");
 	f->numbers[0].phone_number_id = xstrdup("106540352242922");
 	f->numbers[1].name = xstrdup("second");
@@ -61,6 +65,8 @@ teardown(void **state)
 	char *cmd = xasprintf("rm -rf '%s'", f->dir);
 
 	store_close(f->st);
+	testutil_store_drop(f->url);
+	free(f->url);
 	for (int i = 0; i < 2; i++) {
 		free(f->numbers[i].name);
 		free(f->numbers[i].phone_number_id);
