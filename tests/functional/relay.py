@@ -138,9 +138,10 @@ class Relay:
     """One glivi-relay process with its own files."""
 
     def __init__(self, numbers=None, extra="", server_extra="",
-                 plain_http=False, certs=None, wabas=None):
+                 plain_http=False, certs=None, wabas=None, store=None):
         """certs: (ca, cert, key) to share between relays; made if None.
-        wabas: number name -> waba_id for its [number.NAME] section."""
+        wabas: number name -> waba_id for its [number.NAME] section.
+        store: the store url, instead of the one store_url() picks."""
         self.dir = tempfile.mkdtemp(prefix="glivi-relay-test-")
         self.ca, self.cert, self.key = certs or make_certs(self.dir)
         self.app_secret_file = os.path.join(self.dir, "app_secret")
@@ -148,7 +149,7 @@ class Relay:
         write_secret(self.app_secret_file, APP_SECRET)
         write_secret(self.verify_token_file, VERIFY_TOKEN.encode())
         self.db = os.path.join(self.dir, "relay.db")
-        self.store_url = store_url(self.dir)
+        self.store_url = store or store_url(self.dir)
         self.ready = os.path.join(self.dir, "ready")
         self.log = os.path.join(self.dir, "relay.log")
         self.plain_http = plain_http
