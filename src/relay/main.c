@@ -86,10 +86,10 @@ static const struct command commands[] = {
 	{ "audit", "audit -c FILE [--since UNIX_TIME]",
 	  "The audit trail of erasures, exports and other admin actions on "
 	  "personal data (JSON lines).", cmd_audit },
-	{ "migrate", "migrate --from URL --to URL [--yes]",
+	{ "migrate", "migrate --from URL --to URL [--yes | --check]",
 	  "Copy a whole store into an empty database (SQLite to PostgreSQL "
-	  "or back) and verify every table; asks first unless --yes.",
-	  cmd_migrate },
+	  "or back) and verify every table; asks first unless --yes. "
+	  "--check only compares two stores.", cmd_migrate },
 	{ "sample-config", "sample-config",
 	  "Print the commented sample glivi-relay.conf.", cmd_sample_config },
 	{ "version", "version", "Print the version.", cmd_version },
@@ -957,9 +957,10 @@ cmd_migrate(int argc, char **argv)
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
 		{ "yes", no_argument, NULL, 'y' },
+		{ "check", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct migrate_options o = { NULL, NULL, 0 };
+	struct migrate_options o = { NULL, NULL, 0, 0 };
 	char *cause = NULL;
 	int opt, rc;
 
@@ -975,11 +976,15 @@ cmd_migrate(int argc, char **argv)
 		case 'y':
 			o.yes = 1;
 			break;
+		case 'k':
+			o.check = 1;
+			break;
 		default:
 			return command_usage("migrate");
 		}
 	}
-	if (optind != argc || o.from == NULL || o.to == NULL)
+	if (optind != argc || o.from == NULL || o.to == NULL ||
+	    (o.yes && o.check))
 		return command_usage("migrate");
 	rc = migrate_store(&o, &cause);
 	if (rc < 0)

@@ -200,6 +200,27 @@ class MigrateTest(unittest.TestCase):
         self.assertGreater(after["contacts"], counts["contacts"])
         self.assertGreater(after["notes"], counts["notes"])
 
+    def test_check_finds_changed_and_missing_rows(self):
+        copy = self.pg.fresh_database()
+        r = migrate(self.sqlite_url, copy, "--yes", env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = migrate(self.sqlite_url, copy, "--check", env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.pg.psql("UPDATE notes SET body = body || '.' WHERE id = "
+                     "(SELECT min(id) FROM notes)", copy)
+        self.pg.psql("UPDATE webhooks SET body = body || '\\x00'::bytea "
+                     "WHERE id = (SELECT max(id) FROM webhooks)", copy)
+        self.pg.psql("DELETE FROM statuses WHERE (number_id, wamid, status) "
+                     "IN (SELECT number_id, wamid, status FROM statuses "
+                     "LIMIT 1)", copy)
+        r = migrate(self.sqlite_url, copy, "--check", env=self.env)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        table = table_of(r.stdout)
+        differ = {t for t, (_, _, v) in table.items() if v != "ok"}
+        self.assertEqual(differ, {"notes", "webhooks", "statuses"})
+        self.assertEqual(table["notes"][0], table["notes"][1])
+        self.assertEqual(table["statuses"][0], table["statuses"][1] + 1)
+
     # -- refusals ----------------------------------------------------------
     def test_a_target_with_data_is_refused(self):
         before = self.relay.counts()
