@@ -97,6 +97,9 @@ struct events {
 	int stopping;
 	long long interval;
 	pthread_t thread;
+	pthread_t doorbell;
+	int has_doorbell;
+	atomic_int doorbell_stop;
 	atomic_uint_fast64_t delivered;
 	struct ring ring;
 };
@@ -211,6 +214,58 @@ heartbeat_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Several relays on one PostgreSQL store: another relay's commit rings
+ * NOTIFY, and this thread passes it on to the streams here, which read
+ * the changes from the store. A notification carries nothing, and none
+ * is replayed after the listening connection broke: so every (re)start of
+ * listening also wakes the streams, which catch up by query. The
+ * heartbeat's poll of the store's head stays as the safety net.
+ */
+static void *
+doorbell_main(void *arg)
+{
+	struct events *ev = arg;
+	struct store *reader = NULL;
+	char *cause = NULL;
+	int listening = 0, rc;
+
+	pthread_setname_np(pthread_self(), "glivi-doorbell");
+	while (!atomic_load(&ev->doorbell_stop)) {
+		if (reader == NULL &&
+		    store_open_reader(ev->srv->cfg->store_url, &reader,
+		    &cause) != 0) {
+			log_warn("events: doorbell: %s", cause);
+			free(cause);
+			cause = NULL;
+			reader = NULL;
+		}
+		if (reader != NULL && !listening) {
+			if (store_listen(reader) == 0) {
+				listening = 1;
+				events_notify(ev);
+			}
+		}
+		if (!listening) {
+			/* The store is away: the connection retries with
+			 * its own backoff; look again shortly. */
+			struct timespec pause = { 0, 200 * 1000 * 1000 };
+
+			nanosleep(&pause, NULL);
+			continue;
+		}
+		rc = store_doorbell(reader, 250);
+		if (rc > 0)
+			events_notify(ev);
+		else if (rc < 0) {
+			log_warn("events: lost the doorbell; listening again");
+			listening = 0;
+		}
+	}
+	store_close(reader);
+	return NULL;
+}
+
 struct events *
 events_start(struct server *srv, long long interval, char **cause)
 {
@@ -234,6 +289,15 @@ events_start(struct server *srv, long long interval, char **cause)
 		free(ev);
 		return NULL;
 	}
+	if (strncmp(srv->cfg->store_url, "postgres", 8) == 0) {
+		rc = pthread_create(&ev->doorbell, NULL, doorbell_main, ev);
+		if (rc != 0)
+			log_warn("events: no doorbell (%s); other relays' "
+			    "commits are seen within %d ms", strerror(rc),
+			    POLL_MS);
+		else
+			ev->has_doorbell = 1;
+	}
 	return ev;
 }
 
@@ -252,6 +316,11 @@ events_stop(struct events *ev)
 	pthread_cond_signal(&ev->cond);
 	pthread_mutex_unlock(&ev->lock);
 	pthread_join(ev->thread, NULL);
+	if (ev->has_doorbell) {
+		atomic_store(&ev->doorbell_stop, 1);
+		pthread_join(ev->doorbell, NULL);
+		ev->has_doorbell = 0;
+	}
 	/* Let the HTTP thread end each stream: a suspended connection must
 	 * not outlive the daemon. */
 	for (int i = 0; i < 300 && events_count(ev) > 0; i++)

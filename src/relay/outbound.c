@@ -1187,9 +1187,10 @@ outbound_main(void *arg)
 {
 	struct outbound *o = arg;
 	struct store *reader = NULL;
+	struct store_lease *lease;
 	char *cause = NULL;
 	double last_tick = 0, last_scan = 0, t, wait;
-	int look = 1, running;
+	int look = 1, running, sender = 0;
 
 	pthread_setname_np(pthread_self(), "glivi-send");
 	if (store_open_reader(o->cfg->store_url, &reader, &cause) != 0) {
@@ -1198,12 +1199,27 @@ outbound_main(void *arg)
 		return NULL;
 	}
 	o->reader = reader;
+	/*
+	 * Of several relays on one store, one sends: the holder of this
+	 * lease. So each queued message is taken by one relay, and the
+	 * per-number pace holds for the cluster. When the holder dies its
+	 * lease goes with its connection and another relay takes over; what
+	 * the dead one left 'sending' may have reached Meta, so it is never
+	 * sent again: settle_ambiguous says so after ambiguous_timeout.
+	 */
+	lease = store_lease_new(o->cfg->store_url, "glivi-sender");
 	while (!atomic_load(&o->stopping)) {
 		if (take_news(o))
 			look = 1;
 		t = now_mono();
 		if (t - last_tick >= TICK) {
-			settle_ambiguous(o, reader);
+			int was = sender;
+
+			if ((sender = store_lease_held(lease)) != was)
+				log_info("outbound: %s", sender ? "this relay "
+				    "sends" : "another relay sends");
+			if (sender)
+				settle_ambiguous(o, reader);
 			last_tick = t;
 			look = 1;
 		}
@@ -1213,8 +1229,8 @@ outbound_main(void *arg)
 		}
 		/* Commits come by the thousand under load; a look at the
 		 * store costs two queries, so not more often than SCAN_GAP. */
-		if ((look || o->scan_more) && t - last_scan >= SCAN_GAP &&
-		    worth_scanning(o)) {
+		if (sender && (look || o->scan_more) &&
+		    t - last_scan >= SCAN_GAP && worth_scanning(o)) {
 			look = 0;
 			last_scan = t;
 			scan(o, reader);
@@ -1233,13 +1249,14 @@ outbound_main(void *arg)
 			wait = last_tick + TICK - t;
 		if (o->wake_at != 0 && o->wake_at - t < wait)
 			wait = o->wake_at - t;
-		if ((look || o->scan_more) && worth_scanning(o) &&
+		if (sender && (look || o->scan_more) && worth_scanning(o) &&
 		    last_scan + SCAN_GAP - t < wait)
 			wait = last_scan + SCAN_GAP - t;
 		curl_multi_poll(o->multi, NULL, 0, wait <= 0 ? 0 :
 		    (int)ceil(wait * 1000), NULL);
 	}
 	drain(o);
+	store_lease_free(lease);
 	store_close(reader);
 	return NULL;
 }

@@ -398,32 +398,42 @@ struct privacy_sweeper {
 	int stopping;
 };
 
+/* One sweep on the timer, on a writer connection of its own (like an
+ * admin command beside the relay: it never holds up the committer). */
+static void
+sweep_once(struct privacy_sweeper *sw, struct store **st)
+{
+	char *cause = NULL;
+
+	if (*st == NULL && store_open(sw->cfg->store_url, STORE_DURABLE, st,
+	    &cause) != 0) {
+		log_warn("retention: %s", cause);
+		free(cause);
+		return;
+	}
+	if (privacy_sweep(sw->cfg, *st, "relay", (int64_t)time(NULL), NULL,
+	    &cause) != 0) {
+		log_warn("retention: %s", cause);
+		free(cause);
+	}
+}
+
 static void *
 sweeper_main(void *arg)
 {
 	struct privacy_sweeper *sw = arg;
 	struct store *st = NULL;
+	struct store_lease *lease;
 	struct timespec deadline;
-	char *cause = NULL;
 
 	pthread_setname_np(pthread_self(), "glivi-sweep");
+	/* Of several relays on one store, the lease holder sweeps. */
+	lease = store_lease_new(sw->cfg->store_url, "glivi-sweep");
 	pthread_mutex_lock(&sw->lock);
 	while (!sw->stopping) {
 		pthread_mutex_unlock(&sw->lock);
-		/* Its own writer connection, like an admin command beside
-		 * the relay: a sweep never holds up the committer's queue. */
-		if (st == NULL && store_open(sw->cfg->store_url,
-		    STORE_DURABLE, &st, &cause) != 0) {
-			log_warn("retention: %s", cause);
-			free(cause);
-			cause = NULL;
-		}
-		if (st != NULL && privacy_sweep(sw->cfg, st, "relay",
-		    (int64_t)time(NULL), NULL, &cause) != 0) {
-			log_warn("retention: %s", cause);
-			free(cause);
-			cause = NULL;
-		}
+		if (store_lease_held(lease))
+			sweep_once(sw, &st);
 		pthread_mutex_lock(&sw->lock);
 		clock_gettime(CLOCK_REALTIME, &deadline);
 		deadline.tv_sec += sw->cfg->retention_interval;
@@ -432,6 +442,7 @@ sweeper_main(void *arg)
 			;
 	}
 	pthread_mutex_unlock(&sw->lock);
+	store_lease_free(lease);
 	store_close(st);
 	return NULL;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <openssl/rand.h>
+#include <poll.h>
 #include <pthread.h>
 
 #include "core/hmac.h"
@@ -2093,6 +2094,97 @@ store_head(struct store *st, int64_t *head, int64_t *horizon)
 	}
 	db_finalize(s);
 	return rc;
+}
+
+int
+store_listen(struct store *st)
+{
+	if (db_kind(st->db) != DB_POSTGRES)
+		return -1;
+	return exec(st, "LISTEN glivi_changes", NULL);
+}
+
+int
+store_doorbell(struct store *st, int ms)
+{
+	struct pollfd p;
+	int n;
+
+	/* What libpq read already (with a query's answer) comes first. */
+	if ((n = db_notifications(st->db)) != 0)
+		return n > 0 ? 1 : -1;
+	p.fd = db_socket(st->db);
+	p.events = POLLIN;
+	p.revents = 0;
+	if (p.fd < 0)
+		return -1;
+	if (poll(&p, 1, ms) <= 0)
+		return 0;
+	n = db_notifications(st->db);
+	return n < 0 ? -1 : n > 0;
+}
+
+struct store_lease {
+	struct db *db; /* NULL: SQLite, always held */
+	char *url;
+	int64_t key;
+	int held;
+};
+
+struct store_lease *
+store_lease_new(const char *url, const char *name)
+{
+	struct store_lease *l = xcalloc(1, sizeof *l);
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (const char *p = name; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	l->key = (int64_t)(h >> 1);
+	if (db_url_kind(url, NULL) == DB_POSTGRES)
+		l->url = xstrdup(url);
+	return l;
+}
+
+int
+store_lease_held(struct store_lease *l)
+{
+	struct dbq *s;
+	char *cause = NULL;
+	int rc;
+
+	if (l->url == NULL)
+		return 1;
+	if (l->db == NULL && db_open(l->url, 0, &l->db, &cause) != 0) {
+		log_warn("store: lease: %s", cause);
+		free(cause);
+		return 0;
+	}
+	if (db_broken(l->db))
+		l->held = 0; /* the session, and its lock, are gone */
+	/* Held: ask anyway, which notices a connection that broke. */
+	s = db_prepare(l->db, l->held ? "SELECT 1" :
+	    "SELECT pg_try_advisory_lock(?1)");
+	if (s == NULL)
+		return 0;
+	if (!l->held)
+		db_bind_int(s, 1, l->key);
+	rc = db_step(s);
+	if (rc == ROW && db_int(s, 0))
+		l->held = 1;
+	else if (rc != ROW)
+		l->held = 0;
+	db_finalize(s);
+	return l->held;
+}
+
+void
+store_lease_free(struct store_lease *l)
+{
+	if (l == NULL)
+		return;
+	db_close(l->db);
+	free(l->url);
+	free(l);
 }
 
 int

@@ -213,6 +213,32 @@ void store_read_end(struct store *);
 /* The newest seq, and the oldest seq a cursor may still start from. */
 int store_head(struct store *, int64_t *head, int64_t *horizon);
 
+/*
+ * Several relays on one PostgreSQL store: every commit rings a doorbell
+ * (NOTIFY, carrying nothing) that the other relays' event streams listen
+ * for, then read what changed from the store itself. store_listen is -1 on
+ * SQLite (one relay: nothing to listen for), and starts listening again
+ * after the connection broke; store_doorbell waits up to ms: 1 rang, 0
+ * not, -1 the connection broke (notifications missed meanwhile are gone:
+ * catch up by query).
+ */
+int store_listen(struct store *);
+int store_doorbell(struct store *, int ms);
+
+/*
+ * Work that must run on one relay of several at a time (the sender, the
+ * snooze timer, the retention sweep, the template refresh) holds a lease:
+ * a PostgreSQL session lock on a connection of its own, released when the
+ * relay stops or dies (its connection closes). On SQLite there is one
+ * relay, and store_lease_held is always true.
+ */
+struct store_lease;
+struct store_lease *store_lease_new(const char *url, const char *name);
+/* Takes the lease when free; 1 while it is held, 0 when another relay
+ * holds it (or the database is away). Cheap enough to call every second. */
+int store_lease_held(struct store_lease *);
+void store_lease_free(struct store_lease *);
+
 struct store_agent {
 	int64_t id;
 	char name[72];

@@ -30,6 +30,7 @@
 #define MAX_COMPONENTS (64 * 1024)    /* one template's, as JSON */
 #define MAX_CURSOR 1024
 #define FIRST_RETRY 30.0 /* seconds after a failed read; doubles */
+#define LEASE_RETRY 30.0 /* seconds: another relay refreshes; look again */
 
 struct waba {
 	char *id;
@@ -483,8 +484,10 @@ templates_main(void *arg)
 {
 	struct templates *t = arg;
 	struct timespec now, until;
+	struct store_lease *lease;
 	double soonest, at;
 	CURL *curl;
+	int mine;
 
 	pthread_setname_np(pthread_self(), "glivi-tmpl");
 	if ((curl = graph_curl(t->cfg, &t->stopping)) == NULL) {
@@ -494,15 +497,21 @@ templates_main(void *arg)
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)t->cfg->request_timeout);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_answer);
+	/* Of several relays on one store, the lease holder refreshes. */
+	lease = store_lease_new(t->cfg->store_url, "glivi-templates");
 
 	while (!atomic_load(&t->stopping)) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 		soonest = 0;
+		mine = store_lease_held(lease);
 		for (size_t i = 0; i < t->nwabas; i++) {
 			struct waba *w = &t->wabas[i];
 
-			if (w->next_at <= at && !atomic_load(&t->stopping))
+			if (w->next_at <= at && !mine)
+				w->next_at = at + LEASE_RETRY;
+			else if (w->next_at <= at &&
+			    !atomic_load(&t->stopping))
 				refresh(t, curl, w);
 			if (soonest == 0 || w->next_at < soonest)
 				soonest = w->next_at;
@@ -516,6 +525,7 @@ templates_main(void *arg)
 		}
 		pthread_mutex_unlock(&t->lock);
 	}
+	store_lease_free(lease);
 	curl_easy_cleanup(curl);
 	return NULL;
 }

@@ -118,6 +118,22 @@ class Cluster:
             raise RuntimeError("pg-cluster restart: " + r.stderr.strip()
                                + self._log_tail())
 
+    def _script(self, what):
+        r = subprocess.run([SCRIPT, what, self.dir],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError("pg-cluster %s: %s%s" % (
+                what, r.stderr.strip(), self._log_tail()))
+
+    def halt(self):
+        """Stops the server, keeping its data (connections drop)."""
+        self._script("halt")
+
+    def resume(self):
+        """Starts a halted server again on its port."""
+        self._script("resume")
+
     def stop(self):
         """Stops the server and removes its dir; safe to call twice."""
         if self.dir is None:

@@ -138,10 +138,12 @@ class Relay:
     """One glivi-relay process with its own files."""
 
     def __init__(self, numbers=None, extra="", server_extra="",
-                 plain_http=False, certs=None, wabas=None, store=None):
+                 plain_http=False, certs=None, wabas=None, store=None,
+                 port=0):
         """certs: (ca, cert, key) to share between relays; made if None.
         wabas: number name -> waba_id for its [number.NAME] section.
-        store: the store url, instead of the one store_url() picks."""
+        store: a store URL to share with other relays; port: a fixed
+        port to listen on (a load balancer's backends keep theirs)."""
         self.dir = tempfile.mkdtemp(prefix="glivi-relay-test-")
         self.ca, self.cert, self.key = certs or make_certs(self.dir)
         self.app_secret_file = os.path.join(self.dir, "app_secret")
@@ -163,11 +165,11 @@ class Relay:
                "tls_cert = %s\ntls_key = %s\n" % (self.cert, self.key))
         self.config = os.path.join(self.dir, "relay.conf")
         with open(self.config, "w") as f:
-            f.write("[server]\nlisten = 127.0.0.1:0\n%sdata_dir = %s\n%s\n"
+            f.write("[server]\nlisten = 127.0.0.1:%d\n%sdata_dir = %s\n%s\n"
                     "[store]\nurl = %s\n\n"
                     "[meta]\napp_secret_file = %s\nverify_token_file = %s\n\n"
                     "[log]\nlevel = debug\n\n%s%s"
-                    % (tls, self.dir, server_extra, self.store_url,
+                    % (port, tls, self.dir, server_extra, self.store_url,
                        self.app_secret_file, self.verify_token_file,
                        sections, extra))
         self.proc = None

@@ -1,6 +1,7 @@
 """scripts/pg-cluster and its Python wrapper: a cluster starts on a port
 of its own, takes the glivi role's password from pgpass only, gives fresh
-databases, restarts on the same port, and leaves no process or file."""
+databases, restarts (or halts and resumes) on the same port, and leaves no
+process or file."""
 import os
 import stat
 import subprocess
@@ -64,6 +65,19 @@ class PgClusterTest(unittest.TestCase):
             pid = postmaster_pid(d)
         self.assertFalse(os.path.exists(d))
         self.assertFalse(alive(pid))
+
+    def test_halt_keeps_the_data_and_resume_the_port(self):
+        with pgcluster.Cluster() as pg:
+            url = pg.fresh_database()
+            pg.psql("CREATE TABLE t(x int); INSERT INTO t VALUES (3)", url)
+            port, pid = pg.port, postmaster_pid(pg.dir)
+            pg.halt()
+            self.assertFalse(alive(pid))
+            with self.assertRaises(RuntimeError):
+                pg.psql("SELECT 1")
+            pg.resume()
+            self.assertEqual(pg.port, port)
+            self.assertEqual(pg.psql("SELECT x FROM t", url).strip(), "3")
 
     def test_two_clusters_get_their_own_ports(self):
         with pgcluster.Cluster() as a, pgcluster.Cluster() as b:

@@ -62,8 +62,17 @@ setup(void **state)
 	snprintf(f->dir, sizeof f->dir, "/tmp/glivi-store-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	f->url = testutil_store_url(f->dir);
-	if (store_open(f->url, STORE_RELAXED, &f->st, &cause) != 0)
-		fail_msg("store_open %s: %s", f->url, cause);
+	if (store_open(f->url, STORE_RELAXED, &f->st, &cause) != 0) {
+		/* Returned, not failed, so nothing leaks: cmocka reports the
+		 * setup as failed and runs no teardown. */
+		print_error("store_open %s: %s\n", f->url, cause);
+		free(cause);
+		testutil_store_drop(f->url);
+		testutil_rmtree(f->dir);
+		free(f->url);
+		free(f);
+		return -1;
+	}
 	begin(f);
 	assert_int_equal(store_number_ensure(f->st, "main", PNID, "waba1",
 	    &f->number, &cause), 0);
@@ -477,6 +486,34 @@ store_rollback__gives_the_seqs_back(void **state)
 }
 
 static void
+store_rollback__after_a_failed_statement_the_store_works_again(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char h[32] = { 7 };
+	char *cause = NULL;
+	int64_t id = 0, k;
+
+	begin(f);
+	assert_int_equal(store_agent_add(f->st, "ann", "agent", h, NOW, &id,
+	    &cause), 0);
+	commit(f);
+	/* A statement the database refuses (a name taken), then rollback:
+	 * the next transaction and reads work as before. */
+	begin(f);
+	assert_int_equal(store_agent_add(f->st, "ann", "agent", h, NOW, &id,
+	    &cause), -1);
+	free(cause);
+	store_rollback(f->st);
+	assert_false(store_in_transaction(f->st));
+	assert_int_equal(store_agent_id_by_name(f->st, "ann", &id), 0);
+	assert_true(id > 0);
+	begin(f);
+	k = contact(f, f->number, "111");
+	commit(f);
+	assert_int_equal(store_contact_exists(f->st, k, NULL), 1);
+}
+
+static void
 store_savepoint_rollback__undoes_rows_and_seq(void **state)
 {
 	struct fixture *f = *state;
@@ -513,6 +550,26 @@ store_savepoint_rollback__undoes_rows_and_seq(void **state)
 	assert_int_equal(change_of(f, STORE_CONTACT, d, &sd, NULL), 1);
 	assert_int_equal(sc, sa + 1);
 	assert_int_equal(sd, sc + 1);
+}
+
+static void
+store_background_checkpoints__and_scrub_keep_every_commit(void **state)
+{
+	struct fixture *f = *state;
+	char *cause = NULL, wa[16];
+
+	if (store_background_checkpoints(f->st, &cause) != 0)
+		fail_msg("store_background_checkpoints: %s", cause);
+	for (int i = 0; i < 50; i++) {
+		begin(f);
+		snprintf(wa, sizeof wa, "%d", 1000 + i);
+		contact(f, f->number, wa);
+		commit(f);
+	}
+	if (store_scrub(f->url, &cause) != 0)
+		fail_msg("store_scrub: %s", cause);
+	assert_int_equal(count(f, "contacts"), 50);
+	assert_int_equal(head(f), 50);
 }
 
 /* -- the change log -------------------------------------------------------- */
@@ -1037,6 +1094,26 @@ store_conversation_activity__first_message_is_last_even_when_older(
 	cJSON_Delete(e);
 }
 
+static void
+store_conversation_info__no_recipient_without_an_id(void **state)
+{
+	struct fixture *f = *state;
+	struct store_contact c = { .number_id = f->number,
+		.profile_name = "nameless" };
+	struct store_conversation_info ci;
+	int64_t k = 0, conv;
+
+	begin(f);
+	assert_int_equal(store_contact_upsert(f->st, &c, NOW, &k), 0);
+	conv = conversation(f, f->number, k);
+	assert_int_equal(store_conversation_activity(f->st, conv, NOW + 1, 1,
+	    0), 0);
+	commit(f);
+	assert_int_equal(store_conversation_info(f->st, conv, &ci), 1);
+	assert_int_equal(ci.has_recipient, 0);
+	assert_int_equal(ci.last_inbound_at, NOW + 1);
+}
+
 /* -- messages -------------------------------------------------------------- */
 
 static void
@@ -1488,15 +1565,16 @@ store_agent__add_find_revoke(void **state)
 	    &cause), 0);
 	assert_int_equal(store_agent_add(f->st, "alice", "admin", h1, NOW,
 	    &alice, &cause), 0);
-	/* A name taken is an error with a cause, and the transaction goes
-	 * on (the API answers 409 inside a group of writes). */
+	commit(f);
+	/* A name taken is an error with a cause. */
+	begin(f);
 	assert_int_equal(store_agent_add(f->st, "alice", "agent", h3, NOW, &id,
 	    &cause), -1);
 	assert_non_null(cause);
 	assert_non_null(strstr(cause, "alice"));
 	free(cause);
 	cause = NULL;
-	commit(f);
+	store_rollback(f->st);
 	assert_int_equal(count(f, "agents"), 2);
 
 	assert_int_equal(store_agent_by_token_hash(f->st, h1, &a), 1);
@@ -1550,6 +1628,36 @@ store_agent__add_find_revoke(void **state)
 	e = store_entity(f->st, STORE_AGENT, bob);
 	assert_true(is_null(e, "revoked_at"));
 	cJSON_Delete(e);
+}
+
+static void
+store_agent_add__a_name_taken_leaves_the_transaction_usable(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char h1[32], h2[32], h3[32];
+	char *cause = NULL;
+	int64_t id = 0, other = 0;
+
+	memset(h1, 1, sizeof h1);
+	memset(h2, 2, sizeof h2);
+	memset(h3, 3, sizeof h3);
+	begin(f);
+	assert_int_equal(store_agent_add(f->st, "alice", "agent", h1, NOW, &id,
+	    &cause), 0);
+	commit(f);
+	/* The API answers 409 inside a group of writes, and the others of
+	 * the group commit. */
+	begin(f);
+	contact(f, f->number, "111");
+	assert_int_equal(store_agent_add(f->st, "alice", "agent", h2, NOW,
+	    &other, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(store_agent_add(f->st, "bob", "agent", h3, NOW,
+	    &other, &cause), 0);
+	commit(f);
+	assert_int_equal(count(f, "agents"), 2);
+	assert_int_equal(count(f, "contacts"), 1);
 }
 
 /* -- the read path --------------------------------------------------------- */
@@ -2781,7 +2889,9 @@ main(void)
 		T(store_counts__names_every_table_and_starts_empty),
 		T(store_commit__keeps_and_rollback_discards),
 		T(store_rollback__gives_the_seqs_back),
+		T(store_rollback__after_a_failed_statement_the_store_works_again),
 		T(store_savepoint_rollback__undoes_rows_and_seq),
+		T(store_background_checkpoints__and_scrub_keep_every_commit),
 		T(store_changes__in_seq_order_once_per_entity),
 		T(store_changes__stops_when_the_callback_says),
 		T(store_tombstone__marks_deleted_and_a_stamp_revives),
@@ -2796,6 +2906,7 @@ main(void)
 		T(store_contact_renumber__keeps_the_old_wa_id),
 		T(store_contact_lookup__by_id_wa_id_or_user_id),
 		T(store_conversation_for__one_per_contact),
+		T(store_conversation_info__no_recipient_without_an_id),
 		T(store_conversation_activity__first_message_is_last_even_when_older),
 		T(store_message_add__existed_and_find),
 		T(store_message_status__set_read_and_failure_kept),
@@ -2805,6 +2916,7 @@ main(void)
 		T(store_template_upsert__keeps_what_the_update_does_not_say),
 		T(store_template_sync__writes_only_what_changed_and_prune),
 		T(store_agent__add_find_revoke),
+		T(store_agent_add__a_name_taken_leaves_the_transaction_usable),
 		T(store_entity__every_kind_as_tree_and_text),
 		T(store_set__writes_settable_columns_and_stamps),
 		T(store_outbound_due__in_order_per_conversation),
