@@ -30,6 +30,7 @@
 #include "relay/committer.h"
 #include "relay/fetcher.h"
 #include "relay/media.h"
+#include "relay/migrate.h"
 #include "relay/outbound.h"
 #include "relay/privacy.h"
 #include "relay/config.h"
@@ -52,6 +53,7 @@ static int cmd_export(int, char **);
 static int cmd_audit(int, char **);
 static int cmd_number(int, char **);
 static int cmd_sweep(int, char **);
+static int cmd_migrate(int, char **);
 static int print_audit(void *, const cJSON *);
 static int cmd_sample_config(int, char **);
 static int cmd_version(int, char **);
@@ -84,6 +86,10 @@ static const struct command commands[] = {
 	{ "audit", "audit -c FILE [--since UNIX_TIME]",
 	  "The audit trail of erasures, exports and other admin actions on "
 	  "personal data (JSON lines).", cmd_audit },
+	{ "migrate", "migrate --from URL --to URL [--yes | --check]",
+	  "Copy a whole store into an empty database (SQLite to PostgreSQL "
+	  "or back) and verify every table; asks first unless --yes. "
+	  "--check only compares two stores.", cmd_migrate },
 	{ "sample-config", "sample-config",
 	  "Print the commented sample glivi-relay.conf.", cmd_sample_config },
 	{ "version", "version", "Print the version.", cmd_version },
@@ -936,6 +942,53 @@ cmd_audit(int argc, char **argv)
 	rc = store_audit_each(st, since, print_audit, NULL) == 0 ? 0 : 1;
 	store_close(st);
 	relay_config_free(&cfg);
+	return rc;
+}
+
+/*
+ * Takes store urls, not a config: the relay's config names one store, and
+ * a move is between two. Exits 0 when the copy matches the source table
+ * for table, 1 otherwise.
+ */
+static int
+cmd_migrate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "check", no_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct migrate_options o = { NULL, NULL, 0, 0 };
+	char *cause = NULL;
+	int opt, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "y", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			o.from = optarg;
+			break;
+		case 't':
+			o.to = optarg;
+			break;
+		case 'y':
+			o.yes = 1;
+			break;
+		case 'k':
+			o.check = 1;
+			break;
+		default:
+			return command_usage("migrate");
+		}
+	}
+	if (optind != argc || o.from == NULL || o.to == NULL ||
+	    (o.yes && o.check))
+		return command_usage("migrate");
+	rc = migrate_store(&o, &cause);
+	if (rc < 0)
+		return die("migrate", cause);
 	return rc;
 }
 
