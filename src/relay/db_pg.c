@@ -526,9 +526,12 @@ static int
 pg_in_transaction(struct db *d)
 {
 	struct pg *p = PG(d);
+	PGTransactionStatusType t = PQtransactionStatus(p->conn);
 
+	/* A refused statement leaves the transaction open, failed: it
+	 * still needs its ROLLBACK (or ROLLBACK TO a savepoint). */
 	return PQstatus(p->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(p->conn) == PQTRANS_INTRANS;
+	    (t == PQTRANS_INTRANS || t == PQTRANS_INERROR);
 }
 
 static int

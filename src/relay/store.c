@@ -1033,10 +1033,16 @@ store_commit(struct store *st, char **cause)
 	struct dbq *s = st_get(st, S_SEQ_SAVE);
 
 	db_bind_int(s, 1, st->seq);
-	if (st_done(st, s) != 0 ||
-	    /* A doorbell for the other relays' event streams; it rings
-	     * with the commit, and carries nothing. */
-	    (db_kind(st->db) == DB_POSTGRES &&
+	if (st_done(st, s) != 0) {
+		if (cause != NULL)
+			*cause = xasprintf("%s: cannot save seq: %s",
+			    db_name(st->db), db_error(st->db));
+		store_rollback(st);
+		return -1;
+	}
+	/* A doorbell for the other relays' event streams; it rings with
+	 * the commit, and carries nothing. */
+	if ((db_kind(st->db) == DB_POSTGRES &&
 	    exec(st, "NOTIFY glivi_changes", cause) != 0) ||
 	    exec(st, "COMMIT", cause) != 0) {
 		store_rollback(st);
@@ -1651,21 +1657,20 @@ store_agent_add(struct store *st, const char *name, const char *role,
     const unsigned char hash[32], int64_t now, int64_t *id, char **cause)
 {
 	struct dbq *s = st_get(st, S_AGENT_ADD);
-	int rc, conflict;
+	int rc;
 
 	bind_text(s, 1, name);
 	bind_text(s, 2, role);
 	db_bind_blob(s, 3, hash, 32);
 	db_bind_int(s, 4, now);
-	rc = db_step(s);
-	*id = rc == ROW ? db_int(s, 0) : 0;
-	conflict = rc < 0 && db_conflict(st->db);
-	st_reset(s);
-	if (conflict) {
+	*id = 0;
+	/* A name taken refuses this one write, not the transaction. */
+	rc = st_try(st, s, id);
+	if (rc == 1) {
 		*cause = xasprintf("an agent named '%s' exists already", name);
 		return -1;
 	}
-	if (rc != ROW) {
+	if (rc < 0 || *id == 0) {
 		*cause = xasprintf("%s", db_error(st->db));
 		return -1;
 	}
