@@ -66,7 +66,10 @@ class Install(unittest.TestCase):
         "share/doc/glivi-tui/simulator.md",
         "share/doc/glivi-tui/screen.md",
         "share/doc/glivi-tui/data-protection.md",
+        "share/doc/glivi-tui/scale-out.md",
+        "share/doc/glivi-tui/examples/haproxy-glivi.cfg",
         "lib/systemd/system/glivi-relay.service",
+        "lib/systemd/system/glivi-relay@.service",
     }
 
     def test_every_file_lands_where_a_packager_expects_it(self):
@@ -108,6 +111,16 @@ class Install(unittest.TestCase):
                       unit)
         self.assertIn("User=glivi-relay", unit)
         self.assertIn("StateDirectory=glivi-relay", unit)
+
+    def test_the_unit_for_several_relays_reads_its_instances_config(self):
+        with open(os.path.join(self.root, "lib/systemd/system/"
+                               "glivi-relay@.service")) as f:
+            unit = f.read()
+        self.assertIn("ExecStart=%s/sbin/glivi-relay serve -c "
+                      "/etc/glivi-relay/%%i.conf\n" % self.prefix, unit)
+        self.assertIn("Environment=PGPASSFILE=/etc/glivi-relay/pgpass\n",
+                      unit)
+        self.assertIn("StateDirectory=glivi-relay/%i\n", unit)
 
 
 if __name__ == "__main__":
