@@ -8,6 +8,7 @@ import subprocess
 import unittest
 
 import pgcluster
+import relay as R
 
 
 def postmaster_pid(d):
@@ -64,7 +65,7 @@ class PgClusterTest(unittest.TestCase):
             self.assertEqual(pg.psql("SELECT x FROM t", url).strip(), "7")
             pid = postmaster_pid(d)
         self.assertFalse(os.path.exists(d))
-        self.assertFalse(alive(pid))
+        R.wait_for(lambda: not alive(pid), what="the server to exit")
 
     def test_halt_keeps_the_data_and_resume_the_port(self):
         with pgcluster.Cluster() as pg:
@@ -72,7 +73,7 @@ class PgClusterTest(unittest.TestCase):
             pg.psql("CREATE TABLE t(x int); INSERT INTO t VALUES (3)", url)
             port, pid = pg.port, postmaster_pid(pg.dir)
             pg.halt()
-            self.assertFalse(alive(pid))
+            R.wait_for(lambda: not alive(pid), what="the server to exit")
             with self.assertRaises(RuntimeError):
                 pg.psql("SELECT 1")
             pg.resume()
@@ -92,7 +93,7 @@ class PgClusterTest(unittest.TestCase):
                 d, pid = pg.dir, postmaster_pid(pg.dir)
                 1 / 0
         self.assertFalse(os.path.exists(d))
-        self.assertFalse(alive(pid))
+        R.wait_for(lambda: not alive(pid), what="the server to exit")
 
 
 if __name__ == "__main__":
