@@ -38,20 +38,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pgcluster  # noqa: E402
 import relay as R  # noqa: E402
 import test_sim as S  # noqa: E402
+from test_outbound import free_port  # noqa: E402
 from apiclient import Stream, api, text_webhook  # noqa: E402
 from test_api_sync import add_agent, change, cursor_seq, sync_all  # noqa
 
 DEADLINE = 60.0
 RATE = 100  # the number's sends per second, for the whole cluster
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 class Balancer:
