@@ -121,9 +121,11 @@ text_cluster(const char *s, size_t len, unsigned *width)
 	w += spacing;
 	/* A cluster that starts with a non-spacing mark is drawn on a space
 	 * (the canvas adds one): it measures as that space and its spacing
-	 * marks, or a spacing mark after it would be a column short. */
+	 * marks, or a spacing mark after it would be a column short; a wide
+	 * code point joined to it (a skin tone after a lone selector) still
+	 * takes its two columns, as it does measured after that space. */
 	if (lead_mark)
-		w = 1 + spacing;
+		w = (w > 1 ? w : 1) + spacing;
 	if ((vs16 && emoji_base) || regional >= 2 || w > 2)
 		w = 2;
 	else if (w == 0 && mark)

@@ -120,6 +120,12 @@ text_width__measures_a_baseless_mark_with_the_space_it_is_drawn_on(
 	assert_int_equal(WIDTH("\xe1\xa4\xa8\xe0\xa4\xbf"), 2);
 	assert_int_equal(WIDTH(" \xe1\xa4\xa8\xe0\xa4\xbf"), 2);
 	assert_int_equal(WIDTH(ACUTE), 1);
+	/*
+	 * U+FE0D (a selector) then a skin tone, which is wide: on its space
+	 * it is two columns, alone or not. Found by fuzz-text too.
+	 */
+	assert_int_equal(WIDTH("\xef\xb8\x8d\xf0\x9f\x8f\xbd"), 2);
+	assert_int_equal(WIDTH(" \xef\xb8\x8d\xf0\x9f\x8f\xbd"), 2);
 }
 
 static void
