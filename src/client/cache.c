@@ -93,6 +93,19 @@ static const char *const work_migrations[] = {
 	"  body TEXT NOT NULL, updated_at INTEGER NOT NULL);",
 };
 
+/* What keeps a message's full-text entry true when it goes... */
+#define MESSAGES_FTS_DELETE \
+	"CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages"   \
+	" BEGIN INSERT INTO message_fts(message_fts, rowid, body)"	      \
+	"  VALUES('delete', old.id, old.body); END;"
+/* ...and when it changes. */
+#define MESSAGES_FTS_UPDATE \
+	"CREATE TRIGGER IF NOT EXISTS messages_au AFTER UPDATE OF body"	      \
+	" ON messages WHEN old.body IS NOT new.body"			      \
+	" BEGIN INSERT INTO message_fts(message_fts, rowid, body)"	      \
+	"  VALUES('delete', old.id, old.body);"				      \
+	" INSERT INTO message_fts(rowid, body) VALUES(new.id, new.body); END;"
+
 /* Indexes and full-text triggers: left out during a first sync. */
 static const char *const cache_indexes =
 	"CREATE INDEX IF NOT EXISTS messages_by_conversation"
@@ -108,14 +121,7 @@ static const char *const cache_indexes =
 	"CREATE TRIGGER IF NOT EXISTS messages_ai AFTER INSERT ON messages"
 	" BEGIN INSERT INTO message_fts(rowid, body) VALUES(new.id, new.body);"
 	" END;"
-	"CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages"
-	" BEGIN INSERT INTO message_fts(message_fts, rowid, body)"
-	"  VALUES('delete', old.id, old.body); END;"
-	"CREATE TRIGGER IF NOT EXISTS messages_au AFTER UPDATE OF body"
-	" ON messages WHEN old.body IS NOT new.body"
-	" BEGIN INSERT INTO message_fts(message_fts, rowid, body)"
-	"  VALUES('delete', old.id, old.body);"
-	" INSERT INTO message_fts(rowid, body) VALUES(new.id, new.body); END;"
+	MESSAGES_FTS_DELETE MESSAGES_FTS_UPDATE
 	"CREATE TRIGGER IF NOT EXISTS contacts_ai AFTER INSERT ON contacts"
 	" BEGIN INSERT INTO contact_fts(rowid, name, phone)"
 	"  VALUES(new.id, new.name, new.phone); END;"
@@ -129,15 +135,31 @@ static const char *const cache_indexes =
 	" INSERT INTO contact_fts(rowid, name, phone)"
 	"  VALUES(new.id, new.name, new.phone); END;";
 
-static const char *const cache_indexes_drop =
-	"DROP TRIGGER IF EXISTS messages_ai; DROP TRIGGER IF EXISTS messages_ad;"
-	"DROP TRIGGER IF EXISTS messages_au; DROP TRIGGER IF EXISTS contacts_ai;"
-	"DROP TRIGGER IF EXISTS contacts_ad; DROP TRIGGER IF EXISTS contacts_au;"
-	"DROP INDEX IF EXISTS messages_by_conversation;"
-	"DROP INDEX IF EXISTS conversations_list;"
-	"DROP INDEX IF EXISTS conversations_by_contact;"
-	"DROP INDEX IF EXISTS notes_by_conversation;"
-	"DROP INDEX IF EXISTS orders_by_contact;";
+/*
+ * What a first sync goes without. A message's words go into the full-text
+ * index as it is written (apply_row), beside the page's other writes: an
+ * index rebuilt at the end would be seconds of nothing else to do. Not by
+ * a trigger: an UPDATE trigger on messages, even one that never fires,
+ * puts every upsert in a statement transaction, and FTS5 flushes its
+ * pending terms at each (four times slower). apply_row does the trigger's
+ * work itself; the delete trigger stays (made if a new cache lacks it).
+ */
+#define INDEXES_DROP \
+	"DROP TRIGGER IF EXISTS messages_ai; DROP TRIGGER IF EXISTS messages_au;"\
+	"DROP TRIGGER IF EXISTS contacts_ai; DROP TRIGGER IF EXISTS contacts_ad;"\
+	"DROP TRIGGER IF EXISTS contacts_au;"				      \
+	"DROP INDEX IF EXISTS messages_by_conversation;"		      \
+	"DROP INDEX IF EXISTS conversations_list;"			      \
+	"DROP INDEX IF EXISTS conversations_by_contact;"		      \
+	"DROP INDEX IF EXISTS notes_by_conversation;"			      \
+	"DROP INDEX IF EXISTS orders_by_contact;"
+static const char *const cache_indexes_drop = INDEXES_DROP MESSAGES_FTS_DELETE;
+/* A first sync an older glivi-tui began (meta initial = 1) went without
+ * any of the message triggers, and rebuilds the message index at its end. */
+static const char *const cache_indexes_drop_all = INDEXES_DROP
+	"DROP TRIGGER IF EXISTS messages_ad;";
+#define INITIAL_REBUILD 1 /* meta initial: rebuild message_fts at the end */
+#define INITIAL_DIRECT 2  /* ...the messages are indexed as written */
 
 /*
  * One row per entity kind: its table, and the columns kept beside the
@@ -155,6 +177,7 @@ struct col {
 
 #define MAX_COLS 5
 #define MAX_KEYS 8
+#define MESSAGE_BODY 4
 
 static const struct kind {
 	const char *kind;
@@ -174,7 +197,7 @@ static const struct kind {
 	  { "direction", COL_TEXT, { "direction" } },
 	  { "status", COL_TEXT, { "status" } },
 	  { "body", COL_TEXT, { "edited_text", "text" } } },
-	  "message_data" },
+	  "message_data" }, /* body is cols[MESSAGE_BODY] */
 	{ "contact", "contacts", {
 	  { "name", COL_TEXT, { "display_name", "profile_name", "username" } },
 	  { "phone", COL_TEXT, { "wa_id" } } } },
@@ -215,7 +238,11 @@ struct cache {
 	sqlite3_stmt *data_put_new[NKINDS];  /* ...only when absent */
 	sqlite3_stmt *data_delete[NKINDS];
 	sqlite3_stmt *set_meta;
-	struct buf scratch[MAX_COLS]; /* unescaped text columns of a row */
+	sqlite3_stmt *fts_put;	      /* a message into message_fts */
+	sqlite3_stmt *fts_delete;     /* ...out of it, by its old words */
+	sqlite3_stmt *insert_new;     /* a message, only if new */
+	sqlite3_stmt *old_body;	      /* a message's words before a change */
+	int fts_direct;		      /* a first sync indexes as it writes */
 	sqlite3_stmt *view[32];	      /* the screen's reads, made on use */
 	int page_kib;		      /* page cache outside a first sync */
 	/* Tombstones applied since the last commit: what was deleted must
@@ -398,6 +425,11 @@ finalize_all(struct cache *c)
 	}
 	sqlite3_finalize(c->set_meta);
 	c->set_meta = NULL;
+	sqlite3_finalize(c->fts_put);
+	sqlite3_finalize(c->fts_delete);
+	sqlite3_finalize(c->insert_new);
+	sqlite3_finalize(c->old_body);
+	c->fts_put = c->fts_delete = c->insert_new = c->old_body = NULL;
 	for (size_t i = 0; i < sizeof c->view / sizeof c->view[0]; i++) {
 		sqlite3_finalize(c->view[i]);
 		c->view[i] = NULL;
@@ -446,6 +478,13 @@ prepare_all(struct cache *c, char **cause)
 		    k->table, cols.data, params.data, set.data, k->table);
 		rc = prepare(c, sql, &c->upsert[i], cause);
 		free(sql);
+		if (rc == 0 && strcmp(k->kind, "message") == 0) {
+			sql = xasprintf("INSERT INTO %s(id, seq%s) VALUES(?1, ?2%s)"
+			    " ON CONFLICT(id) DO NOTHING", k->table, cols.data,
+			    params.data);
+			rc = prepare(c, sql, &c->insert_new, cause);
+			free(sql);
+		}
 		if (rc == 0) {
 			sql = k->data_table == NULL ? xasprintf("INSERT INTO "
 			    "%s(id, seq, data%s) VALUES(?1, 0, ?3%s) ON "
@@ -488,6 +527,12 @@ prepare_all(struct cache *c, char **cause)
 		if (rc != 0)
 			return -1;
 	}
+	if (prepare(c, "INSERT INTO message_fts(rowid, body) VALUES(?1, ?2)",
+	    &c->fts_put, cause) != 0 || prepare(c, "INSERT INTO message_fts"
+	    "(message_fts, rowid, body) VALUES('delete', ?1, ?2)",
+	    &c->fts_delete, cause) != 0 || prepare(c, "SELECT body FROM"
+	    " messages WHERE id = ?1 AND seq < ?2", &c->old_body, cause) != 0)
+		return -1;
 	return prepare(c, "INSERT OR REPLACE INTO meta(key, value) "
 	    "VALUES(?1, ?2)", &c->set_meta, cause);
 }
@@ -708,8 +753,6 @@ cache_close(struct cache *c)
 	free(c->name);
 	free(c->path);
 	free(c->work_path);
-	for (int i = 0; i < MAX_COLS; i++)
-		buf_free(&c->scratch[i]);
 	free(c);
 }
 
@@ -894,41 +937,64 @@ cache_set_page_cache(struct cache *c, int kib)
 		page_cache(c, kib);
 }
 
+/*
+ * The cache is disposable and a first sync writes all of it: until it
+ * ends, no fsync (a process killed mid-way loses nothing committed; a
+ * power cut may damage the file, which is then rebuilt from the relay).
+ * The work file, on its own setting, is not concerned.
+ */
 int
 cache_initial_begin(struct cache *c, char **cause)
 {
+	int64_t mode = 0;
+
 	page_cache(c, BULK_PAGE_KIB);
 	exec(c, "PRAGMA main.synchronous = OFF", NULL);
 	if (cache_begin(c, cause) != 0)
 		return -1;
-	if (exec(c, cache_indexes_drop, cause) != 0 ||
-	    cache_meta_set_int(c, "initial", 1) != 0) {
+	if (cache_meta_get_int(c, "initial", &mode) != 0 ||
+	    mode != INITIAL_REBUILD)
+		mode = INITIAL_DIRECT;
+	if (exec(c, mode == INITIAL_DIRECT ? cache_indexes_drop :
+	    cache_indexes_drop_all, cause) != 0 ||
+	    cache_meta_set_int(c, "initial", mode) != 0) {
 		cache_rollback(c);
 		return -1;
 	}
-	return cache_commit(c, cause);
+	if (cache_commit(c, cause) != 0)
+		return -1;
+	c->fts_direct = mode == INITIAL_DIRECT;
+	return 0;
 }
 
 int
 cache_initial_end(struct cache *c, char **cause)
 {
+	int64_t mode = 0;
+
 	if (cache_begin(c, cause) != 0)
 		return -1;
+	if (cache_meta_get_int(c, "initial", &mode) != 0)
+		mode = INITIAL_REBUILD;
 	if (exec(c, cache_indexes, cause) != 0 ||
-	    exec(c, "INSERT INTO message_fts(message_fts) VALUES('rebuild');"
-	    "INSERT INTO contact_fts(contact_fts) VALUES('rebuild');",
+	    (mode != INITIAL_DIRECT && exec(c, "INSERT INTO message_fts"
+	    "(message_fts) VALUES('rebuild');", cause) != 0) ||
+	    exec(c, "INSERT INTO contact_fts(contact_fts) VALUES('rebuild');",
 	    cause) != 0 || cache_meta_set_int(c, "initial", 0) != 0) {
 		cache_rollback(c);
 		return -1;
 	}
 	if (cache_commit(c, cause) != 0)
 		return -1;
+	c->fts_direct = 0;
 	exec(c, "PRAGMA main.synchronous = NORMAL", NULL);
 	page_cache(c, c->page_kib);
 	return 0;
 }
 
 /* -- applying changes -------------------------------------------------- */
+
+static struct cache_plan *plan_events(const struct jscan_val *);
 
 /* The value of member key of an object, or a JSCAN_ERROR value. */
 static struct jscan_val
@@ -1015,13 +1081,39 @@ kind_index(const char *kind, size_t n)
 }
 
 /*
- * Binds an entity's columns (?4...) from its data object: one pass over
- * its members picks the keys the kind wants. Text is unescaped into the
- * cache's scratch buffers, which live until the statement has run.
+ * A page is read in two steps: planned (its JSON walked, every column's
+ * value found and unescaped; no database), which the sync engine does on
+ * the loop thread as the page arrives, then applied (bound and written)
+ * on the writer's. So the writer spends its time in SQLite alone.
+ */
+struct col_val {
+	int set;	  /* 0: NULL, 1: the integer n, 2: text in the arena */
+	int64_t n;
+	size_t off, len;
+};
+
+struct row_plan {
+	int kind;	  /* index in kinds; -1 unknown kind, -2 malformed */
+	int deleted;
+	int64_t id, seq;
+	const char *data; /* the entity's JSON, inside the page */
+	size_t data_len;
+	struct col_val col[MAX_COLS];
+};
+
+struct cache_plan {
+	struct row_plan *rows;
+	size_t n, cap;
+	struct buf arena; /* the text columns, unescaped */
+};
+
+/*
+ * An entity's columns from its data object: one pass over its members
+ * picks the keys the kind wants.
  */
 static void
-bind_columns(struct cache *c, sqlite3_stmt *w, const struct kind *k,
-    const struct jscan_val *data)
+plan_columns(const struct kind *k, const struct jscan_val *data,
+    struct col_val *col, struct buf *arena)
 {
 	struct jscan_val key, val, found[MAX_COLS][3];
 	const char *cur = NULL;
@@ -1043,28 +1135,125 @@ bind_columns(struct cache *c, sqlite3_stmt *w, const struct kind *k,
 	}
 	for (int j = 0; j < MAX_COLS && k->cols[j].name != NULL; j++) {
 		const struct jscan_val *v = NULL;
-		int64_t n;
 
+		col[j].set = 0;
 		for (int q = 0; q < 3 && v == NULL; q++) {
 			if (found[j][q].type != JSCAN_ERROR)
 				v = &found[j][q];
 		}
+		if (v == NULL)
+			continue;
 		if (k->cols[j].type == COL_INT) {
-			if (v != NULL && jscan_int(v, &n) == 0)
-				sqlite3_bind_int64(w, j + 4, n);
-			else
-				sqlite3_bind_null(w, j + 4);
-		} else if (v != NULL && v->type == JSCAN_STRING &&
+			if (jscan_int(v, &col[j].n) == 0)
+				col[j].set = 1;
+		} else if (v->type == JSCAN_STRING &&
 		    !(revoked && strcmp(k->cols[j].name, "body") == 0)) {
-			buf_reset(&c->scratch[j]);
-			jscan_string(v, &c->scratch[j]);
-			sqlite3_bind_text(w, j + 4, c->scratch[j].data ?
-			    c->scratch[j].data : "", (int)c->scratch[j].len,
-			    SQLITE_STATIC);
-		} else {
-			sqlite3_bind_null(w, j + 4);
+			col[j].off = arena->len;
+			jscan_string(v, arena);
+			col[j].len = arena->len - col[j].off;
+			col[j].set = 2;
 		}
 	}
+}
+
+static void
+bind_value(sqlite3_stmt *w, int i, const struct col_val *v,
+    const struct buf *arena)
+{
+	if (v->set == 1)
+		sqlite3_bind_int64(w, i, v->n);
+	else if (v->set == 2)
+		sqlite3_bind_text(w, i, v->len > 0 ? arena->data + v->off : "",
+		    (int)v->len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(w, i);
+}
+
+/* Binds planned columns as ?4...; the arena lives until the step. */
+static void
+bind_columns(sqlite3_stmt *w, const struct kind *k, const struct col_val *col,
+    const struct buf *arena)
+{
+	for (int j = 0; j < MAX_COLS && k->cols[j].name != NULL; j++)
+		bind_value(w, j + 4, &col[j], arena);
+}
+
+static void
+plan_free(struct cache_plan *p)
+{
+	if (p == NULL)
+		return;
+	free(p->rows);
+	buf_free(&p->arena);
+	free(p);
+}
+
+/* Reads one change event into the plan. */
+static void
+plan_event(struct cache_plan *p, const struct jscan_val *e)
+{
+	struct jscan_val key, val, kind = { 0 }, id = { 0 }, seq = { 0 },
+	    del = { 0 }, data = { 0 };
+	const char *cur = NULL;
+	struct row_plan *r;
+
+	if (p->n == p->cap) {
+		p->cap = p->cap == 0 ? 256 : p->cap * 2;
+		p->rows = xreallocarray(p->rows, p->cap, sizeof *p->rows);
+	}
+	r = &p->rows[p->n++];
+	memset(r, 0, sizeof *r);
+	r->kind = -2;
+	if (e->type != JSCAN_OBJECT)
+		return;
+	while (jscan_next(e, &cur, &key, &val)) {
+		if (jscan_key_is(&key, "kind"))
+			kind = val;
+		else if (jscan_key_is(&key, "id"))
+			id = val;
+		else if (jscan_key_is(&key, "seq"))
+			seq = val;
+		else if (jscan_key_is(&key, "deleted"))
+			del = val;
+		else if (jscan_key_is(&key, "data"))
+			data = val;
+	}
+	if (kind.type != JSCAN_STRING)
+		return;
+	/* A kind this client does not know yet: not an error. */
+	if ((r->kind = kind_index(kind.start + 1, (size_t)(kind.end -
+	    kind.start - 2))) < 0) {
+		r->kind = -1;
+		return;
+	}
+	/* No "deleted" is a live entity; anything but a boolean is wrong. */
+	r->deleted = del.type == JSCAN_TRUE;
+	if (jscan_int(&id, &r->id) != 0 || r->id <= 0 ||
+	    jscan_int(&seq, &r->seq) != 0 || r->seq < 0 ||
+	    (del.type != JSCAN_TRUE && del.type != JSCAN_FALSE &&
+	    del.type != JSCAN_ERROR) ||
+	    (!r->deleted && data.type != JSCAN_OBJECT)) {
+		r->kind = -2;
+		return;
+	}
+	if (!r->deleted) {
+		r->data = data.start;
+		r->data_len = (size_t)(data.end - data.start);
+		plan_columns(&kinds[r->kind], &data, r->col, &p->arena);
+	}
+}
+
+static struct cache_plan *
+plan_events(const struct jscan_val *events)
+{
+	struct cache_plan *p = xcalloc(1, sizeof *p);
+	struct jscan_val e;
+	const char *cur = NULL;
+
+	buf_init(&p->arena);
+	while (jscan_next(events, &cur, NULL, &e))
+		plan_event(p, &e);
+	return p;
 }
 
 /*
@@ -1170,66 +1359,113 @@ forget(struct cache *c, const struct kind *k, int64_t id, int changed)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Applies one change event; 1 applied, 0 skipped, -1 a cache error. */
 static int
-apply_one(struct cache *c, const struct jscan_val *e,
-    struct cache_applied *a)
+step_fts(sqlite3_stmt *s, int64_t id, const char *body, int len)
 {
-	struct jscan_val key, val, kind = { 0 }, id = { 0 }, seq = { 0 },
-	    del = { 0 }, data = { 0 };
-	const char *cur = NULL;
-	int64_t idn, seqn;
-	sqlite3_stmt *w;
-	int k, deleted, rc, changed;
+	int rc;
 
-	a->events++;
-	if (e->type != JSCAN_OBJECT) {
-		a->skipped++;
-		return 0;
-	}
-	while (jscan_next(e, &cur, &key, &val)) {
-		if (jscan_key_is(&key, "kind"))
-			kind = val;
-		else if (jscan_key_is(&key, "id"))
-			id = val;
-		else if (jscan_key_is(&key, "seq"))
-			seq = val;
-		else if (jscan_key_is(&key, "deleted"))
-			del = val;
-		else if (jscan_key_is(&key, "data"))
-			data = val;
-	}
-	if (kind.type != JSCAN_STRING) {
-		a->skipped++;
-		return 0;
-	}
-	/* A kind this client does not know yet: not an error. */
-	if ((k = kind_index(kind.start + 1, (size_t)(kind.end -
-	    kind.start - 2))) < 0)
-		return 0;
-	/* No "deleted" is a live entity; anything but a boolean is wrong. */
-	deleted = del.type == JSCAN_TRUE;
-	if (jscan_int(&id, &idn) != 0 || idn <= 0 ||
-	    jscan_int(&seq, &seqn) != 0 || seqn < 0 ||
-	    (del.type != JSCAN_TRUE && del.type != JSCAN_FALSE &&
-	    del.type != JSCAN_ERROR) ||
-	    (!deleted && data.type != JSCAN_OBJECT)) {
-		a->skipped++;
-		return 0;
-	}
-	if (strcmp(kinds[k].kind, "message") == 0)
-		a->messages++;
-	w = deleted ? c->tombstone[k] : c->upsert[k];
-	sqlite3_bind_int64(w, 1, idn);
-	sqlite3_bind_int64(w, 2, seqn);
-	if (!deleted) {
-		sqlite3_bind_text(w, 3, data.start, (int)(data.end -
-		    data.start), SQLITE_STATIC);
-		bind_columns(c, w, &kinds[k], &data);
-	}
+	sqlite3_bind_int64(s, 1, id);
+	if (body != NULL)
+		sqlite3_bind_text(s, 2, body, len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 2);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/*
+ * A first sync's message, its words indexed as the triggers would (see
+ * cache_indexes_drop): a new one inserted; one the cache has (it changed
+ * while the first sync ran) updated as the upsert does, its old words
+ * taken out first when its text changed. An SQLite result code.
+ */
+static int
+write_indexed(struct cache *c, const struct row_plan *r,
+    const struct buf *arena, int *changed)
+{
+	const struct kind *k = &kinds[r->kind];
+	const struct col_val *b = &r->col[MESSAGE_BODY];
+	const char *body = b->set == 2 ? (b->len > 0 ? arena->data + b->off :
+	    "") : NULL;
+	sqlite3_stmt *w = c->insert_new;
+	char *old = NULL;
+	int rc, had, same;
+
+	*changed = 0;
+	sqlite3_bind_int64(w, 1, r->id);
+	sqlite3_bind_int64(w, 2, r->seq);
+	bind_columns(w, k, r->col, arena);
 	rc = sqlite3_step(w);
 	sqlite3_reset(w);
-	changed = rc == SQLITE_DONE && sqlite3_changes(c->db) > 0;
+	if (rc != SQLITE_DONE)
+		return rc;
+	if (sqlite3_changes(c->db) > 0) {
+		*changed = 1;
+		return step_fts(c->fts_put, r->id, body, (int)b->len);
+	}
+	/* Known: only a newer state changes it. */
+	sqlite3_bind_int64(c->old_body, 1, r->id);
+	sqlite3_bind_int64(c->old_body, 2, r->seq);
+	rc = sqlite3_step(c->old_body);
+	if ((had = rc == SQLITE_ROW) &&
+	    sqlite3_column_type(c->old_body, 0) != SQLITE_NULL)
+		old = xstrdup((const char *)sqlite3_column_text(c->old_body,
+		    0));
+	sqlite3_reset(c->old_body);
+	if (!had)
+		return rc == SQLITE_DONE ? SQLITE_DONE : rc;
+	w = c->upsert[r->kind];
+	sqlite3_bind_int64(w, 1, r->id);
+	sqlite3_bind_int64(w, 2, r->seq);
+	bind_columns(w, k, r->col, arena);
+	rc = sqlite3_step(w);
+	sqlite3_reset(w);
+	*changed = rc == SQLITE_DONE && sqlite3_changes(c->db) > 0;
+	same = (old == NULL && body == NULL) || (old != NULL && body != NULL &&
+	    strlen(old) == b->len && memcmp(old, body, b->len) == 0);
+	if (*changed && !same) {
+		rc = step_fts(c->fts_delete, r->id, old, -1);
+		if (rc == SQLITE_DONE)
+			rc = step_fts(c->fts_put, r->id, body, (int)b->len);
+	}
+	free(old);
+	return rc;
+}
+
+/* Applies one planned event; 1 applied, 0 skipped, -1 a cache error. */
+static int
+apply_row(struct cache *c, const struct row_plan *r, const struct buf *arena,
+    struct cache_applied *a)
+{
+	int64_t idn = r->id;
+	sqlite3_stmt *w;
+	int k = r->kind, deleted = r->deleted, rc, changed, message;
+
+	a->events++;
+	if (k == -2) {
+		a->skipped++;
+		return 0;
+	}
+	if (k < 0)
+		return 0;
+	if ((message = strcmp(kinds[k].kind, "message") == 0))
+		a->messages++;
+	if (c->fts_direct && message && !deleted) {
+		rc = write_indexed(c, r, arena, &changed);
+	} else {
+		w = deleted ? c->tombstone[k] : c->upsert[k];
+		sqlite3_bind_int64(w, 1, idn);
+		sqlite3_bind_int64(w, 2, r->seq);
+		if (!deleted) {
+			sqlite3_bind_text(w, 3, r->data, (int)r->data_len,
+			    SQLITE_STATIC);
+			bind_columns(w, &kinds[k], r->col, arena);
+		}
+		rc = sqlite3_step(w);
+		sqlite3_reset(w);
+		changed = rc == SQLITE_DONE && sqlite3_changes(c->db) > 0;
+	}
 	if (deleted && rc == SQLITE_DONE && forget(c, &kinds[k], idn,
 	    changed) != 0)
 		return db_error(c, SQLITE_ERROR);
@@ -1239,8 +1475,8 @@ apply_one(struct cache *c, const struct jscan_val *e,
 
 		sqlite3_bind_int64(d, 1, idn);
 		if (!deleted)
-			sqlite3_bind_text(d, 2, data.start, (int)(data.end -
-			    data.start), SQLITE_STATIC);
+			sqlite3_bind_text(d, 2, r->data, (int)r->data_len,
+			    SQLITE_STATIC);
 		rc = sqlite3_step(d);
 		sqlite3_reset(d);
 	}
@@ -1255,20 +1491,18 @@ apply_one(struct cache *c, const struct jscan_val *e,
 	return db_error(c, rc);
 }
 
-/* Applies a checked events array and stores cursor. */
+/* Applies planned events and stores cursor. */
 static int
-apply_events(struct cache *c, const struct jscan_val *events,
-    const char *cursor, struct cache_applied *out, char **cause)
+apply_plan(struct cache *c, const struct cache_plan *p, const char *cursor,
+    struct cache_applied *out, char **cause)
 {
 	struct cache_applied a = { 0 };
-	struct jscan_val e;
-	const char *cur = NULL;
 	int own = !c->in_txn;
 
 	if (own && cache_begin(c, cause) != 0)
 		return -1;
-	while (jscan_next(events, &cur, NULL, &e)) {
-		if (apply_one(c, &e, &a) < 0) {
+	for (size_t i = 0; i < p->n; i++) {
+		if (apply_row(c, &p->rows[i], &p->arena, &a) < 0) {
 			*cause = xasprintf("%s: %s", c->path,
 			    sqlite3_errmsg(c->db));
 			goto fail;
@@ -1299,10 +1533,33 @@ int
 cache_apply_page(struct cache *c, const struct cache_page *pg,
     struct cache_applied *out, char **cause)
 {
+	struct cache_plan *p = pg->plan;
+	int rc;
+
+	if (p == NULL)
+		p = cache_page_plan(pg);
+	rc = apply_plan(c, p, pg->cursor, out, cause);
+	if (p != pg->plan)
+		plan_free(p);
+	return rc;
+}
+
+struct cache_plan *
+cache_page_plan(const struct cache_page *pg)
+{
 	struct jscan_val events = { JSCAN_ARRAY, pg->events,
 		pg->events + pg->events_len };
 
-	return apply_events(c, &events, pg->cursor, out, cause);
+	return plan_events(&events);
+}
+
+void
+cache_page_free(struct cache_page *pg)
+{
+	free(pg->cursor);
+	pg->cursor = NULL;
+	plan_free(pg->plan);
+	pg->plan = NULL;
 }
 
 int
@@ -1310,6 +1567,8 @@ cache_apply(struct cache *c, const char *text, size_t len, const char *path,
     const char *cursor, struct cache_applied *out, char **cause)
 {
 	struct jscan_val doc, events;
+	struct cache_plan *p;
+	int rc;
 
 	if (!jscan_document(text, text + len, &doc)) {
 		*cause = xstrdup("the changes are not valid JSON");
@@ -1321,7 +1580,10 @@ cache_apply(struct cache *c, const char *text, size_t len, const char *path,
 		*cause = xstrdup("the changes are not an array of events");
 		return -1;
 	}
-	return apply_events(c, &events, cursor, out, cause);
+	p = plan_events(&events);
+	rc = apply_plan(c, p, cursor, out, cause);
+	plan_free(p);
+	return rc;
 }
 
 int
@@ -1330,6 +1592,8 @@ cache_put_provisional(struct cache *c, const cJSON *e)
 	const cJSON *kind = cJSON_GetObjectItem(e, "kind");
 	const cJSON *id = cJSON_GetObjectItem(e, "id");
 	struct jscan_val data;
+	struct col_val col[MAX_COLS];
+	struct buf arena;
 	sqlite3_stmt *s;
 	char *text;
 	double d;
@@ -1344,6 +1608,10 @@ cache_put_provisional(struct cache *c, const cJSON *e)
 	d = id->valuedouble;
 	if (!(d >= 1 && d <= 9007199254740992.0) || d != (double)(int64_t)d)
 		return -1;
+	/* A first sync is writing (and indexing as it goes, which this
+	 * would not): the entity comes with it. */
+	if (cache_initial(c))
+		return -1;
 	s = c->provisional[k];
 	text = cJSON_PrintUnformatted(e);
 	if (text == NULL || !jscan_document(text, text + strlen(text),
@@ -1351,10 +1619,13 @@ cache_put_provisional(struct cache *c, const cJSON *e)
 		free(text);
 		return -1;
 	}
+	buf_init(&arena);
+	plan_columns(&kinds[k], &data, col, &arena);
 	sqlite3_bind_int64(s, 1, (int64_t)d);
 	sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
-	bind_columns(c, s, &kinds[k], &data);
+	bind_columns(s, &kinds[k], col, &arena);
 	rc = sqlite3_step(s);
+	buf_free(&arena);
 	sqlite3_reset(s);
 	if (rc == SQLITE_DONE && kinds[k].data_table != NULL) {
 		sqlite3_stmt *ds = c->data_put_new[k];

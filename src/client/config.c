@@ -50,8 +50,6 @@ static const struct option_def client_options[] = {
 	{ "cache", "dir", OPT_STRING, NULL, 0, 0, 0, C(cache_dir),
 	  "Directory of the local cache, one file per relay (mode 0600).\n"
 	  "Default: $XDG_DATA_HOME/glivi-tui, or ~/.local/share/glivi-tui." },
-	{ "cache", "batch", OPT_INT, "20000", 100, 1000000, 0, C(batch_rows),
-	  "Entities written per transaction during a first sync." },
 	{ "cache", "keep_days", OPT_INT, "0", 0, 36500, 0, C(keep_days),
 	  "Days of messages kept offline (0: all the relay has). Older ones\n"
 	  "leave the cache, its full-text index and its files after each\n"

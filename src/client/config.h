@@ -22,7 +22,6 @@ struct client_config {
 
 	/* [cache] */
 	char *cache_dir;
-	long long batch_rows;
 	long long keep_days;
 
 	/* [sync] */

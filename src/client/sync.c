@@ -24,15 +24,49 @@
 #define BATCH_EVENTS 256   /* stream events applied per transaction */
 #define BATCH_DELAY_MS 20  /* ...or after this long */
 
+/*
+ * A sync page the writer thread applies: its text (owned), its envelope,
+ * and what came of it. The thread touches nothing else of the sync.
+ */
+struct page_job {
+	uv_work_t req;
+	struct sync *s;
+	char *text;
+	struct cache_page pg;	/* points into text */
+	int end;		/* the last page of a first sync: build the
+				   indexes after it */
+	struct cache_applied a;
+	int rc;
+	char *cause;
+};
+
+/* A page's answer that came while the writer was busy with the one before. */
+struct page_answer {
+	int held;
+	struct http_result r;
+	char *body;
+	char *error;
+};
+
 struct sync {
 	struct client *cl;
 	struct sync_status st;
 	int once;
 	int running;
 	int initial;	    /* a first sync: bulk mode */
-	int64_t txn_rows;   /* rows in the open bulk transaction */
 	int64_t base_done;  /* changes applied when the first page came */
 	int attempts;	    /* consecutive failures, for the backoff */
+	/*
+	 * Pages are written on a thread of libuv's pool through a connection
+	 * of their own (wc), one at a time, while the loop receives the next
+	 * one: the screen never waits for a page's writes or a first sync's
+	 * index build. wc is used by one thread at a time: the writer while
+	 * a job runs, the loop otherwise.
+	 */
+	struct cache *wc;
+	struct page_job *job;	    /* being written */
+	struct page_answer held;    /* the next page, waiting for it */
+	int freeing;		    /* sync_free came while a job ran */
 	struct http_xfer *page;
 	struct http_xfer *stream;
 	uv_timer_t retry;
@@ -48,6 +82,8 @@ struct sync {
 };
 
 static void keep_less(struct sync *);
+static void handle_page(struct sync *, const struct http_result *);
+static void finish_free(struct sync *);
 
 static void fetch_page(struct sync *);
 static void on_page(void *, const struct http_result *);
@@ -129,22 +165,23 @@ backoff_ms(struct sync *s)
 	return ms / 2 + (long)(r % (unsigned)(ms / 2 + 1));
 }
 
-/* Commits a bulk transaction in progress: each page wrote its cursor, so
- * what is committed is always consistent. */
-static int
-commit_open(struct sync *s)
+/* The writer's connection: opened when first needed, again after a rebuild. */
+static struct cache *
+writer(struct sync *s, char **cause)
 {
-	char *cause = NULL;
+	const struct client_config *cfg = s->cl->cfg;
 
-	if (s->txn_rows == 0)
-		return 0;
-	s->txn_rows = 0;
-	if (cache_commit(s->cl->cache, &cause) != 0) {
-		set_error(s, "cannot write the cache", cause);
-		free(cause);
-		return -1;
-	}
-	return 0;
+	if (s->wc == NULL)
+		s->wc = cache_open(cfg->cache_dir, cfg->url, NULL, cause);
+	return s->wc;
+}
+
+static void
+drop_held(struct sync *s)
+{
+	free(s->held.body);
+	free(s->held.error);
+	memset(&s->held, 0, sizeof s->held);
 }
 
 /* The cache file is damaged: start it again, from the relay. */
@@ -158,7 +195,10 @@ rebuild(struct sync *s, const char *why)
 		http_cancel(s->page);
 		s->page = NULL;
 	}
-	s->txn_rows = 0;
+	drop_held(s);
+	/* The files go: the writer lets go of them first. */
+	cache_close(s->wc);
+	s->wc = NULL;
 	if (cache_reset(s->cl->cache, &cause) != 0) {
 		set_error(s, "cannot rebuild the cache", cause);
 		free(cause);
@@ -175,7 +215,7 @@ rebuild(struct sync *s, const char *why)
 static void
 failed(struct sync *s, long ms)
 {
-	commit_open(s);
+	drop_held(s);
 	if (s->stream != NULL) {
 		http_cancel(s->stream);
 		s->stream = NULL;
@@ -240,72 +280,93 @@ answer_failed(struct sync *s, const struct http_result *r, const char *what)
 	failed(s, backoff_ms(s));
 }
 
+/* On the writer thread: the page, in one transaction with its cursor. */
 static void
-on_page(void *arg, const struct http_result *r)
+job_run(uv_work_t *req)
 {
-	struct sync *s = arg;
-	struct client *cl = s->cl;
-	struct cache_applied a = { 0 };
-	struct cache_page pg;
-	char *cause = NULL;
+	struct page_job *j = req->data;
+	struct cache *wc = j->s->wc;
 
-	s->page = NULL;
-	if (r->fail != HTTP_OK || r->status != 200) {
-		answer_failed(s, r, "cannot sync with the relay");
+	j->rc = cache_apply_page(wc, &j->pg, &j->a, &j->cause);
+	if (j->rc == 0 && j->end)
+		j->rc = cache_initial_end(wc, &j->cause);
+}
+
+static void
+job_free(struct page_job *j)
+{
+	cache_page_free(&j->pg);
+	free(j->text);
+	free(j->cause);
+	free(j);
+}
+
+/* Back on the loop: what the page changed, and what comes next. */
+static void
+job_done(uv_work_t *req, int status)
+{
+	struct page_job *j = req->data;
+	struct sync *s = j->s;
+	struct client *cl = s->cl;
+	struct page_answer held;
+
+	(void)status;
+	s->job = NULL;
+	if (s->freeing) {
+		job_free(j);
+		finish_free(s);
 		return;
 	}
-	if (cache_page_envelope(cl->cache, r->body, r->len, &pg,
-	    &cause) != 0) {
-		set_error(s, "the relay sent a bad sync page", cause);
-		free(cause);
+	if (j->rc != 0) {
+		int damaged = cache_damaged(s->wc);
+
+		set_error(s, damaged ? "the cache file is damaged" :
+		    "cannot apply a sync page", j->cause);
+		job_free(j);
+		if (damaged) {
+			rebuild(s, "damaged");
+			fetch_page(s);
+			return;
+		}
 		s->attempts++;
 		failed(s, backoff_ms(s));
 		return;
 	}
-	/* Ask for the next page before applying this one: the relay
-	 * prepares it while we write. */
-	if (pg.more)
-		request_page(s, pg.cursor);
-	if (s->initial && s->txn_rows == 0 &&
-	    cache_begin(cl->cache, &cause) != 0)
-		goto apply_failed;
-	if (cache_apply_page(cl->cache, &pg, &a, &cause) != 0)
-		goto apply_failed;
 	if (s->attempts > 0 || s->st.state == SYNC_CONNECTING)
 		outbox_relay_reachable(cl->outbox);
 	s->attempts = 0;
-	s->st.applied += a.applied;
-	s->st.messages += a.messages;
-	if (s->initial) {
-		s->txn_rows += a.events + 1;
-		if (s->txn_rows >= cl->cfg->batch_rows || !pg.more) {
-			if (commit_open(s) != 0)
-				goto failed_write;
-		}
-		if (pg.remaining >= 0) {
-			int64_t done = s->st.applied - s->base_done;
+	s->st.applied += j->a.applied;
+	s->st.messages += j->a.messages;
+	if (s->initial && j->pg.remaining >= 0) {
+		int64_t done = s->st.applied - s->base_done;
 
-			s->st.percent = pg.remaining == 0 ? 100 :
-			    (int)(100 * done / (done + pg.remaining));
-		}
+		s->st.percent = j->pg.remaining == 0 ? 100 :
+		    (int)(100 * done / (done + j->pg.remaining));
 	}
-	if (a.applied > 0)
+	if (j->a.applied > 0)
 		client_emit(cl, CLIENT_DATA, NULL);
-	free(pg.cursor);
-	pg.cursor = NULL;
-	if (pg.more) {
+	if (j->pg.more) {
+		job_free(j);
 		if (s->st.state != (s->initial ? SYNC_INITIAL : SYNC_CATCHUP))
 			set_state(s, s->initial ? SYNC_INITIAL : SYNC_CATCHUP);
 		else
 			client_emit(cl, CLIENT_SYNC_STATE, NULL);
+		if (s->held.held) {
+			held = s->held;
+			memset(&s->held, 0, sizeof s->held);
+			held.r.body = held.body != NULL ? held.body : "";
+			held.r.error = held.error;
+			handle_page(s, &held.r);
+			free(held.body);
+			free(held.error);
+		}
 		return;
 	}
-	if (s->initial) {
-		if (cache_initial_end(cl->cache, &cause) != 0)
-			goto apply_failed;
+	if (j->end) {
 		s->initial = 0;
 		s->st.percent = 100;
 	}
+	job_free(j);
 	keep_less(s);
 	if (s->once) {
 		s->running = 0;
@@ -313,28 +374,60 @@ on_page(void *arg, const struct http_result *r)
 		return;
 	}
 	open_stream(s);
-	return;
+}
 
-apply_failed:
-	free(pg.cursor);
-	if (cache_damaged(cl->cache)) {
-		set_error(s, "the cache file is damaged", cause);
-		free(cause);
-		rebuild(s, "damaged");
-		fetch_page(s);
+static void
+on_page(void *arg, const struct http_result *r)
+{
+	struct sync *s = arg;
+
+	s->page = NULL;
+	if (s->job == NULL) {
+		handle_page(s, r);
 		return;
 	}
-	set_error(s, "cannot apply a sync page", cause);
-	free(cause);
-	cache_rollback(cl->cache);
-	s->txn_rows = 0;
-	s->attempts++;
-	failed(s, backoff_ms(s));
-	return;
-failed_write:
-	free(pg.cursor);
-	s->attempts++;
-	failed(s, backoff_ms(s));
+	/* The writer is busy with the page before: this one waits. */
+	s->held.held = 1;
+	s->held.r = *r;
+	s->held.body = xmalloc(r->len + 1);
+	memcpy(s->held.body, r->body, r->len);
+	s->held.body[r->len] = '\0';
+	s->held.error = r->error != NULL ? xstrdup(r->error) : NULL;
+	s->held.r.content_type = NULL;
+}
+
+/* A page's answer, with the writer idle: hands a good page to it. */
+static void
+handle_page(struct sync *s, const struct http_result *r)
+{
+	struct page_job *j;
+	char *cause = NULL;
+
+	if (r->fail != HTTP_OK || r->status != 200) {
+		answer_failed(s, r, "cannot sync with the relay");
+		return;
+	}
+	j = xcalloc(1, sizeof *j);
+	j->s = s;
+	j->text = xmalloc(r->len + 1);
+	memcpy(j->text, r->body, r->len);
+	j->text[r->len] = '\0';
+	if (cache_page_envelope(s->cl->cache, j->text, r->len, &j->pg, &cause) != 0) {
+		set_error(s, "the relay sent a bad sync page", cause);
+		free(cause);
+		job_free(j);
+		s->attempts++;
+		failed(s, backoff_ms(s));
+		return;
+	}
+	/* Ask for the next page now: the relay prepares it and we receive
+	 * it while the writer writes this one. */
+	if (j->pg.more)
+		request_page(s, j->pg.cursor);
+	j->end = s->initial && !j->pg.more;
+	j->req.data = j;
+	s->job = j;
+	uv_queue_work(s->cl->loop, &j->req, job_run, job_done);
 }
 
 static void
@@ -367,13 +460,19 @@ request_page(struct sync *s, const char *cursor)
 static void
 fetch_page(struct sync *s)
 {
-	struct client *cl = s->cl;
 	char *cursor, *cause = NULL;
 
-	if (s->page != NULL)
+	if (s->page != NULL || s->job != NULL)
 		return;
-	if (!s->initial && cache_initial(cl->cache)) {
-		if (cache_initial_begin(cl->cache, &cause) != 0) {
+	if (writer(s, &cause) == NULL) {
+		set_error(s, "cannot open the cache", cause);
+		free(cause);
+		s->attempts++;
+		failed(s, backoff_ms(s));
+		return;
+	}
+	if (!s->initial && cache_initial(s->wc)) {
+		if (cache_initial_begin(s->wc, &cause) != 0) {
 			set_error(s, "cannot prepare the cache", cause);
 			free(cause);
 			s->attempts++;
@@ -383,7 +482,7 @@ fetch_page(struct sync *s)
 		s->initial = 1;
 		s->base_done = s->st.applied;
 	}
-	cursor = cache_cursor(cl->cache);
+	cursor = cache_cursor(s->wc);
 	request_page(s, cursor);
 	free(cursor);
 }
@@ -602,11 +701,25 @@ sync_free(struct sync *s)
 		return;
 	s->running = 0;
 	flush_batch(s);
-	commit_open(s);
 	if (s->page != NULL)
 		http_cancel(s->page);
 	if (s->stream != NULL)
 		http_cancel(s->stream);
+	s->page = s->stream = NULL;
+	if (s->job != NULL) {
+		/* A page is being written: done when it is. */
+		s->freeing = 1;
+		return;
+	}
+	finish_free(s);
+}
+
+static void
+finish_free(struct sync *s)
+{
+	drop_held(s);
+	cache_close(s->wc);
+	s->wc = NULL;
 	s->closing = 3;
 	uv_close((uv_handle_t *)&s->retry, handle_closed);
 	uv_close((uv_handle_t *)&s->watchdog, handle_closed);

@@ -1,7 +1,8 @@
 /*
  * The sync engine: the only place the network changes the cache. Pages
- * /api/v1/sync until caught up (a first sync in large transactions with the
- * indexes built at its end), then holds /api/v1/events, applying changes in
+ * /api/v1/sync until caught up (each page one transaction, written on a
+ * thread of its own while the next is received; a first sync builds the
+ * indexes at its end), then holds /api/v1/events, applying changes in
  * short batches; on a drop it reconnects with backoff and jitter from the
  * last committed cursor; 410 rebuilds the cache (the work file stays).
  */

@@ -264,9 +264,15 @@ static const char *
 skip_string(const char *p, const char *end)
 {
 	for (;;) {
-		const char *q = memchr(p, '"', (size_t)(end - p)), *b;
+		const char *q = p, *b, *near;
 
-		if (q == NULL)
+		/* Most strings (keys, numbers as text, ids) are short: a few
+		 * bytes looked at here cost less than a call to memchr. */
+		near = end - p > 24 ? p + 24 : end;
+		while (q < near && *q != '"')
+			q++;
+		if (q == near && (q == end ||
+		    (q = memchr(near, '"', (size_t)(end - near))) == NULL))
 			return end;
 		/* Escaped when an odd number of backslashes precede it. */
 		for (b = q; b > p && b[-1] == '\\'; b--)
@@ -366,11 +372,15 @@ jscan_next(const struct jscan_val *c, const char **cursor,
 int
 jscan_key_is(const struct jscan_val *key, const char *s)
 {
-	size_t n = strlen(s);
+	size_t len = (size_t)(key->end - key->start), n;
 
+	/* Most keys asked about are not the one: the first byte says so
+	 * (the caller's table of keys is walked for every member). */
+	if (len == 0 || key->start[0] != s[0])
+		return len == 0 && s[0] == '\0';
+	n = strlen(s);
 	/* Keys this program asks for hold no escapes. */
-	return (size_t)(key->end - key->start) == n &&
-	    memcmp(key->start, s, n) == 0;
+	return len == n && memcmp(key->start, s, n) == 0;
 }
 
 static void

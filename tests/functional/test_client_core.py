@@ -196,7 +196,7 @@ class Sync(ClientCase):
         c = self.client(r, token)
         # [cache] is the last section the client's config writes.
         with open(c.config, "a") as f:
-            f.write("batch = 200\n\n[sync]\npage_size = 50\n")
+            f.write("\n[sync]\npage_size = 50\n")
         p = c.popen("sync")
         try:
             # Progress is reported every 10%: kill after the first

@@ -127,6 +127,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(query);
 	cache_rollback(cache);
-	free(pg.cursor);
+	cache_page_free(&pg);
 	return 0;
 }

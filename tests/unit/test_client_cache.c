@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
 #include "client/cache.h"
 #include "core/buf.h"
@@ -139,7 +140,7 @@ apply_text(struct cache *c, const char *page)
 		fail_msg("envelope: %s", cause);
 	if (cache_apply_page(c, &pg, &a, &cause) != 0)
 		fail_msg("apply: %s", cause);
-	free(pg.cursor);
+	cache_page_free(&pg);
 	return a;
 }
 
@@ -637,13 +638,13 @@ cache_page_envelope__reads_cursor_more_and_remaining(void **state)
 	assert_int_equal(pg.remaining, 1234);
 	assert_int_equal(pg.events_len, 2); /* "[]" inside the page */
 	assert_memory_equal(pg.events, "[]", 2);
-	free(pg.cursor);
+	cache_page_free(&pg);
 	assert_int_equal(cache_page_envelope(fx->c, p2, strlen(p2), &pg,
 	    &cause), 0);
 	assert_string_equal(pg.cursor, "v1.a.6");
 	assert_int_equal(pg.more, 0);
 	assert_int_equal(pg.remaining, -1); /* not said */
-	free(pg.cursor);
+	cache_page_free(&pg);
 	assert_null(cause);
 }
 
@@ -738,6 +739,75 @@ cache_initial__survives_a_restart_in_the_middle(void **state)
 	assert_int_equal(cache_initial_begin(fx->c, &cause), 0);
 	assert_int_equal(cache_initial_end(fx->c, &cause), 0);
 	expect_search(fx->c, "cafe", "message:100 ");
+}
+
+/* FTS5's own check that its index matches the rows it was built from. */
+static void
+assert_fts_true(struct cache *c)
+{
+	sqlite3 *db;
+	char *err = NULL;
+
+	assert_int_equal(sqlite3_open(cache_path(c), &db), SQLITE_OK);
+	if (sqlite3_exec(db, "INSERT INTO message_fts(message_fts) VALUES"
+	    "('integrity-check'); INSERT INTO contact_fts(contact_fts) VALUES"
+	    "('integrity-check')", NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("full-text index: %s", err);
+	sqlite3_close(db);
+}
+
+static void
+cache_initial__indexes_messages_as_written_through_updates_and_deletes(
+    void **state)
+{
+	struct fx *fx = *state;
+	char *cause = NULL;
+
+	fx->c = open_cache(fx);
+	assert_int_equal(cache_initial_begin(fx->c, &cause), 0);
+	APPLY(fx->c, "v1.f.3", ev("conversation", 1, 1, CONV1),
+	    ev("message", 100, 2, MSG(1, 1700000100, "alpha eins")),
+	    ev("message", 101, 3, MSG(1, 1700000200, "gamma zwei")));
+	/* Searchable before the first sync ends. */
+	expect_search(fx->c, "alpha", "message:100 ");
+	/* Changed while the first sync ran: the entity comes again, later;
+	 * and one is erased. */
+	APPLY(fx->c, "v1.f.6", ev("message", 100, 5,
+	    MSG(1, 1700000100, "beta eins")), ev("message", 101, 6, NULL),
+	    ev("message", 102, 4, MSG(1, 1700000300, "delta drei")));
+	/* The same page twice: nothing indexed twice. */
+	APPLY(fx->c, "v1.f.6", ev("message", 102, 4,
+	    MSG(1, 1700000300, "delta drei")));
+	assert_int_equal(cache_initial_end(fx->c, &cause), 0);
+	expect_search(fx->c, "alpha", "");
+	expect_search(fx->c, "gamma", "");
+	expect_search(fx->c, "beta", "message:100 ");
+	expect_search(fx->c, "eins", "message:100 ");
+	expect_search(fx->c, "delta", "message:102 ");
+	assert_fts_true(fx->c);
+	assert_null(cause);
+}
+
+static void
+cache_initial__finishes_a_first_sync_an_older_version_began(void **state)
+{
+	struct fx *fx = *state;
+	char *cause = NULL;
+
+	/* initial = 1: the messages were written with no index at all. */
+	fx->c = open_cache(fx);
+	assert_int_equal(cache_meta_set_int(fx->c, "initial", 1), 0);
+	assert_int_equal(cache_initial_begin(fx->c, &cause), 0);
+	APPLY(fx->c, "v1.g.2", ev("conversation", 1, 1, CONV1),
+	    ev("message", 100, 2, MSG(1, 1700000100, "alpha eins")));
+	expect_search(fx->c, "alpha", "");
+	APPLY(fx->c, "v1.g.3", ev("message", 100, 3,
+	    MSG(1, 1700000100, "beta eins")));
+	assert_int_equal(cache_initial_end(fx->c, &cause), 0);
+	expect_search(fx->c, "alpha", "");
+	expect_search(fx->c, "beta", "message:100 ");
+	assert_fts_true(fx->c);
+	assert_null(cause);
 }
 
 static struct cache *
@@ -1480,6 +1550,25 @@ cache_put_provisional__inserts_only_what_the_cache_lacks(void **state)
 }
 
 static void
+cache_put_provisional__leaves_it_to_a_first_sync_in_progress(void **state)
+{
+	struct fx *fx = *state;
+	char *cause = NULL;
+
+	fx->c = open_cache(fx);
+	assert_int_equal(cache_initial_begin(fx->c, &cause), 0);
+	/* The first sync brings the entity; written now it would miss the
+	 * full-text index the first sync builds as it writes. */
+	assert_int_equal(put_provisional(fx->c, "{\"kind\":\"message\","
+	    "\"id\":101,\"conversation_id\":1,\"text\":\"just sent\"}"), -1);
+	APPLY(fx->c, "v1.e.6", ev("message", 101, 6, MSG(1, 1, "stamped")));
+	assert_int_equal(cache_initial_end(fx->c, &cause), 0);
+	expect_member(fx->c, "message", 101, "text", "stamped");
+	expect_search(fx->c, "stamped", "message:101 ");
+	assert_fts_true(fx->c);
+}
+
+static void
 cache_put_provisional__refuses_what_is_not_an_entity(void **state)
 {
 	struct fx *fx = *state;
@@ -1733,6 +1822,8 @@ main(void)
 		T(cache_page_envelope__reads_cursor_more_and_remaining),
 		T(cache_page_envelope__refuses_a_page_that_is_not_a_sync_page),
 		T(cache_initial_end__builds_the_index_of_bulk_loaded_rows),
+		T(cache_initial__indexes_messages_as_written_through_updates_and_deletes),
+		T(cache_initial__finishes_a_first_sync_an_older_version_began),
 		T(cache_initial__survives_a_restart_in_the_middle),
 		T(cache_search__ignores_case_and_accents),
 		T(cache_search__ands_words_and_takes_a_trailing_star_as_prefix),
@@ -1759,6 +1850,7 @@ main(void)
 		T(cache_outbox__survives_reopening),
 		T(cache_draft__sets_gets_and_clears),
 		T(cache_put_provisional__inserts_only_what_the_cache_lacks),
+		T(cache_put_provisional__leaves_it_to_a_first_sync_in_progress),
 		T(cache_put_provisional__refuses_what_is_not_an_entity),
 		T(cache_labels__lists_the_shared_set_by_name_and_drops_deleted_ones),
 		T(cache_canned_find__matches_a_shortcut_prefix_shortest_first),

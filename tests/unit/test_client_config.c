@@ -154,7 +154,6 @@ client_config_sample__loads_once_a_token_is_set(void **state)
 	assert_int_equal(cfg.connect_timeout, 10);
 	assert_int_equal(cfg.request_timeout, 60);
 	assert_int_equal(cfg.heartbeat_timeout, 50);
-	assert_int_equal(cfg.batch_rows, 20000);
 	assert_int_equal(cfg.page_size, 1000);
 	assert_int_equal(cfg.retry_max, 300);
 	assert_string_equal(cfg.log_level, "warn");
