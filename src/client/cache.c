@@ -955,8 +955,16 @@ cache_initial_begin(struct cache *c, char **cause)
 	if (cache_meta_get_int(c, "initial", &mode) != 0 ||
 	    mode != INITIAL_REBUILD)
 		mode = INITIAL_DIRECT;
+	/*
+	 * FTS5 writes a segment per page and would merge them as they
+	 * come: merged once at the end instead (a fifth of the indexing),
+	 * or when 64 of a size pile up (then searches stay fast meanwhile).
+	 */
 	if (exec(c, mode == INITIAL_DIRECT ? cache_indexes_drop :
 	    cache_indexes_drop_all, cause) != 0 ||
+	    exec(c, "INSERT INTO message_fts(message_fts, rank)"
+	    " VALUES('automerge', 0); INSERT INTO message_fts(message_fts,"
+	    " rank) VALUES('crisismerge', 64)", cause) != 0 ||
 	    cache_meta_set_int(c, "initial", mode) != 0) {
 		cache_rollback(c);
 		return -1;
@@ -979,8 +987,12 @@ cache_initial_end(struct cache *c, char **cause)
 	if (exec(c, cache_indexes, cause) != 0 ||
 	    (mode != INITIAL_DIRECT && exec(c, "INSERT INTO message_fts"
 	    "(message_fts) VALUES('rebuild');", cause) != 0) ||
-	    exec(c, "INSERT INTO contact_fts(contact_fts) VALUES('rebuild');",
-	    cause) != 0 || cache_meta_set_int(c, "initial", 0) != 0) {
+	    exec(c, "INSERT INTO contact_fts(contact_fts) VALUES('rebuild');"
+	    " INSERT INTO message_fts(message_fts, rank) VALUES('automerge',"
+	    " 4); INSERT INTO message_fts(message_fts, rank) VALUES("
+	    "'crisismerge', 16); INSERT INTO message_fts(message_fts, rank)"
+	    " VALUES('merge', 500);", cause) != 0 ||
+	    cache_meta_set_int(c, "initial", 0) != 0) {
 		cache_rollback(c);
 		return -1;
 	}
