@@ -16,6 +16,8 @@ struct buf {
 void buf_init(struct buf *);
 void buf_free(struct buf *);
 void buf_reset(struct buf *);
+/* Room for extra more bytes and the NUL after them (data may move). */
+void buf_reserve(struct buf *, size_t extra);
 void buf_add(struct buf *, const void *, size_t);
 void buf_adds(struct buf *, const char *);
 void buf_printf(struct buf *, const char *, ...)

@@ -14,10 +14,49 @@ jw_init(struct jw *w, struct buf *b)
 	w->b = b;
 }
 
+/* The length of s up to its first byte JSON must escape. */
+static size_t
+plain_span(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p >= 0x20 && *p != '"' && *p != '\\')
+		p++;
+	return (size_t)((const char *)p - s);
+}
+
+/* Appends "s" (n bytes needing no escape) with what goes before and after
+ * it, in one reservation: most strings and every key of this program. */
+static void
+add_quoted(struct buf *b, const char *before, size_t nb, const char *s,
+    size_t n, const char *after, size_t na)
+{
+	char *p;
+
+	buf_reserve(b, nb + n + na + 2);
+	p = b->data + b->len;
+	memcpy(p, before, nb);
+	p += nb;
+	*p++ = '"';
+	memcpy(p, s, n);
+	p += n;
+	*p++ = '"';
+	memcpy(p, after, na);
+	p += na;
+	*p = '\0';
+	b->len = (size_t)(p - b->data);
+}
+
 void
 jw_escape(struct buf *b, const char *s)
 {
 	const char *run = s;
+	size_t n = plain_span(s);
+
+	if (s[n] == '\0') {
+		add_quoted(b, "", 0, s, n, "", 0);
+		return;
+	}
 
 	buf_add(b, "\"", 1);
 	for (; *s != '\0'; s++) {
@@ -50,9 +89,16 @@ jw_escape(struct buf *b, const char *s)
 static void
 member(struct jw *w, const char *key)
 {
-	if (w->need_comma[w->depth])
-		buf_add(w->b, ",", 1);
+	int comma = w->need_comma[w->depth];
+	size_t n;
+
 	w->need_comma[w->depth] = 1;
+	if (key != NULL && key[n = plain_span(key)] == '\0') {
+		add_quoted(w->b, ",", (size_t)comma, key, n, ":", 1);
+		return;
+	}
+	if (comma)
+		buf_add(w->b, ",", 1);
 	if (key != NULL) {
 		jw_escape(w->b, key);
 		buf_add(w->b, ":", 1);
@@ -110,10 +156,17 @@ jw_string(struct jw *w, const char *key, const char *s)
 void
 jw_int(struct jw *w, const char *key, int64_t v)
 {
-	char n[24];
+	char n[24], *p = n + sizeof n;
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
 
 	member(w, key);
-	buf_add(w->b, n, (size_t)snprintf(n, sizeof n, "%" PRId64, v));
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		*--p = '-';
+	buf_add(w->b, p, (size_t)(n + sizeof n - p));
 }
 
 void
