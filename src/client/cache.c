@@ -1093,10 +1093,10 @@ kind_index(const char *kind, size_t n)
 }
 
 /*
- * A page is read in two steps: planned (its JSON walked, every column's
- * value found and unescaped; no database), which the sync engine does on
- * the loop thread as the page arrives, then applied (bound and written)
- * on the writer's. So the writer spends its time in SQLite alone.
+ * Events are applied in two steps: planned (the JSON walked, every
+ * column's value found and unescaped), then written. Reading a page on a
+ * thread of its own was measured: on two cores the threads only took
+ * turns, and it cost more than it saved.
  */
 struct col_val {
 	int set;	  /* 0: NULL, 1: the integer n, 2: text in the arena */
@@ -1545,24 +1545,14 @@ int
 cache_apply_page(struct cache *c, const struct cache_page *pg,
     struct cache_applied *out, char **cause)
 {
-	struct cache_plan *p = pg->plan;
-	int rc;
-
-	if (p == NULL)
-		p = cache_page_plan(pg);
-	rc = apply_plan(c, p, pg->cursor, out, cause);
-	if (p != pg->plan)
-		plan_free(p);
-	return rc;
-}
-
-struct cache_plan *
-cache_page_plan(const struct cache_page *pg)
-{
 	struct jscan_val events = { JSCAN_ARRAY, pg->events,
 		pg->events + pg->events_len };
+	struct cache_plan *p = plan_events(&events);
+	int rc;
 
-	return plan_events(&events);
+	rc = apply_plan(c, p, pg->cursor, out, cause);
+	plan_free(p);
+	return rc;
 }
 
 void
@@ -1570,8 +1560,6 @@ cache_page_free(struct cache_page *pg)
 {
 	free(pg->cursor);
 	pg->cursor = NULL;
-	plan_free(pg->plan);
-	pg->plan = NULL;
 }
 
 int

@@ -79,28 +79,20 @@ struct cache_applied {
  * whether more follows, how many changes remain (-1: not said), and where
  * its events array is (inside page).
  */
-struct cache_plan;
 struct cache_page {
 	char *cursor;
 	int more;
 	int64_t remaining;
 	const char *events;
 	size_t events_len;
-	struct cache_plan *plan; /* its events read, or NULL */
 };
 int cache_page_envelope(struct cache *, const char *page, size_t len,
     struct cache_page *, char **cause);
-/*
- * Reads every event of a checked page, touching no database (so on any
- * thread), for cache_apply_page to write only: the sync engine reads the
- * next page while the writer's thread writes this one. The page's text
- * must outlive the plan; cache_page_free frees it.
- */
-struct cache_plan *cache_page_plan(const struct cache_page *);
-/* Applies a page's events (read now unless pg->plan is) and its cursor,
- * as cache_apply does. */
+/* Applies the events of a page cache_page_envelope checked, and its
+ * cursor, as cache_apply does (without checking the text again). */
 int cache_apply_page(struct cache *, const struct cache_page *,
     struct cache_applied *, char **cause);
+/* Frees what cache_page_envelope allocated (the cursor). */
 void cache_page_free(struct cache_page *);
 /*
  * Applies change events — the array at JSON path `path` of text ("$.events"
