@@ -1125,7 +1125,7 @@ struct cache_plan {
  */
 static void
 plan_columns(const struct kind *k, const struct jscan_val *data,
-    struct col_val *col, struct buf *arena)
+    struct col_val *col, struct buf *arena, const char **where)
 {
 	struct jscan_val key, val, found[MAX_COLS][3];
 	const char *cur = NULL;
@@ -1145,6 +1145,8 @@ plan_columns(const struct kind *k, const struct jscan_val *data,
 			}
 		}
 	}
+	if (where != NULL)
+		*where = cur; /* where the walk ended, for jscan_close */
 	for (int j = 0; j < MAX_COLS && k->cols[j].name != NULL; j++) {
 		const struct jscan_val *v = NULL;
 
@@ -1200,14 +1202,20 @@ plan_free(struct cache_plan *p)
 	free(p);
 }
 
-/* Reads one change event into the plan. */
+/*
+ * Reads one change event into the plan. e is opened (jscan_next_open):
+ * the event and its data are walked once, the data's columns picked as it
+ * is (the relay writes kind before data; another order costs a walk more).
+ * Leaves *cur past the event.
+ */
 static void
-plan_event(struct cache_plan *p, const struct jscan_val *e)
+plan_event(struct cache_plan *p, struct jscan_val *e, const char **ecur)
 {
 	struct jscan_val key, val, kind = { 0 }, id = { 0 }, seq = { 0 },
 	    del = { 0 }, data = { 0 };
-	const char *cur = NULL;
+	const char *cur = NULL, *inner, *planned = NULL;
 	struct row_plan *r;
+	int k = -1, planned_kind = -1;
 
 	if (p->n == p->cap) {
 		p->cap = p->cap == 0 ? 256 : p->cap * 2;
@@ -1216,20 +1224,37 @@ plan_event(struct cache_plan *p, const struct jscan_val *e)
 	r = &p->rows[p->n++];
 	memset(r, 0, sizeof *r);
 	r->kind = -2;
-	if (e->type != JSCAN_OBJECT)
+	if (e->type != JSCAN_OBJECT) {
+		jscan_close(e, NULL, ecur);
 		return;
-	while (jscan_next(e, &cur, &key, &val)) {
-		if (jscan_key_is(&key, "kind"))
-			kind = val;
-		else if (jscan_key_is(&key, "id"))
-			id = val;
-		else if (jscan_key_is(&key, "seq"))
-			seq = val;
-		else if (jscan_key_is(&key, "deleted"))
-			del = val;
-		else if (jscan_key_is(&key, "data"))
-			data = val;
 	}
+	while (jscan_next_open(e, &cur, &key, &val)) {
+		inner = NULL;
+		if (jscan_key_is(&key, "kind")) {
+			kind = val;
+			if (kind.type == JSCAN_STRING)
+				k = kind_index(kind.start + 1, (size_t)(kind.end -
+				    kind.start - 2));
+		} else if (jscan_key_is(&key, "id")) {
+			id = val;
+		} else if (jscan_key_is(&key, "seq")) {
+			seq = val;
+		} else if (jscan_key_is(&key, "deleted")) {
+			del = val;
+		} else if (jscan_key_is(&key, "data")) {
+			if (val.type == JSCAN_OBJECT && k >= 0) {
+				plan_columns(&kinds[k], &val, r->col, &p->arena,
+				    &inner);
+				planned = val.start;
+				planned_kind = k;
+			}
+			jscan_close(&val, inner, &cur);
+			data = val;
+			continue;
+		}
+		jscan_close(&val, inner, &cur);
+	}
+	jscan_close(e, cur, ecur);
 	if (kind.type != JSCAN_STRING)
 		return;
 	/* A kind this client does not know yet: not an error. */
@@ -1251,7 +1276,12 @@ plan_event(struct cache_plan *p, const struct jscan_val *e)
 	if (!r->deleted) {
 		r->data = data.start;
 		r->data_len = (size_t)(data.end - data.start);
-		plan_columns(&kinds[r->kind], &data, r->col, &p->arena);
+		/* Another order of members, or a key given twice. */
+		if (planned != data.start || planned_kind != r->kind) {
+			memset(r->col, 0, sizeof r->col);
+			plan_columns(&kinds[r->kind], &data, r->col, &p->arena,
+			    NULL);
+		}
 	}
 }
 
@@ -1263,8 +1293,8 @@ plan_events(const struct jscan_val *events)
 	const char *cur = NULL;
 
 	buf_init(&p->arena);
-	while (jscan_next(events, &cur, NULL, &e))
-		plan_event(p, &e);
+	while (jscan_next_open(events, &cur, NULL, &e))
+		plan_event(p, &e, &cur);
 	return p;
 }
 
@@ -1620,7 +1650,7 @@ cache_put_provisional(struct cache *c, const cJSON *e)
 		return -1;
 	}
 	buf_init(&arena);
-	plan_columns(&kinds[k], &data, col, &arena);
+	plan_columns(&kinds[k], &data, col, &arena, NULL);
 	sqlite3_bind_int64(s, 1, (int64_t)d);
 	sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
 	bind_columns(s, &kinds[k], col, &arena);

@@ -327,11 +327,16 @@ skip_valid(const char *p, const char *end, enum jscan_type *type)
 	return end;
 }
 
-int
-jscan_next(const struct jscan_val *c, const char **cursor,
-    struct jscan_val *key, struct jscan_val *value)
+/*
+ * The next member or element. A container's end may be only a bound (an
+ * opened value, see jscan_next_open): the closing bracket ends it too, as
+ * it must in validated text.
+ */
+static int
+next(const struct jscan_val *c, const char **cursor, struct jscan_val *key,
+    struct jscan_val *value, int open)
 {
-	const char *p = *cursor, *end = c->end - 1; /* before the bracket */
+	const char *p = *cursor, *end = c->end;
 	int object = c->type == JSCAN_OBJECT;
 
 	if (c->type != JSCAN_OBJECT && c->type != JSCAN_ARRAY)
@@ -340,11 +345,11 @@ jscan_next(const struct jscan_val *c, const char **cursor,
 		p = skip_ws(c->start + 1, end);
 	} else {
 		p = skip_ws(p, end);
-		if (p >= end)
+		if (p >= end || *p != ',')
 			return 0;
 		p = skip_ws(p + 1, end); /* the comma */
 	}
-	if (p >= end)
+	if (p >= end || *p == '}' || *p == ']')
 		return 0;
 	if (object) {
 		const char *k = p + 1;
@@ -364,9 +369,52 @@ jscan_next(const struct jscan_val *c, const char **cursor,
 	if (p >= end)
 		return 0;
 	value->start = p;
+	if (open && (*p == '{' || *p == '[')) {
+		value->type = *p == '{' ? JSCAN_OBJECT : JSCAN_ARRAY;
+		value->end = end; /* a bound until jscan_close */
+		*cursor = p;
+		return 1;
+	}
 	value->end = p = skip_valid(p, end, &value->type);
 	*cursor = p;
 	return 1;
+}
+
+int
+jscan_next(const struct jscan_val *c, const char **cursor,
+    struct jscan_val *key, struct jscan_val *value)
+{
+	return next(c, cursor, key, value, 0);
+}
+
+int
+jscan_next_open(const struct jscan_val *c, const char **cursor,
+    struct jscan_val *key, struct jscan_val *value)
+{
+	return next(c, cursor, key, value, 1);
+}
+
+void
+jscan_close(struct jscan_val *v, const char *inner, const char **cursor)
+{
+	struct jscan_val k, x;
+	const char *p;
+
+	if (v->type != JSCAN_OBJECT && v->type != JSCAN_ARRAY) {
+		*cursor = v->end;
+		return;
+	}
+	if (inner == NULL) {
+		v->end = skip_valid(v->start, v->end, &v->type);
+		*cursor = v->end;
+		return;
+	}
+	/* Members the caller did not read, then the bracket. */
+	while (next(v, &inner, &k, &x, 0))
+		;
+	p = skip_ws(inner, v->end);
+	v->end = p < v->end ? p + 1 : v->end;
+	*cursor = v->end;
 }
 
 int

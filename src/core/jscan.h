@@ -53,6 +53,17 @@ int jscan_document(const char *p, const char *end, struct jscan_val *);
  */
 int jscan_next(const struct jscan_val *container, const char **cursor,
     struct jscan_val *key, struct jscan_val *value);
+/*
+ * jscan_next that leaves an object or array value unskipped: its end is
+ * only a bound (its container's) until the caller, having read as much of
+ * it as it wants with jscan_next from its own cursor (NULL: none read),
+ * calls jscan_close, which sets its end and moves *cursor past it. A
+ * value read this way is walked once instead of twice.
+ */
+int jscan_next_open(const struct jscan_val *container, const char **cursor,
+    struct jscan_val *key, struct jscan_val *value);
+void jscan_close(struct jscan_val *value, const char *inner,
+    const char **cursor);
 /* Whether a key (as jscan_next gives it) equals s, escapes unfolded. */
 int jscan_key_is(const struct jscan_val *key, const char *s);
 

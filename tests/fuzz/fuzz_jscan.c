@@ -55,6 +55,41 @@ walk(const struct jscan_val *v, const char *lo, const char *hi, int depth)
 	}
 }
 
+/*
+ * The same container read with jscan_next_open: every member, opened and
+ * closed after reading none, some or all of it, ends where jscan_next
+ * says, and the walk goes on from there.
+ */
+static void
+walk_open(const struct jscan_val *v)
+{
+	struct jscan_val key, val, key2, val2, in_key, in_val;
+	const char *cur = NULL, *cur2 = NULL, *inner;
+	unsigned i = 0;
+
+	if (v->type != JSCAN_OBJECT && v->type != JSCAN_ARRAY)
+		return;
+	while (jscan_next(v, &cur, &key, &val)) {
+		if (!jscan_next_open(v, &cur2, &key2, &val2) ||
+		    val2.start != val.start || val2.type != val.type)
+			abort();
+		inner = NULL;
+		for (unsigned n = 0; n < i % 3 && jscan_next(&val2, &inner,
+		    &in_key, &in_val); n++)
+			;
+		if (i % 3 == 2) /* all of it */
+			while (jscan_next(&val2, &inner, &in_key, &in_val))
+				;
+		jscan_close(&val2, inner, &cur2);
+		if (val2.end != val.end || cur2 != cur)
+			abort();
+		walk_open(&val);
+		i++;
+	}
+	if (jscan_next_open(v, &cur2, &key2, &val2))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
@@ -67,8 +102,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (p == NULL)
 		return 0;
 	memcpy(p, data, size);
-	if (jscan_document(p, p + size, &doc))
+	if (jscan_document(p, p + size, &doc)) {
 		walk(&doc, p, p + size, 0);
+		walk_open(&doc);
+	}
 	free(p);
 	return 0;
 }

@@ -372,6 +372,36 @@ cache_apply__inserts_entities_of_every_kind(void **state)
 }
 
 static void
+cache_apply__reads_an_event_whatever_the_order_of_its_members(void **state)
+{
+	struct fx *fx = *state;
+	char *page;
+
+	fx->c = open_synced(fx);
+	/* data before kind; a kind given twice (the last one counts); an
+	 * unknown member holding an object; a data object given twice. */
+	page = xasprintf("{\"events\":["
+	    "{\"data\":%s,\"seq\":2,\"id\":100,\"kind\":\"message\"},"
+	    "{\"kind\":\"contact\",\"id\":101,\"kind\":\"message\","
+	    "\"x\":{\"a\":[1,{\"b\":\"}\"}]},\"seq\":3,\"data\":%s},"
+	    "{\"kind\":\"message\",\"id\":102,\"seq\":4,\"data\":%s,"
+	    "\"data\":%s}],"
+	    "\"cursor\":\"v1.o.4\",\"more\":false,\"remaining\":0}",
+	    MSG(1, 1700000100, "erste Nachricht"),
+	    MSG(1, 1700000200, "zweite Nachricht"),
+	    MSG(1, 1700000300, "verworfen"),
+	    MSG(1, 1700000400, "dritte Nachricht"));
+	assert_int_equal(apply_text(fx->c, page).applied, 3);
+	free(page);
+	expect_member(fx->c, "message", 100, "text", "erste Nachricht");
+	expect_member(fx->c, "message", 101, "text", "zweite Nachricht");
+	expect_member(fx->c, "message", 102, "text", "dritte Nachricht");
+	expect_search(fx->c, "nachricht", "message:102 message:101 "
+	    "message:100 ");
+	expect_search(fx->c, "verworfen", "");
+}
+
+static void
 cache_apply__stores_the_cursor_with_the_page(void **state)
 {
 	struct fx *fx = *state;
@@ -1822,6 +1852,7 @@ main(void)
 		T(cache_page_envelope__reads_cursor_more_and_remaining),
 		T(cache_page_envelope__refuses_a_page_that_is_not_a_sync_page),
 		T(cache_initial_end__builds_the_index_of_bulk_loaded_rows),
+		T(cache_apply__reads_an_event_whatever_the_order_of_its_members),
 		T(cache_initial__indexes_messages_as_written_through_updates_and_deletes),
 		T(cache_initial__finishes_a_first_sync_an_older_version_began),
 		T(cache_initial__survives_a_restart_in_the_middle),
