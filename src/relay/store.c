@@ -3495,6 +3495,12 @@ erase_conversation(struct store *st, int64_t conv, struct store_erased *e)
 	db_bind_int(s, 1, conv);
 	if (erase_rows(st, s, "orders", STORE_ORDER, &e->orders) != 0)
 		return -1;
+	/* History lines name who handled the customer and how; clients
+	 * cache them like messages, so each leaves a tombstone. */
+	s = prep(st, "SELECT id FROM history WHERE conversation_id = ?1");
+	db_bind_int(s, 1, conv);
+	if (erase_rows(st, s, "history", STORE_HISTORY, &e->history) != 0)
+		return -1;
 	s = prep(st, "SELECT id FROM conversations WHERE id = ?1");
 	db_bind_int(s, 1, conv);
 	return erase_rows(st, s, "conversations", STORE_CONVERSATION,
@@ -3658,8 +3664,8 @@ int64_t
 store_erased_rows(const struct store_erased *e)
 {
 	return e->contacts + e->conversations + e->messages + e->statuses +
-	    e->notes + e->orders + e->media + e->receipts + e->idempotency +
-	    e->webhooks + e->events;
+	    e->notes + e->orders + e->history + e->media + e->receipts +
+	    e->idempotency + e->webhooks + e->events;
 }
 
 cJSON *
@@ -3673,6 +3679,7 @@ store_erased_json(const struct store_erased *e)
 	jx_add_int(o, "statuses", e->statuses);
 	jx_add_int(o, "notes", e->notes);
 	jx_add_int(o, "orders", e->orders);
+	jx_add_int(o, "history", e->history);
 	jx_add_int(o, "media", e->media);
 	jx_add_int(o, "read_receipts", e->receipts);
 	jx_add_int(o, "idempotency", e->idempotency);

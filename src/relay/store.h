@@ -459,16 +459,17 @@ int store_conversation_of_contact(struct store *, int64_t contact_id,
 /*
  * Erasure of personal data, in the caller's transaction. A contact goes
  * with their conversations, messages (reactions, edits and statuses
- * too), notes, orders, read receipts, the stored answers of writes about
- * them, the events that name them, and the bodies of raw webhooks that
- * name them (emptied; the row keeps a retry a no-op); media no other
- * conversation names are dropped and their ids listed, for the caller to
- * remove the files once committed. Every entity a client may have cached
- * leaves a tombstone. 1 erased, 0 no such contact (or conversation), -1.
+ * too), notes, orders, history lines, read receipts, the stored answers
+ * of writes about them, the events that name them, and the bodies of raw
+ * webhooks that name them (emptied; the row keeps a retry a no-op); media
+ * no other conversation names are dropped and their ids listed, for the
+ * caller to remove the files once committed. Every entity a client may
+ * have cached leaves a tombstone. 1 erased, 0 no such contact (or
+ * conversation), -1.
  */
 struct store_erased {
 	int64_t contacts, conversations, messages, statuses, notes, orders,
-	    media, receipts, idempotency, webhooks, events;
+	    history, media, receipts, idempotency, webhooks, events;
 	char **media_ids;
 	size_t nmedia;
 };

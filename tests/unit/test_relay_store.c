@@ -2615,6 +2615,56 @@ store_contact_erase__removes_everything_with_tombstones(void **state)
 	store_erased_free(&e);
 }
 
+/* A history line repeats who handled the customer and how ("assigned to
+ * bob"): it goes with the conversation, and clients that cached it learn
+ * so through a tombstone, like every other kind erasure deletes. */
+static void
+store_contact_erase__tombstones_the_history_of_its_conversations(
+    void **state)
+{
+	struct fixture *f = *state;
+	struct store_erased e = { 0 };
+	struct store_history h;
+	struct everything x;
+	int64_t mine, mine2, other;
+	int deleted = -1;
+	cJSON *j;
+
+	everything(f, &x);
+	begin(f);
+	h = (struct store_history){ .conversation_id = x.conv, .agent_id = 4,
+		.action = "assign", .text = "assigned to bob", .now = NOW };
+	assert_int_equal(store_history_add(f->st, &h, &mine), 0);
+	h.action = "status";
+	h.text = "resolved";
+	assert_int_equal(store_history_add(f->st, &h, &mine2), 0);
+	h.conversation_id = x.other_conv;
+	assert_int_equal(store_history_add(f->st, &h, &other), 0);
+	commit(f);
+
+	begin(f);
+	assert_int_equal(store_contact_erase(f->st, x.contact, &e), 1);
+	commit(f);
+	assert_int_equal(e.history, 2);
+	j = store_erased_json(&e);
+	assert_int_equal(num(j, "history"), 2);
+	cJSON_Delete(j);
+	store_erased_free(&e);
+	assert_null(store_entity(f->st, STORE_HISTORY, mine));
+	assert_null(store_entity(f->st, STORE_HISTORY, mine2));
+	assert_tombstone(f, STORE_HISTORY, mine);
+	assert_tombstone(f, STORE_HISTORY, mine2);
+	assert_int_equal(count(f, "history"), 1);
+
+	/* The other customer's line stays, live. */
+	j = store_entity(f->st, STORE_HISTORY, other);
+	assert_non_null(j);
+	cJSON_Delete(j);
+	assert_int_equal(change_of(f, STORE_HISTORY, other, NULL, &deleted),
+	    1);
+	assert_int_equal(deleted, 0);
+}
+
 static void
 store_conversation_erase__keeps_the_contact(void **state)
 {
@@ -2933,6 +2983,7 @@ main(void)
 		T(store_meta_int__absent_is_zero_then_set),
 		T(store_idempotency__put_get_expire),
 		T(store_contact_erase__removes_everything_with_tombstones),
+		T(store_contact_erase__tombstones_the_history_of_its_conversations),
 		T(store_conversation_erase__keeps_the_contact),
 		T(store_contact_export__everything_held_about_them),
 		T(store_audit__add_and_each_since),
