@@ -2927,6 +2927,80 @@ store_retention_sweep__erases_what_is_past_its_time(void **state)
 	store_erased_free(&e);
 }
 
+/* An inbound message that moves its conversation on, as ingest does. */
+static int64_t
+arrives(struct fixture *f, int64_t conv, const char *wamid, int64_t ts)
+{
+	int64_t id = inbound(f, conv, wamid, ts, "text");
+
+	assert_int_equal(store_conversation_activity(f->st, conv, ts, 1, id),
+	    0);
+	return id;
+}
+
+static void
+store_retention_sweep__last_message_is_the_newest_left(void **state)
+{
+	struct fixture *f = *state;
+	struct store_retention r = { .messages = 1000 };
+	struct store_erased e = { 0 };
+	int64_t now = NOW + 10000, a, b, c, q, kept, convs[3], seq[3], after;
+	int more;
+	cJSON *j;
+
+	begin(f);
+	/* Every message old: nothing is left to be the last one. */
+	a = customer(f, "111", NULL);
+	arrives(f, a, "wamid.a1", now - 5000);
+	arrives(f, a, "wamid.a2", now - 4000);
+	/* The last message is old; a queued reply (never swept) with an
+	 * earlier timestamp is all that is left. */
+	b = customer(f, "222", NULL);
+	arrives(f, b, "wamid.b1", now - 5000);
+	q = outbound(f, b, NULL);
+	/* Only an older message goes: the last one stays as it is. */
+	c = customer(f, "333", NULL);
+	arrives(f, c, "wamid.c1", now - 5000);
+	kept = arrives(f, c, "wamid.c2", now - 10);
+	commit(f);
+	convs[0] = a;
+	convs[1] = b;
+	convs[2] = c;
+	j = store_entity(f->st, STORE_CONVERSATION, b);
+	assert_int_not_equal(num(j, "last_message_id"), q);
+	cJSON_Delete(j);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(change_of(f, STORE_CONVERSATION, convs[i],
+		    &seq[i], NULL), 1);
+	}
+
+	begin(f);
+	assert_int_equal(store_retention_sweep(f->st, now, &r, &e, &more), 0);
+	commit(f);
+	assert_int_equal(e.messages, 4);
+	store_erased_free(&e);
+
+	j = store_entity(f->st, STORE_CONVERSATION, a);
+	assert_true(is_null(j, "last_message_id"));
+	cJSON_Delete(j);
+	j = store_entity(f->st, STORE_CONVERSATION, b);
+	assert_int_equal(num(j, "last_message_id"), q);
+	cJSON_Delete(j);
+	j = store_entity(f->st, STORE_CONVERSATION, c);
+	assert_int_equal(num(j, "last_message_id"), kept);
+	cJSON_Delete(j);
+
+	/* Clients learn of the two that changed, and only of those. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(change_of(f, STORE_CONVERSATION, convs[i],
+		    &after, NULL), 1);
+		if (i < 2)
+			assert_true(after > seq[i]);
+		else
+			assert_int_equal(after, seq[i]);
+	}
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -2989,6 +3063,7 @@ main(void)
 		T(store_audit__add_and_each_since),
 		T(store_number_disconnect__marks_and_cancels_queued),
 		T(store_retention_sweep__erases_what_is_past_its_time),
+		T(store_retention_sweep__last_message_is_the_newest_left),
 	};
 
 	/* Migrations say what they did at every open: once per test. */
