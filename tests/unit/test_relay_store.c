@@ -2619,8 +2619,7 @@ store_contact_erase__removes_everything_with_tombstones(void **state)
  * bob"): it goes with the conversation, and clients that cached it learn
  * so through a tombstone, like every other kind erasure deletes. */
 static void
-store_contact_erase__tombstones_the_history_of_its_conversations(
-    void **state)
+store_contact_erase__history_goes_with_tombstones(void **state)
 {
 	struct fixture *f = *state;
 	struct store_erased e = { 0 };
@@ -3057,7 +3056,7 @@ main(void)
 		T(store_meta_int__absent_is_zero_then_set),
 		T(store_idempotency__put_get_expire),
 		T(store_contact_erase__removes_everything_with_tombstones),
-		T(store_contact_erase__tombstones_the_history_of_its_conversations),
+		T(store_contact_erase__history_goes_with_tombstones),
 		T(store_conversation_erase__keeps_the_contact),
 		T(store_contact_export__everything_held_about_them),
 		T(store_audit__add_and_each_since),
