@@ -124,7 +124,19 @@ int store_message_add(struct store *, const struct store_message *,
 int store_message_find(struct store *, int64_t number_id, const char *wamid,
     int64_t *id, int64_t *conversation_id);
 
-/* Monotonic status: returns the message's current status rank too. */
+/*
+ * The message's stored status, as a static string: "queued", "sending",
+ * "sent", "failed", "delivered", "read", "played" or "received". *status
+ * is NULL when the message has no status, one not in that list, or does
+ * not exist; all three return 0, and -1 is a store failure. No rank is
+ * returned and nothing is compared here: the order a status may replace
+ * another in is enum wa_status (core/wa.h: queued < sent < failed <
+ * delivered < read < played), and store_message_set_status writes what
+ * it is given. Keeping a status from moving back when Meta's webhooks
+ * arrive out of order is the caller's: ingest ranks both with
+ * wa_status_parse (which ranks "queued", "sending" and "received" as
+ * none) and writes only a higher one.
+ */
 int store_message_status(struct store *, int64_t id, const char **status);
 int store_message_set_status(struct store *, int64_t id, const char *status,
     int64_t at, const cJSON *failure);
