@@ -2683,14 +2683,21 @@ store_outbound_stale(struct store *st, int64_t older_than, int64_t *ids,
 	struct dbq *s = prep(st, "SELECT id FROM messages WHERE status IN "
 	    "('queued', 'sending') AND status = 'sending' AND "
 	    "coalesce(sending_since, 0) < ?1 ORDER BY id LIMIT ?2");
+	int rc = ROW;
 
 	*n = 0;
 	db_bind_int(s, 1, older_than);
 	db_bind_int(s, 2, (int64_t)max);
-	while (db_step(s) == 1 && *n < max)
+	while (*n < max && (rc = db_step(s)) == ROW)
 		ids[(*n)++] = db_int(s, 0);
+	/* A failed read is not "nothing stale": the sender would take it
+	 * for that and never settle what it could not see. */
+	if (rc != ROW && rc != DONE) {
+		log_error("store: stale: %s", db_error(st->db));
+		*n = 0;
+	}
 	db_finalize(s);
-	return 0;
+	return rc == ROW || rc == DONE ? 0 : -1;
 }
 
 int

@@ -352,7 +352,8 @@ int store_outbound_mark(struct store *, int64_t id, const char *status,
 /* Meta accepted the message under wamid (folds in an early stand-in). */
 int store_outbound_accepted(struct store *, int64_t id, int64_t number_id,
     const char *wamid);
-/* Messages left 'sending' since before older_than. */
+/* Messages left 'sending' since before older_than: 0 with *n of them
+ * (none is 0 too), -1 when the store could not be read (*n is 0). */
 int store_outbound_stale(struct store *, int64_t older_than, int64_t *ids,
     size_t max, size_t *n);
 /* Gives an outbound message without a wamid the wamid a status webhook

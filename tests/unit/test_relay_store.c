@@ -1947,6 +1947,38 @@ store_outbound_mark__sending_stale_and_accepted(void **state)
 	cJSON_Delete(fail);
 }
 
+/* The sender settles what it finds stale; a store it cannot read must
+ * not look like one with nothing stale in it. */
+static void
+store_outbound_stale__a_failed_read_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+	struct store *reader = NULL;
+	char *cause = NULL;
+	int64_t conv, o, ids[4];
+	size_t n = 9;
+
+	begin(f);
+	conv = customer(f, "111", NULL);
+	o = outbound(f, conv, NULL);
+	assert_int_equal(store_outbound_mark(f->st, o, "sending", 0, NOW, 1,
+	    NULL), 0);
+	commit(f);
+	if (store_open_reader(f->url, &reader, &cause) != 0)
+		fail_msg("store_open_reader: %s", cause);
+	assert_int_equal(store_outbound_stale(reader, NOW + 1, ids, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], o);
+
+	assert_int_equal(store_scrub(f->url, &cause), 0);
+	testutil_store_break(f->url);
+	n = 9;
+	assert_int_equal(store_outbound_stale(reader, NOW + 1, ids, 4, &n),
+	    -1);
+	assert_int_equal(n, 0);
+	store_close(reader);
+}
+
 static void
 store_outbound_accepted__folds_in_an_early_stand_in(void **state)
 {
@@ -3044,6 +3076,7 @@ main(void)
 		T(store_set__writes_settable_columns_and_stamps),
 		T(store_outbound_due__in_order_per_conversation),
 		T(store_outbound_mark__sending_stale_and_accepted),
+		T(store_outbound_stale__a_failed_read_is_an_error),
 		T(store_outbound_accepted__folds_in_an_early_stand_in),
 		T(store_message_claim_wamid__only_an_outbound_without_one),
 		T(store_read_receipt__coalesces_and_marks),
