@@ -39,6 +39,7 @@ testutil_rmtree(const char *path)
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <libpq-fe.h>
 
 #include "core/xalloc.h"
@@ -126,6 +127,62 @@ testutil_store_drop(const char *url)
 	    (int)(end - db), db);
 	testutil_pg_exec(base, sql);
 	free(sql);
+}
+
+/*
+ * Breaks the store under the connections open on it, for tests of how a
+ * failed read is reported; only testutil_store_drop may follow. On
+ * PostgreSQL every connection to the database is ended (one inside a
+ * transaction then refuses every statement; one outside fails its next);
+ * on SQLite the file is overwritten with zeros, so a connection that
+ * reads it again finds no database (the WAL must hold nothing by then:
+ * store_scrub first).
+ */
+static inline void
+testutil_store_break(const char *url)
+{
+	const char *base = getenv("GLIVI_TEST_PG_URL"), *db, *end;
+	static const char zero[4096];
+	PGconn *c;
+	PGresult *r;
+	char *sql;
+	off_t size;
+	int fd, left = 1;
+
+	if (strncmp(url, "sqlite:", 7) == 0) {
+		if ((fd = open(url + 7, O_WRONLY)) < 0) {
+			fprintf(stderr, "testutil: cannot open %s\n", url + 7);
+			exit(1);
+		}
+		size = lseek(fd, 0, SEEK_END);
+		for (off_t at = 0; at < size; at += sizeof zero) {
+			if (pwrite(fd, zero, sizeof zero, at) < 0)
+				exit(1);
+		}
+		fsync(fd);
+		close(fd);
+		return;
+	}
+	db = strchr(strstr(url, "://") + 3, '/') + 1;
+	end = db + strcspn(db, "?");
+	/* Names are ours (glivi_t_PID_N): no quoting needed. */
+	sql = xasprintf("SELECT count(pg_terminate_backend(pid)) FROM "
+	    "pg_stat_activity WHERE datname = '%.*s' AND "
+	    "pid <> pg_backend_pid()", (int)(end - db), db);
+	if (PQstatus(c = PQconnectdb(base)) != CONNECTION_OK)
+		exit(1);
+	/* Ending a backend is asynchronous: wait until none is left. */
+	for (int i = 0; left > 0 && i < 500; i++) {
+		r = PQexec(c, sql);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+			exit(1);
+		left = atoi(PQgetvalue(r, 0, 0));
+		PQclear(r);
+		if (left > 0)
+			usleep(10000);
+	}
+	free(sql);
+	PQfinish(c);
 }
 #endif /* GLIVI_TESTUTIL_PG */
 

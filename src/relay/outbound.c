@@ -143,6 +143,7 @@ struct outbound {
 	struct job *outcomes, *outcomes_tail;
 	int scan_more;	/* the last scan stopped for want of room */
 	double wake_at; /* monotonic: a pair budget refills */
+	int stale_unread; /* the last look for stale sends failed */
 
 	atomic_uint_fast64_t sent, retried, failed;
 	atomic_uint_fast64_t receipts_sent, receipts_retried, receipts_dropped;
@@ -1094,8 +1095,21 @@ settle_ambiguous(struct outbound *o, struct store *reader)
 	size_t n = 0;
 	struct job j;
 
+	/* A failed read settles nothing now; the next tick looks again.
+	 * Said once per outage, not once a second. */
 	if (store_outbound_stale(reader, (int64_t)time(NULL) -
-	    o->cfg->ambiguous_timeout, ids, PAGE, &n) != 0 || n == 0)
+	    o->cfg->ambiguous_timeout, ids, PAGE, &n) != 0) {
+		if (!o->stale_unread)
+			log_warn("outbound: cannot look for messages left "
+			    "'sending'; trying again every tick");
+		o->stale_unread = 1;
+		return;
+	}
+	if (o->stale_unread)
+		log_info("outbound: looking for messages left 'sending' "
+		    "again");
+	o->stale_unread = 0;
+	if (n == 0)
 		return;
 	memset(&j, 0, sizeof j);
 	j.mark = MARK_FAILED;

@@ -371,6 +371,7 @@ privacy_sweep(const struct relay_config *cfg, struct store *st,
 		total.statuses += e.statuses;
 		total.notes += e.notes;
 		total.orders += e.orders;
+		total.history += e.history;
 		total.media += e.media;
 		total.receipts += e.receipts;
 		total.idempotency += e.idempotency;

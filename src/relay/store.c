@@ -2683,14 +2683,21 @@ store_outbound_stale(struct store *st, int64_t older_than, int64_t *ids,
 	struct dbq *s = prep(st, "SELECT id FROM messages WHERE status IN "
 	    "('queued', 'sending') AND status = 'sending' AND "
 	    "coalesce(sending_since, 0) < ?1 ORDER BY id LIMIT ?2");
+	int rc = ROW;
 
 	*n = 0;
 	db_bind_int(s, 1, older_than);
 	db_bind_int(s, 2, (int64_t)max);
-	while (db_step(s) == 1 && *n < max)
+	while (*n < max && (rc = db_step(s)) == ROW)
 		ids[(*n)++] = db_int(s, 0);
+	/* A failed read is not "nothing stale": the sender would take it
+	 * for that and never settle what it could not see. */
+	if (rc != ROW && rc != DONE) {
+		log_error("store: stale: %s", db_error(st->db));
+		*n = 0;
+	}
 	db_finalize(s);
-	return 0;
+	return rc == ROW || rc == DONE ? 0 : -1;
 }
 
 int
@@ -3495,6 +3502,12 @@ erase_conversation(struct store *st, int64_t conv, struct store_erased *e)
 	db_bind_int(s, 1, conv);
 	if (erase_rows(st, s, "orders", STORE_ORDER, &e->orders) != 0)
 		return -1;
+	/* History lines name who handled the customer and how; clients
+	 * cache them like messages, so each leaves a tombstone. */
+	s = prep(st, "SELECT id FROM history WHERE conversation_id = ?1");
+	db_bind_int(s, 1, conv);
+	if (erase_rows(st, s, "history", STORE_HISTORY, &e->history) != 0)
+		return -1;
 	s = prep(st, "SELECT id FROM conversations WHERE id = ?1");
 	db_bind_int(s, 1, conv);
 	return erase_rows(st, s, "conversations", STORE_CONVERSATION,
@@ -3658,8 +3671,8 @@ int64_t
 store_erased_rows(const struct store_erased *e)
 {
 	return e->contacts + e->conversations + e->messages + e->statuses +
-	    e->notes + e->orders + e->media + e->receipts + e->idempotency +
-	    e->webhooks + e->events;
+	    e->notes + e->orders + e->history + e->media + e->receipts +
+	    e->idempotency + e->webhooks + e->events;
 }
 
 cJSON *
@@ -3673,6 +3686,7 @@ store_erased_json(const struct store_erased *e)
 	jx_add_int(o, "statuses", e->statuses);
 	jx_add_int(o, "notes", e->notes);
 	jx_add_int(o, "orders", e->orders);
+	jx_add_int(o, "history", e->history);
 	jx_add_int(o, "media", e->media);
 	jx_add_int(o, "read_receipts", e->receipts);
 	jx_add_int(o, "idempotency", e->idempotency);
@@ -3996,6 +4010,73 @@ select_ids(struct store *st, const char *sql, int64_t v, size_t max,
 	return ids;
 }
 
+/*
+ * Erases up to a chunk of the messages older than before (queued and
+ * sending ones are the sender's), then gives each conversation whose last
+ * message went its newest remaining one, or none, and stamps it: a client
+ * must not keep showing a message every cache has dropped.
+ */
+static int
+sweep_messages(struct store *st, int64_t before, struct store_erased *e,
+    int *more)
+{
+	/* The same chunk, twice: ordered by id, in one transaction. */
+	static const char chunk[] = "SELECT id FROM messages WHERE ts < ?1 "
+	    "AND coalesce(status, '') NOT IN ('queued', 'sending') "
+	    "ORDER BY id LIMIT 5000";
+	struct dbq *s;
+	char *sql;
+	int64_t *convs = NULL, done = e->messages;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	sql = xasprintf("SELECT id FROM conversations WHERE last_message_id "
+	    "IN (%s)", chunk);
+	s = prep(st, sql);
+	free(sql);
+	db_bind_int(s, 1, before);
+	while ((rc = db_step(s)) == ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			convs = xreallocarray(convs, cap, sizeof *convs);
+		}
+		convs[n++] = db_int(s, 0);
+	}
+	db_finalize(s);
+	if (rc != DONE) {
+		log_error("store: sweep: %s", db_error(st->db));
+		free(convs);
+		return -1;
+	}
+
+	s = prep(st, chunk);
+	db_bind_int(s, 1, before);
+	if (erase_rows(st, s, "messages", STORE_MESSAGE, &e->messages) != 0) {
+		free(convs);
+		return -1;
+	}
+	*more |= e->messages - done == 5000;
+
+	/* Newest as store_conversation_activity has it: by timestamp. */
+	s = prep(st, "UPDATE conversations SET last_message_id = "
+	    "(SELECT id FROM messages WHERE conversation_id = ?1 "
+	    "ORDER BY ts DESC, id DESC LIMIT 1) WHERE id = ?1");
+	rc = DONE;
+	for (size_t i = 0; i < n && rc == DONE; i++) {
+		db_bind_int(s, 1, convs[i]);
+		rc = db_step(s);
+		db_reset(s);
+		if (rc == DONE &&
+		    store_stamp(st, STORE_CONVERSATION, convs[i]) != 0)
+			rc = FAIL;
+	}
+	if (rc != DONE)
+		log_error("store: sweep: %s", db_error(st->db));
+	db_finalize(s);
+	free(convs);
+	return rc == DONE ? 0 : -1;
+}
+
 int
 store_retention_sweep(struct store *st, int64_t now,
     const struct store_retention *r, struct store_erased *e, int *more)
@@ -4049,16 +4130,8 @@ store_retention_sweep(struct store *st, int64_t now,
 		    "('queued', 'sending'))");
 		db_bind_int(s, 1, before);
 		rc = count_done(st, s, &e->statuses);
-		if (rc == 0) {
-			s = prep(st, "SELECT id FROM messages WHERE ts < ?1 AND "
-			    "coalesce(status, '') NOT IN ('queued', 'sending') "
-			    "ORDER BY id LIMIT 5000");
-			db_bind_int(s, 1, before);
-			n = (size_t)e->messages;
-			rc = erase_rows(st, s, "messages", STORE_MESSAGE,
-			    &e->messages);
-			*more |= (size_t)e->messages - n == 5000;
-		}
+		if (rc == 0)
+			rc = sweep_messages(st, before, e, more);
 		/* What repeats the messages' text must not outlive them. */
 		if (rc == 0) {
 			s = prep(st, "UPDATE webhooks SET body = "

@@ -124,7 +124,19 @@ int store_message_add(struct store *, const struct store_message *,
 int store_message_find(struct store *, int64_t number_id, const char *wamid,
     int64_t *id, int64_t *conversation_id);
 
-/* Monotonic status: returns the message's current status rank too. */
+/*
+ * The message's stored status, as a static string: "queued", "sending",
+ * "sent", "failed", "delivered", "read", "played" or "received". *status
+ * is NULL when the message has no status, one not in that list, or does
+ * not exist; all three return 0, and -1 is a store failure. No rank is
+ * returned and nothing is compared here: the order a status may replace
+ * another in is enum wa_status (core/wa.h: queued < sent < failed <
+ * delivered < read < played), and store_message_set_status writes what
+ * it is given. Keeping a status from moving back when Meta's webhooks
+ * arrive out of order is the caller's: ingest ranks both with
+ * wa_status_parse (which ranks "queued", "sending" and "received" as
+ * none) and writes only a higher one.
+ */
 int store_message_status(struct store *, int64_t id, const char **status);
 int store_message_set_status(struct store *, int64_t id, const char *status,
     int64_t at, const cJSON *failure);
@@ -340,7 +352,8 @@ int store_outbound_mark(struct store *, int64_t id, const char *status,
 /* Meta accepted the message under wamid (folds in an early stand-in). */
 int store_outbound_accepted(struct store *, int64_t id, int64_t number_id,
     const char *wamid);
-/* Messages left 'sending' since before older_than. */
+/* Messages left 'sending' since before older_than: 0 with *n of them
+ * (none is 0 too), -1 when the store could not be read (*n is 0). */
 int store_outbound_stale(struct store *, int64_t older_than, int64_t *ids,
     size_t max, size_t *n);
 /* Gives an outbound message without a wamid the wamid a status webhook
@@ -459,16 +472,17 @@ int store_conversation_of_contact(struct store *, int64_t contact_id,
 /*
  * Erasure of personal data, in the caller's transaction. A contact goes
  * with their conversations, messages (reactions, edits and statuses
- * too), notes, orders, read receipts, the stored answers of writes about
- * them, the events that name them, and the bodies of raw webhooks that
- * name them (emptied; the row keeps a retry a no-op); media no other
- * conversation names are dropped and their ids listed, for the caller to
- * remove the files once committed. Every entity a client may have cached
- * leaves a tombstone. 1 erased, 0 no such contact (or conversation), -1.
+ * too), notes, orders, history lines, read receipts, the stored answers
+ * of writes about them, the events that name them, and the bodies of raw
+ * webhooks that name them (emptied; the row keeps a retry a no-op); media
+ * no other conversation names are dropped and their ids listed, for the
+ * caller to remove the files once committed. Every entity a client may
+ * have cached leaves a tombstone. 1 erased, 0 no such contact (or
+ * conversation), -1.
  */
 struct store_erased {
 	int64_t contacts, conversations, messages, statuses, notes, orders,
-	    media, receipts, idempotency, webhooks, events;
+	    history, media, receipts, idempotency, webhooks, events;
 	char **media_ids;
 	size_t nmedia;
 };

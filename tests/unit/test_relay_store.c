@@ -1947,6 +1947,38 @@ store_outbound_mark__sending_stale_and_accepted(void **state)
 	cJSON_Delete(fail);
 }
 
+/* The sender settles what it finds stale; a store it cannot read must
+ * not look like one with nothing stale in it. */
+static void
+store_outbound_stale__a_failed_read_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+	struct store *reader = NULL;
+	char *cause = NULL;
+	int64_t conv, o, ids[4];
+	size_t n = 9;
+
+	begin(f);
+	conv = customer(f, "111", NULL);
+	o = outbound(f, conv, NULL);
+	assert_int_equal(store_outbound_mark(f->st, o, "sending", 0, NOW, 1,
+	    NULL), 0);
+	commit(f);
+	if (store_open_reader(f->url, &reader, &cause) != 0)
+		fail_msg("store_open_reader: %s", cause);
+	assert_int_equal(store_outbound_stale(reader, NOW + 1, ids, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], o);
+
+	assert_int_equal(store_scrub(f->url, &cause), 0);
+	testutil_store_break(f->url);
+	n = 9;
+	assert_int_equal(store_outbound_stale(reader, NOW + 1, ids, 4, &n),
+	    -1);
+	assert_int_equal(n, 0);
+	store_close(reader);
+}
+
 static void
 store_outbound_accepted__folds_in_an_early_stand_in(void **state)
 {
@@ -2615,6 +2647,55 @@ store_contact_erase__removes_everything_with_tombstones(void **state)
 	store_erased_free(&e);
 }
 
+/* A history line repeats who handled the customer and how ("assigned to
+ * bob"): it goes with the conversation, and clients that cached it learn
+ * so through a tombstone, like every other kind erasure deletes. */
+static void
+store_contact_erase__history_goes_with_tombstones(void **state)
+{
+	struct fixture *f = *state;
+	struct store_erased e = { 0 };
+	struct store_history h;
+	struct everything x;
+	int64_t mine, mine2, other;
+	int deleted = -1;
+	cJSON *j;
+
+	everything(f, &x);
+	begin(f);
+	h = (struct store_history){ .conversation_id = x.conv, .agent_id = 4,
+		.action = "assign", .text = "assigned to bob", .now = NOW };
+	assert_int_equal(store_history_add(f->st, &h, &mine), 0);
+	h.action = "status";
+	h.text = "resolved";
+	assert_int_equal(store_history_add(f->st, &h, &mine2), 0);
+	h.conversation_id = x.other_conv;
+	assert_int_equal(store_history_add(f->st, &h, &other), 0);
+	commit(f);
+
+	begin(f);
+	assert_int_equal(store_contact_erase(f->st, x.contact, &e), 1);
+	commit(f);
+	assert_int_equal(e.history, 2);
+	j = store_erased_json(&e);
+	assert_int_equal(num(j, "history"), 2);
+	cJSON_Delete(j);
+	store_erased_free(&e);
+	assert_null(store_entity(f->st, STORE_HISTORY, mine));
+	assert_null(store_entity(f->st, STORE_HISTORY, mine2));
+	assert_tombstone(f, STORE_HISTORY, mine);
+	assert_tombstone(f, STORE_HISTORY, mine2);
+	assert_int_equal(count(f, "history"), 1);
+
+	/* The other customer's line stays, live. */
+	j = store_entity(f->st, STORE_HISTORY, other);
+	assert_non_null(j);
+	cJSON_Delete(j);
+	assert_int_equal(change_of(f, STORE_HISTORY, other, NULL, &deleted),
+	    1);
+	assert_int_equal(deleted, 0);
+}
+
 static void
 store_conversation_erase__keeps_the_contact(void **state)
 {
@@ -2877,6 +2958,80 @@ store_retention_sweep__erases_what_is_past_its_time(void **state)
 	store_erased_free(&e);
 }
 
+/* An inbound message that moves its conversation on, as ingest does. */
+static int64_t
+arrives(struct fixture *f, int64_t conv, const char *wamid, int64_t ts)
+{
+	int64_t id = inbound(f, conv, wamid, ts, "text");
+
+	assert_int_equal(store_conversation_activity(f->st, conv, ts, 1, id),
+	    0);
+	return id;
+}
+
+static void
+store_retention_sweep__last_message_is_the_newest_left(void **state)
+{
+	struct fixture *f = *state;
+	struct store_retention r = { .messages = 1000 };
+	struct store_erased e = { 0 };
+	int64_t now = NOW + 10000, a, b, c, q, kept, convs[3], seq[3], after;
+	int more;
+	cJSON *j;
+
+	begin(f);
+	/* Every message old: nothing is left to be the last one. */
+	a = customer(f, "111", NULL);
+	arrives(f, a, "wamid.a1", now - 5000);
+	arrives(f, a, "wamid.a2", now - 4000);
+	/* The last message is old; a queued reply (never swept) with an
+	 * earlier timestamp is all that is left. */
+	b = customer(f, "222", NULL);
+	arrives(f, b, "wamid.b1", now - 5000);
+	q = outbound(f, b, NULL);
+	/* Only an older message goes: the last one stays as it is. */
+	c = customer(f, "333", NULL);
+	arrives(f, c, "wamid.c1", now - 5000);
+	kept = arrives(f, c, "wamid.c2", now - 10);
+	commit(f);
+	convs[0] = a;
+	convs[1] = b;
+	convs[2] = c;
+	j = store_entity(f->st, STORE_CONVERSATION, b);
+	assert_int_not_equal(num(j, "last_message_id"), q);
+	cJSON_Delete(j);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(change_of(f, STORE_CONVERSATION, convs[i],
+		    &seq[i], NULL), 1);
+	}
+
+	begin(f);
+	assert_int_equal(store_retention_sweep(f->st, now, &r, &e, &more), 0);
+	commit(f);
+	assert_int_equal(e.messages, 4);
+	store_erased_free(&e);
+
+	j = store_entity(f->st, STORE_CONVERSATION, a);
+	assert_true(is_null(j, "last_message_id"));
+	cJSON_Delete(j);
+	j = store_entity(f->st, STORE_CONVERSATION, b);
+	assert_int_equal(num(j, "last_message_id"), q);
+	cJSON_Delete(j);
+	j = store_entity(f->st, STORE_CONVERSATION, c);
+	assert_int_equal(num(j, "last_message_id"), kept);
+	cJSON_Delete(j);
+
+	/* Clients learn of the two that changed, and only of those. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(change_of(f, STORE_CONVERSATION, convs[i],
+		    &after, NULL), 1);
+		if (i < 2)
+			assert_true(after > seq[i]);
+		else
+			assert_int_equal(after, seq[i]);
+	}
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -2921,6 +3076,7 @@ main(void)
 		T(store_set__writes_settable_columns_and_stamps),
 		T(store_outbound_due__in_order_per_conversation),
 		T(store_outbound_mark__sending_stale_and_accepted),
+		T(store_outbound_stale__a_failed_read_is_an_error),
 		T(store_outbound_accepted__folds_in_an_early_stand_in),
 		T(store_message_claim_wamid__only_an_outbound_without_one),
 		T(store_read_receipt__coalesces_and_marks),
@@ -2933,11 +3089,13 @@ main(void)
 		T(store_meta_int__absent_is_zero_then_set),
 		T(store_idempotency__put_get_expire),
 		T(store_contact_erase__removes_everything_with_tombstones),
+		T(store_contact_erase__history_goes_with_tombstones),
 		T(store_conversation_erase__keeps_the_contact),
 		T(store_contact_export__everything_held_about_them),
 		T(store_audit__add_and_each_since),
 		T(store_number_disconnect__marks_and_cancels_queued),
 		T(store_retention_sweep__erases_what_is_past_its_time),
+		T(store_retention_sweep__last_message_is_the_newest_left),
 	};
 
 	/* Migrations say what they did at every open: once per test. */
