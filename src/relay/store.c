@@ -3368,6 +3368,32 @@ count_done(struct store *st, struct dbq *s, int64_t *n)
 	return 0;
 }
 
+/* The ids s selects (its first column) into *ids (*n of them), and s
+ * finalized: DONE, or the error that stopped it (*ids is then freed). */
+static int
+step_ids(struct dbq *s, int64_t **ids, size_t *n)
+{
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	while ((rc = db_step(s)) == ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*ids = xreallocarray(*ids, cap, sizeof **ids);
+		}
+		(*ids)[(*n)++] = db_int(s, 0);
+	}
+	db_finalize(s);
+	if (rc != DONE) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
 /* Deletes the rows s selects ("SELECT id ... ") from table, each with a
  * tombstone of kind; s is finalized. */
 static int
@@ -3376,22 +3402,12 @@ erase_rows(struct store *st, struct dbq *s, const char *table,
 {
 	struct dbq *d;
 	char *sql;
-	int64_t *ids = NULL;
-	size_t nids = 0, cap = 0;
+	int64_t *ids;
+	size_t nids;
 	int rc;
 
-	while ((rc = db_step(s)) == ROW) {
-		if (nids == cap) {
-			cap = cap ? cap * 2 : 64;
-			ids = xreallocarray(ids, cap, sizeof *ids);
-		}
-		ids[nids++] = db_int(s, 0);
-	}
-	db_finalize(s);
-	if (rc != DONE) {
-		free(ids);
+	if (step_ids(s, &ids, &nids) != DONE)
 		return -1;
-	}
 	sql = xasprintf("DELETE FROM %s WHERE id = ?1", table);
 	d = prep(st, sql);
 	free(sql);
@@ -4026,8 +4042,8 @@ sweep_messages(struct store *st, int64_t before, struct store_erased *e,
 	    "ORDER BY id LIMIT 5000";
 	struct dbq *s;
 	char *sql;
-	int64_t *convs = NULL, done = e->messages;
-	size_t n = 0, cap = 0;
+	int64_t *convs, done = e->messages;
+	size_t n;
 	int rc;
 
 	sql = xasprintf("SELECT id FROM conversations WHERE last_message_id "
@@ -4035,17 +4051,8 @@ sweep_messages(struct store *st, int64_t before, struct store_erased *e,
 	s = prep(st, sql);
 	free(sql);
 	db_bind_int(s, 1, before);
-	while ((rc = db_step(s)) == ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			convs = xreallocarray(convs, cap, sizeof *convs);
-		}
-		convs[n++] = db_int(s, 0);
-	}
-	db_finalize(s);
-	if (rc != DONE) {
+	if (step_ids(s, &convs, &n) != DONE) {
 		log_error("store: sweep: %s", db_error(st->db));
-		free(convs);
 		return -1;
 	}
 
