@@ -82,7 +82,8 @@ struct sync {
 };
 
 static void keep_less(struct sync *);
-static void handle_page(struct sync *, const struct http_result *);
+static void handle_page(struct sync *, const struct http_result *,
+    char *);
 static void finish_free(struct sync *);
 
 static void fetch_page(struct sync *);
@@ -354,10 +355,9 @@ job_done(uv_work_t *req, int status)
 		if (s->held.held) {
 			held = s->held;
 			memset(&s->held, 0, sizeof s->held);
-			held.r.body = held.body != NULL ? held.body : "";
+			held.r.body = held.body;
 			held.r.error = held.error;
-			handle_page(s, &held.r);
-			free(held.body);
+			handle_page(s, &held.r, held.body);
 			free(held.error);
 		}
 		return;
@@ -383,7 +383,7 @@ on_page(void *arg, const struct http_result *r)
 
 	s->page = NULL;
 	if (s->job == NULL) {
-		handle_page(s, r);
+		handle_page(s, r, NULL);
 		return;
 	}
 	/* The writer is busy with the page before: this one waits. */
@@ -396,22 +396,28 @@ on_page(void *arg, const struct http_result *r)
 	s->held.r.content_type = NULL;
 }
 
-/* A page's answer, with the writer idle: hands a good page to it. */
+/*
+ * A page's answer, with the writer idle: hands a good page to it. owned is
+ * r's body when the caller gives it away (a held answer), else NULL.
+ */
 static void
-handle_page(struct sync *s, const struct http_result *r)
+handle_page(struct sync *s, const struct http_result *r, char *owned)
 {
 	struct page_job *j;
 	char *cause = NULL;
 
 	if (r->fail != HTTP_OK || r->status != 200) {
 		answer_failed(s, r, "cannot sync with the relay");
+		free(owned);
 		return;
 	}
 	j = xcalloc(1, sizeof *j);
 	j->s = s;
-	j->text = xmalloc(r->len + 1);
-	memcpy(j->text, r->body, r->len);
-	j->text[r->len] = '\0';
+	if ((j->text = owned) == NULL) {
+		j->text = xmalloc(r->len + 1);
+		memcpy(j->text, r->body, r->len);
+		j->text[r->len] = '\0';
+	}
 	if (cache_page_envelope(s->cl->cache, j->text, r->len, &j->pg, &cause) != 0) {
 		set_error(s, "the relay sent a bad sync page", cause);
 		free(cause);
