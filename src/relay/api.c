@@ -1263,7 +1263,7 @@ note_mentions(struct store *st, const char *body, cJSON **out)
 {
 	char name[72];
 	const char *p;
-	int64_t id;
+	int64_t id = 0;
 	size_t n;
 
 	*out = cJSON_CreateArray();

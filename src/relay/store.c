@@ -3404,7 +3404,7 @@ erase_rows(struct store *st, struct dbq *s, const char *table,
 	char *sql;
 	int64_t *ids;
 	size_t nids;
-	int rc;
+	int rc = DONE;
 
 	if (step_ids(s, &ids, &nids) != DONE)
 		return -1;
