@@ -1902,6 +1902,8 @@ cache_export_conversation(struct cache *c, int64_t id)
 	    " FROM notes WHERE conversation_id = ?1 ORDER BY id", id));
 	cJSON_AddItemToObject(out, "orders", rows_array(c, "SELECT id, data"
 	    " FROM orders WHERE conversation_id = ?1 ORDER BY id", id));
+	cJSON_AddItemToObject(out, "history", rows_array(c, "SELECT id, data"
+	    " FROM history WHERE conversation_id = ?1 ORDER BY id", id));
 	return out;
 }
 

@@ -839,6 +839,11 @@ class ClientReceives(InboxCase):
                     "alice resolved the conversation"])
             finally:
                 db.close()
+            exported = cl.export(c["conv"])
+            self.assertEqual([h["text"] for h in exported["history"]],
+                             [h["text"] for h in hist])
+            self.assertEqual(sorted(exported["conversation"]["labels"]),
+                             ["client-gone", "client-vip"])
             self.ok("DELETE", "/api/v1/labels/%d" % gone["id"], None,
                     token=self.root)
             self.ok("DELETE", "/api/v1/canned_replies/%d" % can["id"], None,
