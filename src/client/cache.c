@@ -1700,6 +1700,9 @@ cache_counts(struct cache *c, struct cache_counts *n)
 	n->notes = count_of(c, "notes");
 	n->agents = count_of(c, "agents");
 	n->templates = count_of(c, "templates");
+	n->labels = count_of(c, "labels");
+	n->canned_replies = count_of(c, "canned_replies");
+	n->history = count_of(c, "history");
 	return n->conversations < 0 || n->messages < 0 ? -1 : 0;
 }
 

@@ -113,7 +113,7 @@ int cache_put_provisional(struct cache *, const cJSON *entity);
 
 struct cache_counts {
 	int64_t conversations, messages, contacts, orders, notes, agents,
-	    templates;
+	    templates, labels, canned_replies, history;
 };
 int cache_counts(struct cache *, struct cache_counts *);
 /* The stored JSON of one entity, or NULL. */

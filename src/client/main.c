@@ -621,6 +621,10 @@ cmd_status(struct client *cl, int argc, char **argv)
 		cJSON_AddNumberToObject(c, "orders", (double)n.orders);
 		cJSON_AddNumberToObject(c, "notes", (double)n.notes);
 		cJSON_AddNumberToObject(c, "templates", (double)n.templates);
+		cJSON_AddNumberToObject(c, "labels", (double)n.labels);
+		cJSON_AddNumberToObject(c, "canned_replies",
+		    (double)n.canned_replies);
+		cJSON_AddNumberToObject(c, "history", (double)n.history);
 		cJSON_AddItemToObject(o, "counts", c);
 		cJSON_AddNumberToObject(ob, "queued", (double)oc.queued);
 		cJSON_AddNumberToObject(ob, "accepted", (double)oc.accepted);
@@ -640,10 +644,12 @@ cmd_status(struct client *cl, int argc, char **argv)
 	    cursor != NULL && cache_initial(cl->cache) ?
 	    " (first sync not finished)" : "");
 	printf("cached   %lld conversations, %lld messages, %lld contacts, "
-	    "%lld orders, %lld notes, %lld templates\n",
+	    "%lld orders, %lld notes, %lld templates, %lld labels, "
+	    "%lld canned replies, %lld history lines\n",
 	    (long long)n.conversations, (long long)n.messages,
 	    (long long)n.contacts, (long long)n.orders, (long long)n.notes,
-	    (long long)n.templates);
+	    (long long)n.templates, (long long)n.labels,
+	    (long long)n.canned_replies, (long long)n.history);
 	printf("outbox   %lld queued, %lld failed, %lld accepted\n",
 	    (long long)oc.queued, (long long)oc.failed,
 	    (long long)oc.accepted);

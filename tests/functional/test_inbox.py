@@ -844,6 +844,10 @@ class ClientReceives(InboxCase):
                              [h["text"] for h in hist])
             self.assertEqual(sorted(exported["conversation"]["labels"]),
                              ["client-gone", "client-vip"])
+            counts = cl.status()["counts"]
+            self.assertEqual(counts["labels"], 2)
+            self.assertEqual(counts["canned_replies"], 1)
+            self.assertEqual(counts["history"], 2)
             self.ok("DELETE", "/api/v1/labels/%d" % gone["id"], None,
                     token=self.root)
             self.ok("DELETE", "/api/v1/canned_replies/%d" % can["id"], None,
