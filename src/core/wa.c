@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+#include "core/jscan.h"
 #include "core/jsonx.h"
 #include "core/xalloc.h"
 
@@ -397,4 +399,54 @@ wa_message_media(const struct wa_message *m)
 		cJSON_AddBoolToObject(out, "animated",
 		    jx_bool(sub, "animated"));
 	return out;
+}
+
+/* Whether a string value, unescaped, is text. */
+static int
+string_is(const struct jscan_val *v, const char *text)
+{
+	size_t n = (size_t)(v->end - v->start) - 2;
+	struct buf b;
+	int same;
+
+	if (memchr(v->start + 1, '\\', n) == NULL)
+		return strlen(text) == n && memcmp(v->start + 1, text, n) == 0;
+	buf_init(&b);
+	jscan_string(v, &b);
+	same = strlen(text) == b.len &&
+	    (b.len == 0 || memcmp(b.data, text, b.len) == 0);
+	buf_free(&b);
+	return same;
+}
+
+int
+wa_text_redundant(const char *wa, size_t len, const char *text)
+{
+	struct jscan_val o, key, v, tkey, tv;
+	const char *cur = NULL, *tcur;
+	int body = 0;
+
+	if (wa == NULL || text == NULL ||
+	    jscan_document(wa, wa + len, &o) != JSCAN_OBJECT)
+		return 0;
+	while (jscan_next(&o, &cur, &key, &v)) {
+		if (jscan_key_is(&key, "text")) {
+			if (v.type != JSCAN_OBJECT)
+				return 0;
+			for (tcur = NULL; jscan_next(&v, &tcur, &tkey, &tv);
+			    body++) {
+				if (!jscan_key_is(&tkey, "body") ||
+				    tv.type != JSCAN_STRING ||
+				    !string_is(&tv, text))
+					return 0;
+			}
+			if (body != 1)
+				return 0;
+		} else if (!jscan_key_is(&key, "from") &&
+		    !jscan_key_is(&key, "id") &&
+		    !jscan_key_is(&key, "timestamp") &&
+		    !jscan_key_is(&key, "type"))
+			return 0;
+	}
+	return body == 1;
 }

@@ -116,4 +116,13 @@ const char *wa_message_text(const struct wa_message *);
  */
 cJSON *wa_message_media(const struct wa_message *);
 
+/*
+ * Whether a stored message object ([wa, wa + len), as the relay keeps it)
+ * only repeats what a text message's entity already says: no members but
+ * from, id, timestamp, type and text, and text holding only its body,
+ * equal to text. Anything else (a reply's context, a referral, errors, an
+ * unknown member, text that differs, JSON that does not scan) says more.
+ */
+int wa_text_redundant(const char *wa, size_t len, const char *text);
+
 #endif

@@ -21,6 +21,7 @@
 
 #include "core/buf.h"
 #include "core/fileutil.h"
+#include "core/jsonw.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/secret.h"
@@ -37,6 +38,7 @@
 #include "relay/server.h"
 #include "relay/templates.h"
 #include "relay/store.h"
+#include "relay/sync.h"
 
 struct command {
 	const char *name;
@@ -415,16 +417,15 @@ print_change(void *arg, const char *kind, int64_t id, int64_t seq,
     int deleted)
 {
 	struct dump *d = arg;
-	cJSON *o = cJSON_CreateObject(), *data;
+	struct buf b;
+	struct jw w;
 
-	cJSON_AddStringToObject(o, "kind", kind);
-	jx_add_int(o, "id", id);
-	jx_add_int(o, "seq", seq);
-	cJSON_AddBoolToObject(o, "deleted", deleted);
-	data = deleted ? NULL : store_entity(d->st, kind, id);
-	cJSON_AddItemToObject(o, "data", data ? data : cJSON_CreateNull());
-	print_json_line(o);
-	cJSON_Delete(o);
+	/* Each change exactly as sync serves it. */
+	buf_init(&b);
+	jw_init(&w, &b);
+	sync_change_text(d->st, kind, id, seq, deleted, &w);
+	printf("%.*s\n", (int)b.len, b.data);
+	buf_free(&b);
 	d->last = seq;
 	return 0;
 }

@@ -199,10 +199,13 @@ int store_agent_revoke(struct store *, const char *name, int64_t now,
 int store_agent_each(struct store *, int (*fn)(void *, const cJSON *),
     void *arg);
 
-/* The read path: an entity as the sync API serves it, or NULL. */
+/* The read path: an entity whole (write answers, inspect, export), or
+ * NULL. */
 cJSON *store_entity(struct store *, const char *kind, int64_t id);
-/* The same as JSON text written to w (as member key, or a value when key
- * is NULL): the sync and event streams' fast path. -1 when absent. */
+/* An entity as the sync and event streams serve it, as JSON text written
+ * to w (as member key, or a value when key is NULL); -1 when absent. The
+ * same as store_entity but for a plain text message's "wa", null there
+ * when it only repeats the entity (wa_text_redundant). */
 struct jw;
 int store_entity_text(struct store *, const char *kind, int64_t id,
     struct jw *, const char *key);

@@ -265,6 +265,28 @@ class SyncPages(unittest.TestCase):
         events, _, _ = sync_all(self, self.relay, self.other)
         assert_exact_log(self, events, log)
 
+    def test_a_plain_texts_cloud_api_object_is_left_out_of_sync_only(self):
+        plain, plain_id = text_webhook("4916000001", "just text")
+        reply = json.loads(text_webhook("4916000001", "a reply")[0])
+        msg = reply["entry"][0]["changes"][0]["value"]["messages"][0]
+        msg["context"] = {"from": "15550783881", "id": "wamid.QUOTED"}
+        for body in (plain, json.dumps(reply).encode()):
+            self.assertEqual(self.relay.post_webhook(body)[0], 200)
+        events, _, _ = sync_all(self, self.relay, self.token)
+        synced = {e["data"]["wamid"]: e["data"] for e in events
+                  if e["kind"] == "message" and not e["deleted"]}
+        # The plain text: everything its object says, the entity says.
+        self.assertIsNone(synced[plain_id]["wa"])
+        self.assertEqual(synced[plain_id]["text"], "just text")
+        self.assertEqual(synced[plain_id]["type"], "text")
+        # A reply's object says more (what it quotes): it travels.
+        self.assertEqual(synced[msg["id"]]["wa"]["context"]["id"],
+                         "wamid.QUOTED")
+        self.assertEqual(synced[msg["id"]]["wa"]["text"]["body"], "a reply")
+        # The store keeps the object as Meta sent it.
+        self.assertEqual(self.relay.message(plain_id)["wa"]["text"],
+                         {"body": "just text"})
+
     def test_cursor_of_another_store_is_gone(self):
         other = R.Relay(certs=(self.relay.ca, self.relay.cert,
                                self.relay.key))

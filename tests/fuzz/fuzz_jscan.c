@@ -4,7 +4,9 @@
  * walking every member and element (as the cache does with sync pages),
  * unescaping every string and reading every integer must stay within the
  * value it came from. (cJSON is no oracle: it refuses lone surrogates,
- * which JSON allows, and takes things JSON does not.)
+ * which JSON allows, and takes things JSON does not.) wa_text_redundant,
+ * which reads a stored message object the same way, rides along: it must
+ * agree with itself whatever the bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/jscan.h"
+#include "core/wa.h"
 
 static void
 walk(const struct jscan_val *v, const char *lo, const char *hi, int depth)
@@ -105,6 +108,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (jscan_document(p, p + size, &doc)) {
 		walk(&doc, p, p + size, 0);
 		walk_open(&doc);
+	}
+	/* The first line is the text, the rest the object: redundant only
+	 * when the object scans and its body is that text. */
+	{
+		char *nl = memchr(p, '\n', size), *text;
+
+		/* The text is a C string: one with a NUL says nothing. */
+		if (nl != NULL && memchr(p, '\0', (size_t)(nl - p)) == NULL) {
+			text = strndup(p, (size_t)(nl - p));
+			if (text != NULL && wa_text_redundant(nl + 1,
+			    size - (size_t)(nl + 1 - p), text) &&
+			    !jscan_document(nl + 1, p + size, &doc))
+				abort();
+			free(text);
+		}
 	}
 	free(p);
 	return 0;

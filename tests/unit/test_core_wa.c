@@ -1341,6 +1341,75 @@ wa_message_media__drops_a_file_size_too_large_for_int64(void **state)
 	    "{'id':'i'}");
 }
 
+/* wa_text_redundant on sq (' for ") and text. */
+static int
+redundant(const char *sq, const char *text)
+{
+	char *s = unquote(sq);
+	int r = wa_text_redundant(s, strlen(s), text);
+
+	free(s);
+	return r;
+}
+
+static void
+wa_text_redundant__a_plain_text_repeats_its_entity(void **state)
+{
+	(void)state;
+	assert_true(redundant("{'from':'16505551234','id':'wamid.A',"
+	    "'timestamp':'1785312000','type':'text','text':{'body':'hi'}}",
+	    "hi"));
+	/* Members in any order, white space, escapes unfolded. */
+	assert_true(redundant(" { 'text' : { 'body' : 'caf\\u00e9 \\\"x\\\"\\n' },"
+	    " 'type':'text' } ", "caf\xc3\xa9 \"x\"\n"));
+	assert_true(redundant("{'text':{'body':''}}", ""));
+}
+
+static void
+wa_text_redundant__anything_more_is_kept(void **state)
+{
+	(void)state;
+	/* A reply's context, a referral, errors, an unknown member. */
+	assert_false(redundant("{'type':'text','text':{'body':'hi'},"
+	    "'context':{'id':'wamid.Q'}}", "hi"));
+	assert_false(redundant("{'text':{'body':'hi'},'referral':{}}", "hi"));
+	assert_false(redundant("{'text':{'body':'hi'},'errors':[]}", "hi"));
+	assert_false(redundant("{'text':{'body':'hi'},'from_user_id':'U'}",
+	    "hi"));
+	assert_false(redundant("{'text':{'body':'hi','preview_url':true}}",
+	    "hi"));
+	/* Text that differs, or is not where it should be. */
+	assert_false(redundant("{'text':{'body':'hi'}}", "hi!"));
+	assert_false(redundant("{'text':{'body':'hi!'}}", "hi"));
+	assert_false(redundant("{'text':{'body':'h\\u00e9'}}", "he"));
+	assert_false(redundant("{'text':{'body':'a\\u0000'}}", "a"));
+	assert_false(redundant("{'text':{}}", ""));
+	assert_false(redundant("{'text':'hi'}", "hi"));
+	assert_false(redundant("{'text':{'body':1}}", "1"));
+	assert_false(redundant("{'type':'text'}", ""));
+	assert_false(redundant("{'text':{'body':'a','body':'a'}}", "a"));
+	assert_false(redundant("{'text':{'body':'a'},'text':{'body':'a'}}",
+	    "a"));
+	assert_false(redundant("{'text':{'body':'a'}}", NULL));
+}
+
+static void
+wa_text_redundant__refuses_what_does_not_scan(void **state)
+{
+	static const char *const bad[] = {
+		"", "null", "[]", "'hi'", "{", "{'text':{'body':'hi'}",
+		"{'text':{'body':'hi'}} x", "{'text':{'body':'hi\\x'}}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_false(redundant(bad[i], "hi"));
+	assert_false(wa_text_redundant(NULL, 0, "hi"));
+	/* Bounded by len, not by a NUL. */
+	assert_false(wa_text_redundant("{\"text\":{\"body\":\"hi\"}}", 10,
+	    "hi"));
+}
+
 static void
 wa_message_text_and_media__return_null_for_a_message_that_is_not_an_object(
     void **state)
@@ -1417,6 +1486,9 @@ main(void)
 		cmocka_unit_test(wa_parse__keeps_the_facts_of_the_fixtures),
 		cmocka_unit_test(wa_message_media__drops_a_file_size_too_large_for_int64),
 		cmocka_unit_test(wa_message_text_and_media__return_null_for_a_message_that_is_not_an_object),
+		cmocka_unit_test(wa_text_redundant__a_plain_text_repeats_its_entity),
+		cmocka_unit_test(wa_text_redundant__anything_more_is_kept),
+		cmocka_unit_test(wa_text_redundant__refuses_what_does_not_scan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
