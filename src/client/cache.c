@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,14 +549,27 @@ work_unusable(struct cache *c, const char *why)
 	    "them", c->work_path, why);
 }
 
+/*
+ * Before SQLite's first use: no memory statistics (nothing here reads
+ * them), which SQLite otherwise keeps under a global mutex taken on every
+ * allocation, by both connections of a sync.
+ */
+static void
+sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* Opens both files on one connection: the cache as main, work attached. */
 static int
 open_db(struct cache *c, char **cause)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	char *sql, *inner = NULL;
 	mode_t old;
 	int rc;
 
+	pthread_once(&once, sqlite_setup);
 	old = umask(077);
 	rc = sqlite3_open_v2(c->path, &c->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);

@@ -262,12 +262,26 @@ static const struct db_ops sq_ops = {
 	.in_transaction = sq_in_transaction,
 };
 
+/*
+ * Before SQLite's first use: no memory statistics (the relay reads none),
+ * which SQLite otherwise keeps under a global mutex taken on every
+ * allocation by every connection.
+ */
+static void
+sq_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+static pthread_once_t sq_once = PTHREAD_ONCE_INIT;
+
 int
 db_sqlite_open(const char *path, int flags, struct db **out, char **cause)
 {
 	struct sq *s;
 	int fd;
 
+	pthread_once(&sq_once, sq_setup);
 	/*
 	 * Create the file private before SQLite does, with umask's help.
 	 * Only when it does not exist: closing a descriptor of the file
@@ -391,6 +405,7 @@ db_sqlite_scrub(const char *path, char **cause)
 	sqlite3 *db = NULL;
 	int rc = SQLITE_ERROR, logp = -1, done = -1;
 
+	pthread_once(&sq_once, sq_setup);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto fail;
