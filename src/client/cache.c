@@ -1045,36 +1045,53 @@ member(const struct jscan_val *obj, const char *key)
 	return v;
 }
 
+/* A sync page's members the client reads. */
+struct envelope {
+	struct jscan_val cursor, more, events, remaining;
+};
+
+static void
+envelope_member(void *arg, const struct jscan_val *key,
+    const struct jscan_val *val)
+{
+	struct envelope *e = arg;
+
+	if (jscan_key_is(key, "cursor"))
+		e->cursor = *val;
+	else if (jscan_key_is(key, "more"))
+		e->more = *val;
+	else if (jscan_key_is(key, "events"))
+		e->events = *val;
+	else if (jscan_key_is(key, "remaining"))
+		e->remaining = *val;
+}
+
 int
 cache_page_envelope(struct cache *c, const char *page, size_t len,
     struct cache_page *pg, char **cause)
 {
-	struct jscan_val doc, key, val, cur = { 0 }, mo = { 0 }, ev = { 0 },
-	    rem = { 0 };
-	const char *at = NULL;
+	struct envelope e = { 0 };
+	struct jscan_val cur, mo, ev, rem;
+	enum jscan_type t;
 	struct buf b;
 
 	(void)c;
 	memset(pg, 0, sizeof *pg);
-	if (!jscan_document(page, page + len, &doc)) {
+	/* One pass, checking as it goes: the events, most of the page, come
+	 * first, and are not walked again to find what follows them. */
+	if ((t = jscan_document_members(page, page + len, envelope_member,
+	    &e)) == JSCAN_ERROR) {
 		*cause = xstrdup("the sync page is not valid JSON");
 		return -1;
 	}
-	if (doc.type != JSCAN_OBJECT) {
+	if (t != JSCAN_OBJECT) {
 		*cause = xstrdup("the sync page has no cursor (not an object)");
 		return -1;
 	}
-	/* One pass: the events come first, and are most of the page. */
-	while (jscan_next(&doc, &at, &key, &val)) {
-		if (jscan_key_is(&key, "cursor"))
-			cur = val;
-		else if (jscan_key_is(&key, "more"))
-			mo = val;
-		else if (jscan_key_is(&key, "events"))
-			ev = val;
-		else if (jscan_key_is(&key, "remaining"))
-			rem = val;
-	}
+	cur = e.cursor;
+	mo = e.more;
+	ev = e.events;
+	rem = e.remaining;
 	if (cur.type != JSCAN_STRING) {
 		*cause = xstrdup("the sync page has no cursor");
 		return -1;

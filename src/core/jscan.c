@@ -1,6 +1,7 @@
 /*
  * The in-place JSON scanner; see jscan.h.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "core/jscan.h"
@@ -148,7 +149,7 @@ scan_key(const char *p, const char *end)
  * containers, so hostile nesting cannot exhaust the C stack.
  */
 static const char *
-scan(const char *p, const char *end, enum jscan_type *type)
+scan(const char *p, const char *end, enum jscan_type *type, int limit)
 {
 	char stack[JSCAN_MAX_DEPTH];
 	int depth = 0;
@@ -164,7 +165,7 @@ scan(const char *p, const char *end, enum jscan_type *type)
 		case '[':
 			if (depth == 0)
 				*type = *p == '{' ? JSCAN_OBJECT : JSCAN_ARRAY;
-			if (depth == JSCAN_MAX_DEPTH)
+			if (depth == limit)
 				return NULL;
 			stack[depth++] = *p == '{' ? '}' : ']';
 			p = skip_ws(p + 1, end);
@@ -237,7 +238,7 @@ jscan_value(const char *p, const char *end, struct jscan_val *v,
 	const char *e;
 
 	p = skip_ws(p, end);
-	if ((e = scan(p, end, &type)) == NULL) {
+	if ((e = scan(p, end, &type, JSCAN_MAX_DEPTH)) == NULL) {
 		v->type = JSCAN_ERROR;
 		return JSCAN_ERROR;
 	}
@@ -259,20 +260,83 @@ jscan_document(const char *p, const char *end, struct jscan_val *v)
 	return skip_ws(next, end) == end;
 }
 
+/*
+ * The first '"' in [p, end), or NULL. Most strings (keys, numbers as text,
+ * ids) are short: eight bytes at a time at first (a word with a zero byte
+ * where a quote was: exact at its lowest flagged byte), memchr for what
+ * goes on longer.
+ */
+static const char *
+find_quote(const char *p, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+	const char *near = end - p > 32 ? p + 32 : end;
+
+	while (near - p >= 8) {
+		uint64_t w, t;
+
+		memcpy(&w, p, 8);
+		w ^= ones * '"';
+		t = (w - ones) & ~w & ones * 0x80;
+		if (t != 0)
+			return p + (__builtin_ctzll(t) >> 3);
+		p += 8;
+	}
+#endif
+	return memchr(p, '"', (size_t)(end - p));
+}
+
+enum jscan_type
+jscan_document_members(const char *p, const char *end,
+    void (*fn)(void *, const struct jscan_val *, const struct jscan_val *),
+    void *arg)
+{
+	struct jscan_val key, v;
+	const char *q;
+
+	p = skip_ws(p, end);
+	if (p >= end || *p != '{')
+		return jscan_document(p, end, &v) ? v.type : JSCAN_ERROR;
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		return skip_ws(p + 1, end) == end ? JSCAN_OBJECT : JSCAN_ERROR;
+	for (;;) {
+		if (p >= end || *p != '"' || (q = scan_string(p + 1, end)) == NULL)
+			return JSCAN_ERROR;
+		key.type = JSCAN_STRING;
+		key.start = p + 1;
+		key.end = q - 1;
+		p = skip_ws(q, end);
+		if (p >= end || *p != ':')
+			return JSCAN_ERROR;
+		/* The root is one level: members nest one less deep. */
+		p = skip_ws(p + 1, end);
+		if ((q = scan(p, end, &v.type, JSCAN_MAX_DEPTH - 1)) == NULL)
+			return JSCAN_ERROR;
+		v.start = p;
+		v.end = q;
+		fn(arg, &key, &v);
+		p = skip_ws(q, end);
+		if (p < end && *p == ',') {
+			p = skip_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			return skip_ws(p + 1, end) == end ? JSCAN_OBJECT :
+			    JSCAN_ERROR;
+		return JSCAN_ERROR;
+	}
+}
+
 /* The end of a string of valid JSON: p is past its opening quote. */
 static const char *
 skip_string(const char *p, const char *end)
 {
 	for (;;) {
-		const char *q = p, *b, *near;
+		const char *q = find_quote(p, end), *b;
 
-		/* Most strings (keys, numbers as text, ids) are short: a few
-		 * bytes looked at here cost less than a call to memchr. */
-		near = end - p > 24 ? p + 24 : end;
-		while (q < near && *q != '"')
-			q++;
-		if (q == near && (q == end ||
-		    (q = memchr(near, '"', (size_t)(end - near))) == NULL))
+		if (q == NULL)
 			return end;
 		/* Escaped when an odd number of backslashes precede it. */
 		for (b = q; b > p && b[-1] == '\\'; b--)
@@ -282,6 +346,13 @@ skip_string(const char *p, const char *end)
 		p = q + 1;
 	}
 }
+
+/* Bytes a number is made of. */
+static const unsigned char numeric[256] = {
+	['-'] = 1, ['+'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1, ['0'] = 1,
+	['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+	['7'] = 1, ['8'] = 1, ['9'] = 1,
+};
 
 /*
  * Skips one value of text already validated (by jscan_value or
@@ -302,8 +373,7 @@ skip_valid(const char *p, const char *end, enum jscan_type *type)
 	case 'n': *type = JSCAN_NULL; return p + 4;
 	default:
 		*type = JSCAN_NUMBER;
-		while (p < end && (*p == '-' || *p == '+' || *p == '.' ||
-		    *p == 'e' || *p == 'E' || (*p >= '0' && *p <= '9')))
+		while (p < end && numeric[(unsigned char)*p])
 			p++;
 		return p;
 	}

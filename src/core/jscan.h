@@ -42,6 +42,16 @@ enum jscan_type jscan_value(const char *p, const char *end,
     struct jscan_val *, const char **next);
 /* Whether [p, end) is exactly one valid JSON value (white space around). */
 int jscan_document(const char *p, const char *end, struct jscan_val *);
+/*
+ * jscan_document that hands over an object's members as it checks them:
+ * fn gets each key (as jscan_next gives it) and value, in order. The
+ * document's type, or JSCAN_ERROR: then what fn was given is no document
+ * (it may have been given members before the error). One pass where
+ * jscan_document and a jscan_next walk make two.
+ */
+enum jscan_type jscan_document_members(const char *p, const char *end,
+    void (*fn)(void *, const struct jscan_val *key,
+    const struct jscan_val *value), void *arg);
 
 /*
  * Iterates an object's members or an array's elements: start with

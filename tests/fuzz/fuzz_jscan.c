@@ -19,7 +19,7 @@
 static void
 walk(const struct jscan_val *v, const char *lo, const char *hi, int depth)
 {
-	struct jscan_val key, val;
+	struct jscan_val key, val, chk;
 	const char *cur = NULL;
 	struct buf b;
 	int64_t n;
@@ -34,6 +34,10 @@ walk(const struct jscan_val *v, const char *lo, const char *hi, int depth)
 		while (jscan_next(v, &cur, &key, &val)) {
 			if (v->type == JSCAN_OBJECT && (key.start < v->start ||
 			    key.end > v->end))
+				abort();
+			/* Skipping agrees with scanning and checking. */
+			if (jscan_value(val.start, v->end, &chk, NULL) !=
+			    val.type || chk.end != val.end)
 				abort();
 			walk(&val, v->start, v->end, depth + 1);
 		}
@@ -93,6 +97,53 @@ walk_open(const struct jscan_val *v)
 		abort();
 }
 
+/* What jscan_document_members hands over, the first 256 of it. */
+struct members {
+	struct jscan_val key[256], val[256];
+	size_t n;
+};
+
+static void
+collect(void *arg, const struct jscan_val *key, const struct jscan_val *val)
+{
+	struct members *m = arg;
+
+	if (m->n < 256) {
+		m->key[m->n] = *key;
+		m->val[m->n] = *val;
+	}
+	m->n++;
+}
+
+/* jscan_document_members agrees with jscan_document, then jscan_next. */
+static void
+members_agree(const char *p, size_t size)
+{
+	static struct members m;
+	struct jscan_val doc, key, val;
+	const char *cur = NULL;
+	enum jscan_type t;
+	int valid;
+	size_t i = 0;
+
+	m.n = 0;
+	t = jscan_document_members(p, p + size, collect, &m);
+	valid = jscan_document(p, p + size, &doc);
+	if ((t != JSCAN_ERROR) != valid || (valid && t != doc.type))
+		abort();
+	if (!valid || doc.type != JSCAN_OBJECT)
+		return;
+	while (jscan_next(&doc, &cur, &key, &val)) {
+		if (i < 256 && (key.start != m.key[i].start ||
+		    key.end != m.key[i].end || val.start != m.val[i].start ||
+		    val.end != m.val[i].end || val.type != m.val[i].type))
+			abort();
+		i++;
+	}
+	if (i != m.n)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
@@ -109,6 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		walk(&doc, p, p + size, 0);
 		walk_open(&doc);
 	}
+	members_agree(p, size);
 	/* The first line is the text, the rest the object: redundant only
 	 * when the object scans and its body is that text. */
 	{

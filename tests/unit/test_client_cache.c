@@ -689,7 +689,19 @@ cache_page_envelope__refuses_a_page_that_is_not_a_sync_page(void **state)
 	expect_envelope_error(fx->c, "<html>502</html>", "not valid JSON");
 	expect_envelope_error(fx->c, "{\"events\":[],\"cursor\":\"a\"",
 	    "not valid JSON");
+	/* Broken after the events, which are read in the same pass. */
+	expect_envelope_error(fx->c, "{\"events\":[{\"kind\":\"note\"}],"
+	    "\"cursor\":\"a\",\"more\":fals}", "not valid JSON");
+	expect_envelope_error(fx->c, "{\"events\":[],\"cursor\":\"a\","
+	    "\"more\":false} {}", "not valid JSON");
+	expect_envelope_error(fx->c, "{\"events\":[],\"cursor\":\"a\","
+	    "\"more\":false,}", "not valid JSON");
+	expect_envelope_error(fx->c, "{\"events\":[]\"cursor\":\"a\"}",
+	    "not valid JSON");
+	expect_envelope_error(fx->c, "{\"events\":[\"\x1f\"],"
+	    "\"cursor\":\"a\",\"more\":false}", "not valid JSON");
 	expect_envelope_error(fx->c, "[]", "no cursor");
+	expect_envelope_error(fx->c, "{}", "no cursor");
 	expect_envelope_error(fx->c, "{\"events\":[],\"more\":false}",
 	    "no cursor");
 	expect_envelope_error(fx->c,
