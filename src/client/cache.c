@@ -1172,14 +1172,20 @@ plan_columns(const struct kind *k, const struct jscan_val *data,
 
 	memset(found, 0, sizeof found);
 	while (jscan_next(data, &cur, &key, &val)) {
-		if (val.type == JSCAN_NULL)
+		char k0;
+
+		if (val.type == JSCAN_NULL || key.start == key.end)
 			continue;
 		if (k->kind[0] == 'm' && jscan_key_is(&key, "revoked"))
 			revoked = val.type == JSCAN_TRUE;
+		/* Most members are no column's: their first byte says so,
+		 * looked at here for every key of the kind. */
+		k0 = key.start[0];
 		for (int j = 0; j < MAX_COLS && k->cols[j].name != NULL; j++) {
 			for (int q = 0; q < 3 && k->cols[j].keys[q] != NULL;
 			    q++) {
-				if (jscan_key_is(&key, k->cols[j].keys[q]))
+				if (k->cols[j].keys[q][0] == k0 &&
+				    jscan_key_is(&key, k->cols[j].keys[q]))
 					found[j][q] = val;
 			}
 		}
