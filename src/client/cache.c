@@ -76,14 +76,6 @@ static const char *const cache_migrations[] = {
 	"CREATE INDEX history_by_conversation ON history(conversation_id, id);"
 	"CREATE INDEX canned_by_shortcut ON canned_replies(shortcut);"
 	"DELETE FROM meta WHERE key = 'cursor';",
-	/* 4: the message index keeps no per-message sizes (columnsize=0):
-	 * only ranking by relevance reads them, and hits come newest
-	 * first; writing them was a third of indexing a message. */
-	"DROP TABLE message_fts;"
-	"CREATE VIRTUAL TABLE message_fts USING fts5(body,"
-	"  content='messages', content_rowid='id',"
-	"  tokenize='unicode61 remove_diacritics 2', columnsize=0);"
-	"INSERT INTO message_fts(message_fts) VALUES('rebuild');",
 };
 
 static const char *const work_migrations[] = {

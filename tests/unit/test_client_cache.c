@@ -852,62 +852,6 @@ cache_initial__finishes_a_first_sync_an_older_version_began(void **state)
 	assert_null(cause);
 }
 
-/* Runs sql on the cache file through a connection of its own. */
-static void
-exec_on(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	char *err = NULL;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-	sqlite3_close(db);
-}
-
-static void
-cache_open__migrates_a_message_index_with_column_sizes(void **state)
-{
-	struct fx *fx = *state;
-	char *path;
-	sqlite3 *db;
-	sqlite3_stmt *s;
-
-	fx->c = open_synced(fx);
-	APPLY(fx->c, "v1.m.3", ev("conversation", 1, 1, CONV1),
-	    ev("message", 100, 2, MSG(1, 1700000100, "alpha eins")),
-	    ev("message", 101, 3, MSG(1, 1700000200, "beta zwei")));
-	path = xstrdup(cache_path(fx->c));
-	cache_close(fx->c);
-	/* The index as schema 3 made it. */
-	exec_on(path, "DROP TABLE message_fts; CREATE VIRTUAL TABLE "
-	    "message_fts USING fts5(body, content='messages', "
-	    "content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
-	    "INSERT INTO message_fts(message_fts) VALUES('rebuild');"
-	    "PRAGMA user_version = 3");
-	fx->c = open_cache(fx);
-	assert_non_null(fx->c);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master "
-	    "WHERE name = 'message_fts'", -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_non_null(strstr((const char *)sqlite3_column_text(s, 0),
-	    "columnsize=0"));
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	/* Rebuilt: what was indexed is found, and what comes after. */
-	expect_search(fx->c, "alpha", "message:100 ");
-	expect_search(fx->c, "zwei", "message:101 ");
-	APPLY(fx->c, "v1.m.5", ev("message", 101, 4,
-	    MSG(1, 1700000200, "gamma zwei")),
-	    ev("message", 102, 5, MSG(1, 1700000300, "delta drei")));
-	expect_search(fx->c, "beta", "");
-	expect_search(fx->c, "gamma", "message:101 ");
-	expect_search(fx->c, "delta", "message:102 ");
-	assert_fts_true(fx->c);
-	free(path);
-}
-
 static struct cache *
 open_searchable(struct fx *fx)
 {
@@ -1904,7 +1848,6 @@ main(void)
 		T(cache_open__creates_a_private_dir_and_private_files),
 		T(cache_open__gives_its_write_ahead_logs_the_files_mode),
 		T(cache_open__reopens_what_it_wrote),
-		T(cache_open__migrates_a_message_index_with_column_sizes),
 		T(cache_open__refuses_a_directory_others_can_read),
 		T(cache_apply__a_conversation_tombstone_takes_its_draft_and_outbox),
 		T(cache_prune__drops_old_messages_and_their_search_entries),
