@@ -1063,7 +1063,6 @@ cache_page_envelope(struct cache *c, const char *page, size_t len,
     struct cache_page *pg, char **cause)
 {
 	struct envelope e = { 0 };
-	struct jscan_val cur, mo, ev, rem;
 	enum jscan_type t;
 	struct buf b;
 
@@ -1080,35 +1079,32 @@ cache_page_envelope(struct cache *c, const char *page, size_t len,
 		*cause = xstrdup("the sync page has no cursor (not an object)");
 		return -1;
 	}
-	cur = e.cursor;
-	mo = e.more;
-	ev = e.events;
-	rem = e.remaining;
-	if (cur.type != JSCAN_STRING) {
+	if (e.cursor.type != JSCAN_STRING) {
 		*cause = xstrdup("the sync page has no cursor");
 		return -1;
 	}
-	if (mo.type != JSCAN_TRUE && mo.type != JSCAN_FALSE) {
+	if (e.more.type != JSCAN_TRUE && e.more.type != JSCAN_FALSE) {
 		*cause = xstrdup("the sync page has no 'more'");
 		return -1;
 	}
-	if (ev.type != JSCAN_ARRAY) {
+	if (e.events.type != JSCAN_ARRAY) {
 		*cause = xstrdup("the sync page has no events array");
 		return -1;
 	}
 	buf_init(&b);
-	jscan_string(&cur, &b);
+	jscan_string(&e.cursor, &b);
 	if (b.len == 0 || b.len > 255 || memchr(b.data, '\0', b.len) != NULL) {
 		buf_free(&b);
 		*cause = xstrdup("the sync page's cursor is empty or too long");
 		return -1;
 	}
 	pg->cursor = buf_steal(&b);
-	pg->more = mo.type == JSCAN_TRUE;
-	if (rem.type != JSCAN_NUMBER || jscan_int(&rem, &pg->remaining) != 0)
+	pg->more = e.more.type == JSCAN_TRUE;
+	if (e.remaining.type != JSCAN_NUMBER ||
+	    jscan_int(&e.remaining, &pg->remaining) != 0)
 		pg->remaining = -1;
-	pg->events = ev.start;
-	pg->events_len = (size_t)(ev.end - ev.start);
+	pg->events = e.events.start;
+	pg->events_len = (size_t)(e.events.end - e.events.start);
 	return 0;
 }
 
