@@ -419,34 +419,42 @@ string_is(const struct jscan_val *v, const char *text)
 	return same;
 }
 
+/* wa_text_redundant's walk: bodies seen, and whether anything says more. */
+struct redundant {
+	const char *text;
+	int bodies, more;
+};
+
+static void
+redundant_member(void *arg, const struct jscan_val *key,
+    const struct jscan_val *v)
+{
+	struct redundant *r = arg;
+	struct jscan_val tkey, tv;
+	const char *tcur = NULL;
+
+	if (jscan_key_is(key, "text")) {
+		if (v->type != JSCAN_OBJECT)
+			r->more = 1;
+		while (!r->more && jscan_next(v, &tcur, &tkey, &tv)) {
+			r->bodies++;
+			if (!jscan_key_is(&tkey, "body") ||
+			    tv.type != JSCAN_STRING || !string_is(&tv, r->text))
+				r->more = 1;
+		}
+	} else if (!jscan_key_is(key, "from") && !jscan_key_is(key, "id") &&
+	    !jscan_key_is(key, "timestamp") && !jscan_key_is(key, "type"))
+		r->more = 1;
+}
+
 int
 wa_text_redundant(const char *wa, size_t len, const char *text)
 {
-	struct jscan_val o, key, v, tkey, tv;
-	const char *cur = NULL, *tcur;
-	int body = 0;
+	struct redundant r = { text, 0, 0 };
 
-	if (wa == NULL || text == NULL ||
-	    jscan_document(wa, wa + len, &o) != JSCAN_OBJECT)
+	/* One pass: each member is checked as it is read. */
+	if (wa == NULL || text == NULL || jscan_document_members(wa,
+	    wa + len, redundant_member, &r) != JSCAN_OBJECT)
 		return 0;
-	while (jscan_next(&o, &cur, &key, &v)) {
-		if (jscan_key_is(&key, "text")) {
-			if (v.type != JSCAN_OBJECT)
-				return 0;
-			for (tcur = NULL; jscan_next(&v, &tcur, &tkey, &tv);
-			    body++) {
-				if (!jscan_key_is(&tkey, "body") ||
-				    tv.type != JSCAN_STRING ||
-				    !string_is(&tv, text))
-					return 0;
-			}
-			if (body != 1)
-				return 0;
-		} else if (!jscan_key_is(&key, "from") &&
-		    !jscan_key_is(&key, "id") &&
-		    !jscan_key_is(&key, "timestamp") &&
-		    !jscan_key_is(&key, "type"))
-			return 0;
-	}
-	return body == 1;
+	return !r.more && r.bodies == 1;
 }
